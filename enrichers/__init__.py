@@ -1,0 +1,1 @@
+"""flamebot's knowledge: health metrics, profiles, the bottleneck classifier and links."""

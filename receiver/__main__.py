@@ -1,0 +1,5 @@
+"""`python -m receiver` is `flamebot`."""
+
+from receiver.cli import main
+
+raise SystemExit(main())

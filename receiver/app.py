@@ -1,0 +1,205 @@
+"""The HTTP surface (PRODUCT.md §4): `/webhook[/{route}]`, `/healthz`, `/readyz`, `/metrics`.
+
+Webhook checks run in the contract's order: auth (401), route (404), content type (415),
+size (413), JSON (400 invalid_json), schema (400 invalid_payload), store (503). Every error
+is `{"error": code, "detail": ...}`; no answer ever carries a stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+from typing import Any, Protocol
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+
+from receiver.config import DEFAULT_ROUTE, Config
+from receiver.errors import StoreFullError, StoreUnavailableError
+from receiver.metrics import Metrics
+from receiver.models import WebhookPayload
+from receiver.store import AcceptResult
+
+__all__ = ["Authenticator", "Intake", "build_app"]
+
+log = structlog.get_logger("flamebot.http")
+
+MAX_REPORTED_ERRORS = 100  # a payload with 10,000 bad labels gets the first 100 reasons
+
+
+class Intake(Protocol):
+    """What the HTTP layer needs from the service behind it."""
+
+    metrics: Metrics
+
+    async def accept(self, route: str, payload: WebhookPayload) -> AcceptResult: ...
+
+    async def readiness(self) -> dict[str, bool]: ...
+
+
+def error(status: int, code: str, detail: Any) -> web.Response:
+    return web.json_response({"error": code, "detail": detail}, status=status)
+
+
+class Authenticator:
+    """Bearer token or basic auth, compared in constant time; open when none is configured."""
+
+    def __init__(self, config: Config) -> None:
+        auth = config.server.auth
+        self._bearer: bytes | None = None
+        self._basic: bytes | None = None
+        if auth is not None and auth.bearer_token is not None:
+            self._bearer = auth.bearer_token.get_secret_value().encode()
+        if auth is not None and auth.basic is not None and auth.basic.password is not None:
+            pair = f"{auth.basic.username}:{auth.basic.password.get_secret_value()}"
+            self._basic = pair.encode()
+        self.enabled = self._bearer is not None or self._basic is not None
+
+    def allows(self, header: str | None) -> bool:
+        if not self.enabled:
+            return True
+        scheme, _, value = (header or "").strip().partition(" ")
+        value = value.strip()
+        if scheme.lower() == "bearer" and self._bearer is not None:
+            return hmac.compare_digest(value.encode(), self._bearer)
+        if scheme.lower() == "basic" and self._basic is not None:
+            try:
+                pair = base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                return False
+            return hmac.compare_digest(pair, self._basic)
+        return False
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:
+        return True  # Alertmanager always sends one; curl users often do not
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json"
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is longer than `limit` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+
+
+def _validation_detail(exc: ValidationError) -> list[Any]:
+    errors: list[Any] = json.loads(exc.json(include_url=False, include_input=False))
+    return errors[:MAX_REPORTED_ERRORS]
+
+
+class WebhookHandler:
+    def __init__(self, config: Config, intake: Intake) -> None:
+        self._auth = Authenticator(config)
+        self._routes = set(config.route_table())
+        self._max_body = config.server.max_body_bytes
+        self._intake = intake
+        self.accepting = True
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        route = request.match_info.get("route") or DEFAULT_ROUTE
+        label = route if route in self._routes else "unknown"
+        response = await self._handle(request, route)
+        self._intake.metrics.webhooks.labels(route=label, code=str(response.status)).inc()
+        return response
+
+    async def _handle(self, request: web.Request, route: str) -> web.Response:
+        if not self._auth.allows(request.headers.get("Authorization")):
+            return web.json_response(
+                {"error": "unauthorized", "detail": "missing or wrong credentials"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="flamebot"'},
+            )
+        if route not in self._routes:
+            return error(404, "unknown_route", f"no route named {route!r}")
+        if not _is_json(request.headers.get("Content-Type")):
+            return error(415, "unsupported_media_type", "send application/json")
+        body = await _read_limited(request, self._max_body)
+        if body is None:
+            return error(413, "payload_too_large", f"the limit is {self._max_body} bytes")
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            return error(400, "invalid_json", reason)
+        try:
+            payload = WebhookPayload.model_validate(document)
+        except ValidationError as exc:
+            return error(400, "invalid_payload", _validation_detail(exc))
+        if not self.accepting:
+            return error(503, "unavailable", "shutting down")
+        return await self._store(route, payload)
+
+    async def _store(self, route: str, payload: WebhookPayload) -> web.Response:
+        bound = log.bind(route=route, group_key=payload.group_key, receiver=payload.receiver)
+        try:
+            result = await self._intake.accept(route, payload)
+        except StoreFullError as exc:
+            bound.warning("webhook_refused", reason=str(exc))
+            return error(503, "unavailable", "queue full")
+        except StoreUnavailableError as exc:
+            bound.error("webhook_refused", reason=str(exc))
+            return error(503, "unavailable", "store unavailable")
+        if result.duplicate:
+            self._intake.metrics.duplicates.inc()
+            bound.info("webhook_duplicate", id=result.id)
+            return web.json_response({"status": "duplicate", "id": result.id})
+        bound.info("webhook_accepted", id=result.id, alerts=len(payload.alerts))
+        return web.json_response({"status": "accepted", "id": result.id})
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Unknown paths and methods get JSON errors; anything unexpected a bare 500."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as exc:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        return error(exc.status, code, exc.reason)
+    except Exception:
+        log.exception("request_failed", path=request.path)
+        return error(500, "internal", "internal error")
+    return response
+
+
+def build_app(config: Config, intake: Intake) -> web.Application:
+    # The webhook reads its body itself, against server.max_body_bytes.
+    app = web.Application(middlewares=[json_errors], client_max_size=config.server.max_body_bytes)
+    webhook = WebhookHandler(config, intake)
+    app["webhook"] = webhook
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        checks = await intake.readiness()
+        if all(checks.values()):
+            return web.json_response({"status": "ready", "checks": checks})
+        return error(503, "unavailable", checks)
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(
+            body=intake.metrics.render(),
+            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        )
+
+    app.router.add_post("/webhook", webhook)
+    app.router.add_post("/webhook/{route:.*}", webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app

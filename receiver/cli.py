@@ -1,0 +1,115 @@
+"""The `flamebot` command line (PRODUCT.md §4)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from receiver.config import Config, load_config, secret_values
+from receiver.errors import ConfigError
+from receiver.logs import configure_logging
+
+__all__ = ["main"]
+
+
+def _load(args: argparse.Namespace) -> Config:
+    """Load the config or exit 1 with one line per problem (key path: reason)."""
+    try:
+        return load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        print("config error:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from receiver.service import serve
+
+    config = _load(args)
+    configure_logging(secret_values(config))
+    asyncio.run(serve(config))
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load(args)
+    routes = ", ".join(
+        f"{route} -> {', '.join(targets) or '(none)'}"
+        for route, targets in sorted(config.route_table().items())
+    )
+    print(f"config ok: {len(config.notifiers)} notifier(s); routes: {routes}")
+    return 0
+
+
+def cmd_send_test(args: argparse.Namespace) -> int:
+    from receiver.sendtest import send_test
+
+    return send_test(args.url, token=args.token, basic=args.basic, timeout=args.timeout)
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from receiver.deadletters import list_dead_letters
+
+    config = _load(args)
+    return asyncio.run(list_dead_letters(config, as_json=args.json))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from receiver.deadletters import replay
+
+    config = _load(args)
+    configure_logging(secret_values(config))
+    return asyncio.run(replay(config, args.id))
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, help="YAML config file (default: $FLAMEBOT_CONFIG, else built-in)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flamebot",
+        description="Alertmanager webhook receiver that explains alerts with profiles.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+        "serve": ("run the webhook receiver", cmd_serve),
+        "check-config": ("validate a config file", cmd_check_config),
+        "send-test": ("post a sample Alertmanager webhook to URL", cmd_send_test),
+        "dead-letters": ("list notifications that could not be delivered", cmd_dead_letters),
+        "replay": ("deliver a dead letter again", cmd_replay),
+    }
+    parsers = {}
+    for name, (help_text, handler) in commands.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        parsers[name] = p
+    for name in ("serve", "check-config", "dead-letters", "replay"):
+        _config_arg(parsers[name])
+    send = parsers["send-test"]
+    send.add_argument("url", help="flamebot's webhook URL, e.g. http://127.0.0.1:8080/webhook")
+    send.add_argument("--token", help="bearer token for server.auth.bearer_token")
+    send.add_argument("--basic", metavar="USER:PASSWORD", help="basic auth credentials")
+    send.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    parsers["dead-letters"].add_argument("--json", action="store_true", help="JSON output")
+    parsers["replay"].add_argument("id", type=int, help="dead letter id (see dead-letters)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

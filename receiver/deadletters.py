@@ -1,0 +1,96 @@
+"""`flamebot dead-letters` and `flamebot replay ID`: what could not be delivered, and a retry."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from receiver.config import Config
+from receiver.errors import NotifyError
+from receiver.metrics import Metrics
+from receiver.notifiers import build_notifiers
+from receiver.pipeline import Pipeline
+from receiver.store import DeadLetter, Store
+
+__all__ = ["list_dead_letters", "replay"]
+
+
+def _when(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _as_dict(letter: DeadLetter) -> dict[str, object]:
+    return {
+        "id": letter.id,
+        "notification_id": letter.notification_id,
+        "notifier": letter.notifier,
+        "route": letter.route,
+        "group_key": letter.group_key,
+        "reason": letter.reason,
+        "attempts": letter.attempts,
+        "created_at": _when(letter.created_at),
+        "replayed_at": _when(letter.replayed_at),
+    }
+
+
+async def list_dead_letters(config: Config, *, as_json: bool) -> int:
+    store = Store(config.store.path)
+    await store.open()
+    try:
+        letters = await store.dead_letters()
+    finally:
+        await store.close()
+    if as_json:
+        print(json.dumps([_as_dict(x) for x in letters], indent=2))
+        return 0
+    if not letters:
+        print("no dead letters")
+    for x in letters:
+        state = f"replayed {_when(x.replayed_at)}" if x.replayed_at else "open"
+        print(
+            f"{x.id:>5}  {_when(x.created_at)}  {x.notifier}  route={x.route}"
+            f"  attempts={x.attempts}  [{state}]\n       group {x.group_key}\n       {x.reason}"
+        )
+    return 0
+
+
+async def replay(config: Config, dead_id: int) -> int:
+    """Deliver one dead letter again, once; exit 0 when it went through."""
+    from enrichers.analysis import build_enricher
+
+    store = Store(config.store.path)
+    await store.open()
+    metrics = Metrics()
+    notifiers = build_notifiers(config, store)
+    enricher = build_enricher(config, metrics.backend_outcome)
+    pipeline = Pipeline(
+        store, enricher, notifiers, metrics, config.delivery, workers=config.queue.workers
+    )
+    try:
+        letters = await store.dead_letters(dead_id)
+        if not letters:
+            print(f"replay: no dead letter {dead_id}")
+            return 1
+        letter = letters[0]
+        if letter.replayed_at is not None:
+            print(
+                f"replay: dead letter {dead_id} was already replayed at {_when(letter.replayed_at)}"
+            )
+            return 1
+        try:
+            await pipeline.replay(letter.notification_id, letter.notifier)
+        except (NotifyError, LookupError) as exc:
+            print(f"replay: dead letter {dead_id} failed again: {exc}")
+            return 1
+        await store.mark_replayed(dead_id)
+        print(f"replay: dead letter {dead_id} delivered to {letter.notifier}")
+        return 0
+    finally:
+        for notifier in notifiers.values():
+            close = getattr(notifier, "aclose", None)
+            if close is not None:
+                await close()
+        close_enricher = getattr(enricher, "aclose", None)
+        if close_enricher is not None:
+            await close_enricher()
+        await store.close()

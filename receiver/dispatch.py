@@ -1,0 +1,87 @@
+"""Lanes: in-order delivery per (notifier, route, group), parallel across lanes.
+
+A lane is the queue of one group's deliveries to one notifier; its head must finish before
+the next starts (Slack must post before it can update). Each busy lane is one asyncio task,
+woken in-process when the intake commits work; nothing polls the database. How many
+deliveries do I/O at once is bounded by the pipeline's slots, not by the number of lanes,
+so a lane waiting out a retry backoff holds no slot and blocks no other group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from receiver.store import Delivery
+
+__all__ = ["Dispatcher"]
+
+LaneKey = tuple[str, str, str]
+log = structlog.get_logger("flamebot.dispatch")
+
+
+class Dispatcher:
+    def __init__(self, deliver: Callable[[Delivery], Awaitable[None]]) -> None:
+        self._deliver = deliver
+        self._lanes: dict[LaneKey, deque[Delivery]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+
+    def submit(self, delivery: Delivery) -> None:
+        """Queue a delivery behind the earlier ones of its lane."""
+        key = (delivery.notifier, delivery.route, delivery.group_key)
+        lane = self._lanes.get(key)
+        if lane is not None:
+            lane.append(delivery)
+            return
+        self._lanes[key] = deque([delivery])
+        self._idle.clear()
+        task = asyncio.create_task(self._run(key), name=f"lane:{delivery.notifier}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, key: LaneKey) -> None:
+        lane = self._lanes[key]
+        try:
+            while lane:
+                try:
+                    await self._deliver(lane[0])
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The pipeline records its own failures; this is the last guard so one
+                    # bug cannot wedge a lane. The delivery stays in the store for restart.
+                    log.exception("lane_failed", notifier=key[0], group_key=key[2])
+                lane.popleft()
+        finally:
+            del self._lanes[key]
+            if not self._lanes:
+                self._idle.set()
+
+    @property
+    def busy_lanes(self) -> int:
+        return len(self._lanes)
+
+    async def wait_idle(self, seconds: float | None = None) -> bool:
+        """Wait until every lane has drained; False when `seconds` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        """Cancel what is still running; unfinished deliveries stay in the store."""
+        self.running = False
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,30 @@
+"""Notifiers, one file per integration, added to flamebot by one line in `build_notifiers`."""
+
+from __future__ import annotations
+
+from receiver.config import (
+    Config,
+    ConsoleNotifierSettings,
+    WebhookNotifierSettings,
+)
+from receiver.notifiers.base import Notification, Notifier
+from receiver.notifiers.console import ConsoleNotifier
+from receiver.notifiers.webhook import WebhookNotifier
+from receiver.store import Store
+
+__all__ = ["Notification", "Notifier", "build_notifiers"]
+
+
+def build_notifiers(config: Config, store: Store) -> dict[str, Notifier]:
+    """One notifier per `notifiers` entry, by name."""
+    built: dict[str, Notifier] = {}
+    for settings in config.notifiers:
+        notifier: Notifier
+        if isinstance(settings, ConsoleNotifierSettings):
+            notifier = ConsoleNotifier(settings.name)
+        elif isinstance(settings, WebhookNotifierSettings):
+            notifier = WebhookNotifier(settings)
+        else:
+            raise TypeError(f"no notifier for type {settings.type!r}")
+        built[settings.name] = notifier
+    return built

@@ -1,0 +1,77 @@
+"""What every notifier shares: the one-method protocol, the message, failure classification.
+
+Integrations only classify failures (STYLE.md, after Alertmanager's `notify/`): 2xx is
+success; 429, 5xx and transport errors are retryable; any other status is permanent. The
+pipeline alone owns the retry policy.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from enrichers.result import EnrichmentResult
+from receiver.errors import NotifyError
+from receiver.models import WebhookPayload
+
+__all__ = ["Notification", "Notifier", "check_status", "parse_retry_after", "transport_error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One accepted webhook, enriched, on its way to one notifier."""
+
+    id: int
+    route: str
+    payload: WebhookPayload
+    enrichment: EnrichmentResult
+
+
+class Notifier(Protocol):
+    name: str
+
+    async def notify(self, notification: Notification) -> None:
+        """Deliver, or raise NotifyError saying whether a retry may help."""
+
+    async def aclose(self) -> None:
+        """Release connections; called once at shutdown."""
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds: a number of seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def check_status(
+    integration: str, status: int, *, retry_after: str | None = None, detail: str = ""
+) -> None:
+    """Raise NotifyError unless `status` is 2xx; 429 and 5xx are retryable."""
+    if 200 <= status < 300:
+        return
+    retryable = status == 429 or status >= 500
+    message = f"HTTP {status}" + (f": {detail}" if detail else "")
+    raise NotifyError(
+        integration,
+        message,
+        retryable=retryable,
+        retry_after=parse_retry_after(retry_after) if retryable else None,
+    )
+
+
+def transport_error(integration: str, exc: BaseException) -> NotifyError:
+    """A connection, TLS or timeout failure: retryable. The URL is left out (it may hold a key)."""
+    kind = type(exc).__name__
+    return NotifyError(integration, f"transport error ({kind})", retryable=True)

@@ -1,0 +1,173 @@
+"""Pure wording shared by every renderer: the one-line headline, numbers, hotspot lines.
+
+Slack, PagerDuty and the console say the same things in different markup; the sentences
+and number formats live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from enrichers.result import (
+    VERDICTS,
+    EnrichmentResult,
+    FunctionStat,
+    HealthMetrics,
+    ServiceAnalysis,
+    SourceError,
+)
+from receiver.models import Alert, WebhookPayload
+
+__all__ = [
+    "alert_name",
+    "alert_service",
+    "evidence_line",
+    "format_metric",
+    "headline",
+    "hotspot_line",
+    "metric_line",
+    "primary_analysis",
+    "source_error_line",
+    "status_tag",
+    "top_line",
+    "truncate",
+]
+
+_SEVERITY_RANK = {"critical": 0, "warning": 1, "ok": 2}
+PROFILE_TITLES = {"cpu": "CPU", "alloc": "Alloc", "mutex": "Mutex", "wall": "Wall"}
+METRIC_ORDER = ("cpu", "heap_ratio", "gc", "threads", "latency_ms", "error_ratio", "req_per_sec")
+METRIC_TITLES = {
+    "cpu": "CPU",
+    "heap_ratio": "Heap",
+    "gc": "GC",
+    "threads": "Threads",
+    "latency_ms": "Latency",
+    "error_ratio": "Errors",
+    "req_per_sec": "Requests",
+}
+
+
+def truncate(text: str, limit: int, marker: str = "…") -> str:
+    """Cut at a word boundary when there is one near the limit; never exceed `limit`."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(marker)
+    cut = text[:room]
+    space = cut.rfind(" ")
+    if space >= room * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + marker
+
+
+def format_metric(name: str, value: float) -> str:
+    if name == "cpu":
+        return f"{value:.2f} cores"
+    if name in ("heap_ratio", "error_ratio"):
+        return f"{value * 100:.1f}%"
+    if name == "gc":
+        return f"{value:.3f} s/s"
+    if name == "latency_ms":
+        return f"{value:.0f} ms"
+    if name == "req_per_sec":
+        return f"{value:.1f} req/s"
+    return f"{value:.0f}"
+
+
+def metric_line(metrics: HealthMetrics) -> str:
+    """`CPU 0.82 cores · Heap 45.0% · ...` for the numbers that are known."""
+    parts = []
+    for name in METRIC_ORDER:
+        value = getattr(metrics, name)
+        if value is not None:
+            parts.append(f"{METRIC_TITLES[name]} {format_metric(name, value)}")
+    return " · ".join(parts) if parts else "no health metrics"
+
+
+def evidence_line(analysis: ServiceAnalysis) -> str:
+    """The thresholds that were crossed, e.g. `cpu 0.82 >= 0.3`."""
+    crossed = [e for e in analysis.evidence if e.crossed]
+    if not crossed:
+        return "no threshold crossed"
+    return ", ".join(_evidence(e.metric, e.value, e.op, e.threshold) for e in crossed)
+
+
+def _evidence(metric: str, value: float, op: str, threshold: float) -> str:
+    if metric in METRIC_TITLES:
+        return f"{metric} {format_metric(metric, value)} {op} {format_metric(metric, threshold)}"
+    return f"{metric} {value:g} {op} {threshold:g}"
+
+
+def hotspot_line(analysis: ServiceAnalysis) -> str | None:
+    """`sha256: 34.2% of CPU self-time (5.1% before, +29.1 pp)`, or None."""
+    spot = analysis.hotspot
+    if spot is None:
+        return None
+    line = f"{spot.function}: {spot.self_pct:.1f}% of {PROFILE_TITLES[spot.profile]} self-time"
+    if spot.baseline_pct is not None:
+        delta = spot.self_pct - spot.baseline_pct
+        line += f" ({spot.baseline_pct:.1f}% before, {delta:+.1f} pp)"
+    return line
+
+
+def top_line(stats: Sequence[FunctionStat], limit: int = 3) -> str:
+    if not stats:
+        return "(none)"
+    return " | ".join(f"{s.function} {s.self_pct:.1f}%" for s in stats[:limit])
+
+
+def source_error_line(error: SourceError) -> str:
+    return f"{error.source} failed: {error.reason}"
+
+
+def primary_analysis(enrichment: EnrichmentResult) -> ServiceAnalysis | None:
+    """The service to lead with: most severe first, then decision-table order."""
+    if not enrichment.services:
+        return None
+    return min(
+        enrichment.services,
+        key=lambda a: (_SEVERITY_RANK[a.severity], VERDICTS.index(a.verdict)),
+    )
+
+
+def status_tag(payload: WebhookPayload) -> str:
+    """`FIRING:2`, `RESOLVED` or `FIRING:1, RESOLVED:1` from the per-alert statuses."""
+    firing, resolved = len(payload.firing), len(payload.resolved)
+    if firing and resolved:
+        return f"FIRING:{firing}, RESOLVED:{resolved}"
+    return f"FIRING:{firing}" if firing else "RESOLVED"
+
+
+def alert_name(payload: WebhookPayload) -> str:
+    names = sorted({a.labels.get("alertname", "") for a in payload.alerts} - {""})
+    if len(names) == 1:
+        return names[0]
+    return f"{len(names)} alerts" if names else "alert"
+
+
+def alert_service(alert: Alert) -> str:
+    """What an alert is about, from its labels, before any enrichment."""
+    for key in ("service_name", "service", "app", "job"):
+        if alert.labels.get(key):
+            if key == "job" and alert.labels.get("instance"):
+                return alert.labels["instance"].rsplit(":", 1)[0]
+            return alert.labels[key]
+    return alert.labels.get("instance", "").rsplit(":", 1)[0] or "unknown service"
+
+
+def headline(payload: WebhookPayload, enrichment: EnrichmentResult) -> str:
+    """One line: status, alert, service, verdict, hotspot."""
+    lead = primary_analysis(enrichment)
+    services = {a.service for a in enrichment.services} or {
+        alert_service(a) for a in payload.alerts
+    }
+    where = next(iter(services)) if len(services) == 1 else f"{len(services)} services"
+    text = f"[{status_tag(payload)}] {alert_name(payload)} on {where}"
+    if lead is None:
+        return text + ": not analysed"
+    text += f": {lead.verdict}"
+    if len(services) > 1:
+        text += f" ({lead.service})"
+    if lead.hotspot is not None:
+        spot = lead.hotspot
+        text += f", hotspot {spot.function} ({spot.self_pct:.1f}% {PROFILE_TITLES[spot.profile]})"
+    return text

@@ -1,0 +1,52 @@
+"""The webhook notifier: POSTs the alert group and its enrichment as JSON to a URL.
+
+A generic forwarder for tools flamebot has no integration for. The body is
+`{"id", "route", "group": <Alertmanager payload>, "enrichment": <EnrichmentResult>}`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from receiver.config import WebhookNotifierSettings
+from receiver.notifiers.base import Notification, check_status, transport_error
+
+__all__ = ["WebhookNotifier"]
+
+USER_AGENT = "flamebot/0.1"
+
+
+class WebhookNotifier:
+    def __init__(
+        self, settings: WebhookNotifierSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.name = settings.name
+        self._url = settings.url
+        headers = {"User-Agent": USER_AGENT, **settings.headers}
+        if settings.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {settings.bearer_token.get_secret_value()}"
+        self._client = httpx.AsyncClient(
+            headers=headers, timeout=settings.timeout_seconds, transport=transport
+        )
+
+    async def notify(self, notification: Notification) -> None:
+        body = {
+            "id": notification.id,
+            "route": notification.route,
+            "group": json.loads(notification.payload.model_dump_json(by_alias=True)),
+            "enrichment": json.loads(notification.enrichment.model_dump_json()),
+        }
+        try:
+            response = await self._client.post(self._url, json=body)
+        except httpx.TransportError as exc:
+            raise transport_error(f"webhook {self.name}", exc) from None
+        check_status(
+            f"webhook {self.name}",
+            response.status_code,
+            retry_after=response.headers.get("Retry-After"),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,207 @@
+"""The pipeline: enrich once per notification, then deliver to each notifier with retries.
+
+The retry policy lives here and only here: exponential backoff (with jitter, at least the
+far end's `Retry-After`) until `delivery.max_seconds` after the webhook was received; then,
+or at once for a permanent failure, the delivery goes to the dead-letter table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+import structlog
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+
+from enrichers.result import EnrichmentResult, SourceError
+from receiver.config import DeliverySettings
+from receiver.errors import NotifyError
+from receiver.metrics import Metrics
+from receiver.models import WebhookPayload
+from receiver.notifiers.base import Notification, Notifier
+from receiver.store import Delivery, Store, StoredNotification
+
+__all__ = ["Enricher", "Pipeline", "RetryPolicy"]
+
+log = structlog.get_logger("flamebot.pipeline")
+
+
+class Enricher(Protocol):
+    async def enrich(self, payload: WebhookPayload) -> EnrichmentResult:
+        """Analyse an alert group; never raises for a failed backend (it says so instead)."""
+
+
+class RetryPolicy:
+    """Backoff for one delivery: initial * 2^(n-1), capped, ±20 % jitter, >= Retry-After."""
+
+    def __init__(self, settings: DeliverySettings, clock: Callable[[], float]) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def wait(self, state: RetryCallState) -> float:
+        s = self.settings
+        exponent = min(state.attempt_number - 1, 32)
+        backoff: float = min(s.max_backoff_seconds, s.initial_backoff_seconds * 2.0**exponent)
+        backoff *= random.uniform(0.8, 1.2)
+        exc = state.outcome.exception() if state.outcome else None
+        asked = exc.retry_after if isinstance(exc, NotifyError) else None
+        return max(backoff, asked or 0.0)
+
+    def out_of_time(self, deadline: float, state: RetryCallState) -> bool:
+        return self.clock() + state.upcoming_sleep > deadline
+
+
+def _empty_enrichment(reason: str) -> EnrichmentResult:
+    return EnrichmentResult(
+        enriched_at=datetime.now(UTC), errors=[SourceError(source="enrichment", reason=reason)]
+    )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        enricher: Enricher,
+        notifiers: dict[str, Notifier],
+        metrics: Metrics,
+        settings: DeliverySettings,
+        *,
+        workers: int,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self._enricher = enricher
+        self._notifiers = notifiers
+        self._metrics = metrics
+        self._policy = RetryPolicy(settings, clock)
+        self._settings = settings
+        self._sleep = sleep
+        self._slots = asyncio.Semaphore(workers)
+        self._enrichments: dict[int, asyncio.Task[EnrichmentResult]] = {}
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Deliver one notification to one notifier; records every outcome in the store."""
+        nid, name = delivery.notification_id, delivery.notifier
+        bound = log.bind(
+            notification_id=nid, notifier=name, route=delivery.route, group_key=delivery.group_key
+        )
+        if delivery.interrupted:
+            self._metrics.resent.labels(notifier=name).inc()
+            bound.warning("delivery_resumed", reason="interrupted between send and record")
+        try:
+            notification = await self._notification(nid)
+            notifier = self._notifiers.get(name)
+            if notifier is None:
+                await self._bury(delivery, f"no notifier named {name!r} is configured", bound)
+                return
+            await self._send(delivery, notifier, notification, bound)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            bound.exception("delivery_crashed")
+            await self._bury(delivery, f"internal error: {type(exc).__name__}", bound)
+
+    async def _notification(self, nid: int) -> Notification:
+        stored = await self._store.notification(nid)
+        if stored is None:
+            raise LookupError(f"notification {nid} is not in the store")
+        payload = WebhookPayload.model_validate_json(stored.payload)
+        enrichment = await self._enrichment(stored, payload)
+        return Notification(stored.id, stored.route, payload, enrichment)
+
+    async def _enrichment(
+        self, stored: StoredNotification, payload: WebhookPayload
+    ) -> EnrichmentResult:
+        """Enrich once per notification, shared by all its notifiers, kept across restarts."""
+        if stored.enrichment is not None:
+            return EnrichmentResult.model_validate_json(stored.enrichment)
+        task = self._enrichments.get(stored.id)
+        if task is None:
+            task = asyncio.create_task(self._enrich(stored, payload))
+            self._enrichments[stored.id] = task
+            task.add_done_callback(lambda _: self._enrichments.pop(stored.id, None))
+        return await asyncio.shield(task)
+
+    async def _enrich(
+        self, stored: StoredNotification, payload: WebhookPayload
+    ) -> EnrichmentResult:
+        started = time.monotonic()
+        try:
+            async with self._slots:
+                result = await self._enricher.enrich(payload)
+        except Exception as exc:
+            log.exception("enrichment_failed", notification_id=stored.id)
+            result = _empty_enrichment(f"enrichment failed: {type(exc).__name__}")
+        self._metrics.enrichment_seconds.observe(time.monotonic() - started)
+        await self._store.save_enrichment(stored.id, result.model_dump_json())
+        return result
+
+    async def _send(
+        self,
+        delivery: Delivery,
+        notifier: Notifier,
+        notification: Notification,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        deadline = delivery.received_at + self._settings.max_seconds
+        nid, name = delivery.notification_id, delivery.notifier
+
+        async def attempt() -> None:
+            await self._store.mark_sending(nid, name)
+            async with self._slots:
+                await notifier.notify(notification)
+
+        async def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self._metrics.notifications.labels(notifier=name, outcome="retry").inc()
+            bound.warning(
+                "notify_retrying", error=str(exc), wait_seconds=round(state.upcoming_sleep, 3)
+            )
+            await self._store.mark_retry(nid, name, str(exc))
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda e: isinstance(e, NotifyError) and e.retryable),
+            wait=self._policy.wait,
+            stop=lambda state: self._policy.out_of_time(deadline, state),
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            await retrying(attempt)
+        except NotifyError as exc:
+            why = "permanent failure" if not exc.retryable else "retry budget exhausted"
+            await self._bury(delivery, f"{why}: {exc}", bound)
+            return
+        await self._store.mark_done(nid, name)
+        self._metrics.notifications.labels(notifier=name, outcome="ok").inc()
+        bound.info("notify_succeeded")
+
+    async def replay(self, nid: int, name: str) -> None:
+        """Send a dead letter once more (`flamebot replay`); raises NotifyError on failure."""
+        notifier = self._notifiers.get(name)
+        if notifier is None:
+            raise NotifyError(name, "no notifier of that name is configured", retryable=False)
+        notification = await self._notification(nid)
+        await self._store.mark_sending(nid, name)
+        try:
+            await notifier.notify(notification)
+        except NotifyError as exc:
+            await self._store.mark_dead_again(nid, name, str(exc))
+            self._metrics.notifications.labels(notifier=name, outcome="failed").inc()
+            raise
+        await self._store.mark_done(nid, name)
+        self._metrics.notifications.labels(notifier=name, outcome="ok").inc()
+
+    async def _bury(
+        self, delivery: Delivery, reason: str, bound: structlog.typing.FilteringBoundLogger
+    ) -> None:
+        dead_id = await self._store.mark_dead(delivery.notification_id, delivery.notifier, reason)
+        self._metrics.notifications.labels(notifier=delivery.notifier, outcome="failed").inc()
+        self._metrics.dead_letters.inc()
+        bound.error("notify_failed", reason=reason, dead_letter_id=dead_id)

@@ -1,0 +1,63 @@
+"""`flamebot send-test URL`: post a sample Alertmanager webhook (a deployment smoke test)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+__all__ = ["sample_payload", "send_test"]
+
+
+def sample_payload(now: datetime | None = None) -> dict[str, Any]:
+    """A v4 webhook shaped like the reference HighCpuUsage alert, new each time it is sent."""
+    now = now or datetime.now(UTC)
+    starts = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    labels = {
+        "alertname": "FlamebotTest",
+        "instance": "payment-service:9404",
+        "job": "jvm",
+        "severity": "info",
+    }
+    alert = {
+        "status": "firing",
+        "labels": labels,
+        "annotations": {"summary": "flamebot send-test: a sample alert, safe to ignore"},
+        "startsAt": starts,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "",
+        "fingerprint": hashlib.sha256(starts.encode()).hexdigest()[:16],
+    }
+    return {
+        "receiver": "flamebot",
+        "status": "firing",
+        "alerts": [alert],
+        "groupLabels": {"alertname": "FlamebotTest"},
+        "commonLabels": labels,
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "",
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="FlamebotTest", sent="{starts}"}}',
+        "truncatedAlerts": 0,
+    }
+
+
+def send_test(url: str, *, token: str | None, basic: str | None, timeout: float) -> int:
+    headers = {"Content-Type": "application/json", "User-Agent": "flamebot-send-test"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    elif basic:
+        headers["Authorization"] = "Basic " + base64.b64encode(basic.encode()).decode()
+    try:
+        response = httpx.post(
+            url, content=json.dumps(sample_payload()), headers=headers, timeout=timeout
+        )
+    except httpx.HTTPError as exc:
+        print(f"send-test: could not reach {url}: {type(exc).__name__}")
+        return 1
+    print(f"HTTP {response.status_code} {response.text.strip()}")
+    return 0 if response.status_code == 200 else 1

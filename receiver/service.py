@@ -1,0 +1,154 @@
+"""The running service: store, pipeline, lanes and the HTTP app, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from receiver.app import build_app
+from receiver.config import Config
+from receiver.dispatch import Dispatcher
+from receiver.metrics import Metrics
+from receiver.models import WebhookPayload, notification_identity
+from receiver.notifiers import Notifier, build_notifiers
+from receiver.pipeline import Enricher, Pipeline
+from receiver.store import AcceptResult, Delivery, Store
+
+__all__ = ["Service", "serve"]
+
+log = structlog.get_logger("flamebot.service")
+
+PRUNE_INTERVAL_SECONDS = 3600.0
+
+
+class Service:
+    """Everything behind the HTTP layer; implements `receiver.app.Intake`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        enricher: Enricher | None = None,
+        notifiers: dict[str, Notifier] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.store = Store(config.store.path, max_page_count=config.store.max_page_count)
+        self.notifiers = notifiers if notifiers is not None else build_notifiers(config, self.store)
+        if enricher is None:
+            from enrichers.analysis import build_enricher
+
+            enricher = build_enricher(config, self.metrics.backend_outcome)
+        self.enricher = enricher
+        self.pipeline = Pipeline(
+            self.store,
+            self.enricher,
+            self.notifiers,
+            self.metrics,
+            config.delivery,
+            workers=config.queue.workers,
+            clock=clock,
+            sleep=sleep,
+        )
+        self.dispatcher = Dispatcher(self.pipeline.deliver)
+        self._routes = config.route_table()
+        self._prune_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.store.open()
+        self.metrics.queue_depth.set_function(lambda: self.store.pending)
+        resumed = await self.store.open_deliveries()
+        self.dispatcher.start()
+        for delivery in resumed:
+            self.dispatcher.submit(delivery)
+        if resumed:
+            log.info("deliveries_resumed", count=len(resumed))
+        self._prune_task = asyncio.create_task(self._prune_forever())
+
+    async def _prune_forever(self) -> None:
+        while True:
+            try:
+                removed = await self.store.prune()
+                if removed:
+                    log.info("identities_pruned", count=removed)
+            except Exception:
+                log.exception("prune_failed")
+            await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+
+    async def accept(self, route: str, payload: WebhookPayload) -> AcceptResult:
+        targets = self._routes[route]
+        result = await self.store.accept(
+            notification_identity(route, payload),
+            route,
+            payload.group_key,
+            payload.model_dump_json(by_alias=True),
+            targets,
+            self.config.queue.max_pending,
+        )
+        if not result.duplicate:
+            for name in targets:
+                self.dispatcher.submit(
+                    Delivery(
+                        result.id, name, route, payload.group_key, 0, False, result.received_at
+                    )
+                )
+        return result
+
+    async def readiness(self) -> dict[str, bool]:
+        return {"store": await self.store.check_writable(), "workers": self.dispatcher.running}
+
+    async def stop(self, grace_seconds: float = 0.0) -> bool:
+        """Finish in-flight work within the grace period, then persist what is left."""
+        drained = await self.dispatcher.wait_idle(grace_seconds)
+        if self._prune_task is not None:
+            self._prune_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prune_task
+        await self.dispatcher.stop()
+        for notifier in self.notifiers.values():
+            close = getattr(notifier, "aclose", None)
+            if close is not None:
+                await close()
+        close_enricher = getattr(self.enricher, "aclose", None)
+        if close_enricher is not None:
+            await close_enricher()
+        await self.store.close()
+        return drained
+
+
+async def serve(config: Config, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop`), then shut down within the grace period."""
+    service = Service(config)
+    await service.start()
+    app = build_app(config, service)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.server.host, config.server.port)
+    await site.start()
+    addresses = [f"{a[0]}:{a[1]}" for a in runner.addresses if isinstance(a, tuple)]
+    log.info(
+        "service_started",
+        listen=addresses,
+        store=str(config.store.path),
+        routes=sorted(service.config.route_table()),
+    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    grace = config.server.shutdown_grace_seconds
+    log.info("service_stopping", grace_seconds=grace, busy_lanes=service.dispatcher.busy_lanes)
+    app["webhook"].accepting = False
+    await site.stop()
+    drained = await service.stop(grace)
+    await runner.cleanup()
+    log.info("service_stopped", drained=drained)

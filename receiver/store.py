@@ -1,0 +1,452 @@
+"""The durable store: SQLite in WAL mode, one connection on one thread.
+
+A notification is committed (fsync'd) before the webhook is answered 200. Each one fans out
+to one delivery row per notifier of its route; a delivery goes pending -> sending -> done, or
+to the dead-letter table. A delivery found in `sending` at start-up was interrupted between
+its send and its record: it is sent again and counted, never silently.
+
+All calls run on one worker thread (SQLite connections are not shared across threads), so
+the async side never blocks the event loop and the store's counters need no lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from receiver.errors import StoreFullError, StoreUnavailableError
+
+__all__ = [
+    "AcceptResult",
+    "DeadLetter",
+    "Delivery",
+    "Store",
+    "StoredNotification",
+]
+
+IDENTITY_TTL_SECONDS = 7 * 24 * 3600  # PRODUCT.md §4: identities are kept 7 days
+BUSY_TIMEOUT_MS = 2000  # a locked database answers 503 well within Alertmanager's 10 s
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    identity TEXT NOT NULL UNIQUE,
+    route TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    enrichment TEXT,
+    done_at REAL
+);
+CREATE INDEX IF NOT EXISTS notifications_open ON notifications (done_at, id);
+CREATE TABLE IF NOT EXISTS deliveries (
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    notifier TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (notification_id, notifier)
+);
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, notification_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    notifier TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    replayed_at REAL
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    notifier TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (notifier, group_key)
+);
+CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    id: int
+    duplicate: bool
+    received_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    notification_id: int
+    notifier: str
+    route: str
+    group_key: str
+    attempts: int
+    interrupted: bool  # found in `sending`: the previous run may have sent it already
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNotification:
+    id: int
+    route: str
+    group_key: str
+    payload: str
+    received_at: float
+    enrichment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    notification_id: int
+    notifier: str
+    route: str
+    group_key: str
+    reason: str
+    attempts: int
+    created_at: float
+    replayed_at: float | None
+
+
+T = TypeVar("T")
+
+
+class Store:
+    def __init__(self, path: Path, *, max_page_count: int | None = None) -> None:
+        self.path = path
+        self._max_page_count = max_page_count
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="flamebot-store")
+        self._conn: sqlite3.Connection | None = None
+        self.pending = 0  # notifications not yet finished; read from the event loop
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailableError("the store is not open")
+        return self._conn
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in one IMMEDIATE transaction; SQLite failures become StoreUnavailable."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreUnavailableError(str(exc)) from exc
+        return result
+
+    def _open_sync(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # the 200 promises the record survives power loss
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(_SCHEMA)
+        if self._max_page_count is not None:
+            conn.execute(f"PRAGMA max_page_count={int(self._max_page_count)}")
+        self._conn = conn
+        self.pending = conn.execute(
+            "SELECT COUNT(*) FROM notifications WHERE done_at IS NULL"
+        ).fetchone()[0]
+
+    async def open(self) -> None:
+        try:
+            await self._call(self._open_sync)
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot open {self.path}: {exc}") from exc
+
+    def _close_sync(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def close(self) -> None:
+        await self._call(self._close_sync)
+        self._executor.shutdown(wait=True)
+
+    # -- intake ---------------------------------------------------------------------------
+
+    def _accept_sync(
+        self,
+        identity: str,
+        route: str,
+        group_key: str,
+        payload: str,
+        notifiers: list[str],
+        max_pending: int,
+    ) -> AcceptResult:
+        row = self._db.execute(
+            "SELECT id, received_at FROM notifications WHERE identity = ?", (identity,)
+        ).fetchone()
+        if row is not None:
+            return AcceptResult(id=row[0], duplicate=True, received_at=row[1])
+        if self.pending >= max_pending:
+            raise StoreFullError(f"{self.pending} notifications are waiting")
+
+        now = time.time()
+
+        def insert(db: sqlite3.Connection) -> int:
+            cur = db.execute(
+                "INSERT INTO notifications (identity, route, group_key, payload, received_at,"
+                " done_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (identity, route, group_key, payload, now, None if notifiers else now),
+            )
+            nid = cur.lastrowid
+            assert nid is not None
+            db.executemany(
+                "INSERT INTO deliveries (notification_id, notifier, state, updated_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                [(nid, name, now) for name in notifiers],
+            )
+            return nid
+
+        nid = self._write(insert)
+        if notifiers:
+            self.pending += 1
+        return AcceptResult(id=nid, duplicate=False, received_at=now)
+
+    async def accept(
+        self,
+        identity: str,
+        route: str,
+        group_key: str,
+        payload: str,
+        notifiers: list[str],
+        max_pending: int,
+    ) -> AcceptResult:
+        """Record a notification durably, or find the original of a redelivery."""
+        try:
+            return await self._call(
+                self._accept_sync, identity, route, group_key, payload, notifiers, max_pending
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(str(exc)) from exc
+
+    # -- work -----------------------------------------------------------------------------
+
+    def _open_deliveries_sync(self, nid: int | None) -> list[Delivery]:
+        sql = (
+            "SELECT d.notification_id, d.notifier, n.route, n.group_key, d.attempts, d.state,"
+            " n.received_at FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
+            " WHERE d.state IN ('pending', 'sending')"
+        )
+        if nid is None:
+            rows = self._db.execute(sql + " ORDER BY d.notification_id, d.notifier").fetchall()
+        else:
+            rows = self._db.execute(
+                sql + " AND d.notification_id = ? ORDER BY d.notifier", (nid,)
+            ).fetchall()
+        return [
+            Delivery(nid, notifier, route, gk, attempts, state == "sending", received)
+            for nid, notifier, route, gk, attempts, state, received in rows
+        ]
+
+    async def open_deliveries(self, nid: int | None = None) -> list[Delivery]:
+        """Deliveries still owed (of one notification, or all), oldest first."""
+        return await self._call(self._open_deliveries_sync, nid)
+
+    def _notification_sync(self, nid: int) -> StoredNotification | None:
+        row = self._db.execute(
+            "SELECT id, route, group_key, payload, received_at, enrichment"
+            " FROM notifications WHERE id = ?",
+            (nid,),
+        ).fetchone()
+        return None if row is None else StoredNotification(*row)
+
+    async def notification(self, nid: int) -> StoredNotification | None:
+        return await self._call(self._notification_sync, nid)
+
+    async def save_enrichment(self, nid: int, enrichment: str) -> None:
+        def save(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE notifications SET enrichment = ? WHERE id = ?", (enrichment, nid))
+
+        await self._call(self._write, save)
+
+    def _set_state(self, nid: int, notifier: str, state: str, error: str | None) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE deliveries SET state = ?, last_error = COALESCE(?, last_error),"
+                " attempts = attempts + (? = 'sending'), updated_at = ?"
+                " WHERE notification_id = ? AND notifier = ?",
+                (state, error, state, time.time(), nid, notifier),
+            )
+            if state in ("done", "dead"):
+                self._finish_if_complete(db, nid)
+
+        self._write(update)
+
+    def _finish_if_complete(self, db: sqlite3.Connection, nid: int) -> None:
+        left = db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE notification_id = ?"
+            " AND state IN ('pending', 'sending')",
+            (nid,),
+        ).fetchone()[0]
+        if left == 0:
+            cur = db.execute(
+                "UPDATE notifications SET done_at = ? WHERE id = ? AND done_at IS NULL",
+                (time.time(), nid),
+            )
+            if cur.rowcount:
+                self.pending -= 1
+
+    async def mark_sending(self, nid: int, notifier: str) -> None:
+        await self._call(self._set_state, nid, notifier, "sending", None)
+
+    async def mark_retry(self, nid: int, notifier: str, error: str) -> None:
+        await self._call(self._set_state, nid, notifier, "pending", error)
+
+    async def mark_done(self, nid: int, notifier: str) -> None:
+        await self._call(self._set_state, nid, notifier, "done", None)
+
+    def _dead_sync(self, nid: int, notifier: str, reason: str) -> int:
+        def bury(db: sqlite3.Connection) -> int:
+            (attempts,) = db.execute(
+                "SELECT attempts FROM deliveries WHERE notification_id = ? AND notifier = ?",
+                (nid, notifier),
+            ).fetchone()
+            cur = db.execute(
+                "INSERT INTO dead_letters (notification_id, notifier, reason, attempts,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                (nid, notifier, reason, attempts, time.time()),
+            )
+            db.execute(
+                "UPDATE deliveries SET state = 'dead', last_error = ?, updated_at = ?"
+                " WHERE notification_id = ? AND notifier = ?",
+                (reason, time.time(), nid, notifier),
+            )
+            self._finish_if_complete(db, nid)
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+        return self._write(bury)
+
+    async def mark_dead(self, nid: int, notifier: str, reason: str) -> int:
+        """Move a delivery to the dead-letter table; returns the dead letter's id."""
+        return await self._call(self._dead_sync, nid, notifier, reason)
+
+    async def mark_dead_again(self, nid: int, notifier: str, reason: str) -> None:
+        """A replay failed: the delivery is dead again; its dead letter stays open."""
+
+        def update(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE deliveries SET state = 'dead', last_error = ?, updated_at = ?"
+                " WHERE notification_id = ? AND notifier = ?",
+                (reason, time.time(), nid, notifier),
+            )
+
+        await self._call(self._write, update)
+
+    # -- dead letters ---------------------------------------------------------------------
+
+    def _dead_letters_sync(self, dead_id: int | None) -> list[DeadLetter]:
+        sql = (
+            "SELECT l.id, l.notification_id, l.notifier, n.route, n.group_key, l.reason,"
+            " l.attempts, l.created_at, l.replayed_at FROM dead_letters l"
+            " JOIN notifications n ON n.id = l.notification_id"
+        )
+        if dead_id is None:
+            rows = self._db.execute(sql + " ORDER BY l.id").fetchall()
+        else:
+            rows = self._db.execute(sql + " WHERE l.id = ?", (dead_id,)).fetchall()
+        return [DeadLetter(*row) for row in rows]
+
+    async def dead_letters(self, dead_id: int | None = None) -> list[DeadLetter]:
+        return await self._call(self._dead_letters_sync, dead_id)
+
+    async def mark_replayed(self, dead_id: int) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE dead_letters SET replayed_at = ? WHERE id = ?", (time.time(), dead_id)
+            )
+
+        await self._call(self._write, update)
+
+    # -- per-group notifier state (e.g. the Slack message of a group) ---------------------
+
+    def _conversation_sync(self, notifier: str, group_key: str) -> str | None:
+        row = self._db.execute(
+            "SELECT state FROM conversations WHERE notifier = ? AND group_key = ?",
+            (notifier, group_key),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    async def conversation(self, notifier: str, group_key: str) -> str | None:
+        return await self._call(self._conversation_sync, notifier, group_key)
+
+    async def save_conversation(self, notifier: str, group_key: str, state: str | None) -> None:
+        def save(db: sqlite3.Connection) -> None:
+            if state is None:
+                db.execute(
+                    "DELETE FROM conversations WHERE notifier = ? AND group_key = ?",
+                    (notifier, group_key),
+                )
+            else:
+                db.execute(
+                    "INSERT INTO conversations (notifier, group_key, state, updated_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (notifier, group_key)"
+                    " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                    (notifier, group_key, state, time.time()),
+                )
+
+        await self._call(self._write, save)
+
+    # -- health and housekeeping ----------------------------------------------------------
+
+    async def check_writable(self) -> bool:
+        def beat(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", (time.time(),))
+
+        try:
+            await self._call(self._write, beat)
+        except StoreUnavailableError:
+            return False
+        return True
+
+    async def prune(self, now: float | None = None) -> int:
+        """Forget finished notifications older than the identity TTL (7 days)."""
+        cutoff = (time.time() if now is None else now) - IDENTITY_TTL_SECONDS
+
+        def prune(db: sqlite3.Connection) -> int:
+            old = "SELECT id FROM notifications WHERE done_at IS NOT NULL AND received_at < ?"
+            keep = "SELECT notification_id FROM dead_letters WHERE replayed_at IS NULL"
+            db.execute(
+                f"DELETE FROM deliveries WHERE notification_id IN ({old})"  # noqa: S608
+                f" AND notification_id NOT IN ({keep})",
+                (cutoff,),
+            )
+            db.execute(
+                f"DELETE FROM dead_letters WHERE notification_id IN ({old})"  # noqa: S608
+                " AND replayed_at IS NOT NULL",
+                (cutoff,),
+            )
+            cur = db.execute(
+                f"DELETE FROM notifications WHERE id IN ({old})"  # noqa: S608
+                f" AND id NOT IN ({keep})",
+                (cutoff,),
+            )
+            return cur.rowcount
+
+        return await self._call(self._write, prune)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the real Prometheus, promtool, Alertmanager and amtool from Debian's packages into
+# .tools/bin without starting any daemon (apt-get download + dpkg-deb -x). Idempotent.
+# Fails loudly when the packages cannot be fetched: the tests that need them must not skip.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/.tools/bin"
+want=(prometheus promtool alertmanager amtool)
+have=1
+for b in "${want[@]}"; do [ -x "$bin/$b" ] || have=0; done
+[ "$have" = 1 ] && exit 0
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+# apt-get download runs as _apt when it can; a world-writable folder keeps it sandboxed.
+chmod 0777 "$work"
+if ! apt-get download prometheus prometheus-alertmanager >/dev/null 2>&1; then
+    echo "install-tools: refreshing the package lists" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get update >/dev/null; else sudo -n apt-get update >/dev/null; fi
+    apt-get download prometheus prometheus-alertmanager
+fi
+for deb in ./*.deb; do dpkg-deb -x "$deb" extracted; done
+mkdir -p "$bin"
+install -m 0755 extracted/usr/bin/prometheus "$bin/prometheus"
+install -m 0755 extracted/usr/bin/promtool "$bin/promtool"
+install -m 0755 extracted/usr/bin/prometheus-alertmanager "$bin/alertmanager"
+install -m 0755 extracted/usr/bin/amtool "$bin/amtool"
+for b in "${want[@]}"; do "$bin/$b" --version >/dev/null 2>&1 || { echo "install-tools: $b does not run" >&2; exit 1; }; done
+echo "install-tools: $(ls "$bin" | tr '\n' ' ')in .tools/bin" >&2
