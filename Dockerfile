@@ -8,10 +8,11 @@ FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/flamebot
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY receiver ./receiver
 COPY enrichers ./enrichers
-RUN /opt/flamebot/bin/pip install --no-cache-dir .
+# The project's pinned versions make the image reproducible.
+RUN /opt/flamebot/bin/pip install --no-cache-dir -c constraints.txt .
 
 FROM python:3.11-slim
 ENV PATH=/opt/flamebot/bin:$PATH \

@@ -101,7 +101,7 @@ class BasicAuth(StrictModel):
     def _secrets(self) -> BasicAuth:
         resolve_secret_files(self, ("password",))
         if self.password is None:
-            raise ValueError("basic auth needs password or password_file")
+            raise ValueError("password: basic auth needs password or password_file")
         return self
 
 
@@ -119,9 +119,9 @@ class BackendAuth(StrictModel):
     def _secrets(self) -> BackendAuth:
         resolve_secret_files(self, ("bearer_token",))
         if self.basic is not None and self.bearer_token is not None:
-            raise ValueError("set either basic or bearer_token, not both")
+            raise ValueError("bearer_token: set either basic or bearer_token, not both")
         if not self.url.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
+            raise ValueError("url: must start with http:// or https://")
         return self
 
 
@@ -191,5 +191,5 @@ class EnrichmentSettings(StrictModel):
     def _check(self) -> EnrichmentSettings:
         for name, query in self.queries.items():
             if "{selector}" not in query:
-                raise ValueError(f"queries.{name} must contain {{selector}}")
+                raise ValueError(f"queries.{name}: must contain {{selector}}")
         return self

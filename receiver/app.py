@@ -23,7 +23,7 @@ from receiver.metrics import Metrics
 from receiver.models import WebhookPayload
 from receiver.store import AcceptResult
 
-__all__ = ["Authenticator", "Intake", "build_app"]
+__all__ = ["WEBHOOK", "Authenticator", "Intake", "build_app"]
 
 log = structlog.get_logger("flamebot.http")
 
@@ -110,7 +110,7 @@ class WebhookHandler:
         self._intake = intake
         self.accepting = True
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         route = request.match_info.get("route") or DEFAULT_ROUTE
         label = route if route in self._routes else "unknown"
         response = await self._handle(request, route)
@@ -119,6 +119,7 @@ class WebhookHandler:
 
     async def _handle(self, request: web.Request, route: str) -> web.Response:
         if not self._auth.allows(request.headers.get("Authorization")):
+            log.warning("webhook_unauthorized", route=route, remote=request.remote)
             return web.json_response(
                 {"error": "unauthorized", "detail": "missing or wrong credentials"},
                 status=401,
@@ -162,6 +163,9 @@ class WebhookHandler:
         return web.json_response({"status": "accepted", "id": result.id})
 
 
+WEBHOOK = web.AppKey("webhook", WebhookHandler)
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     """Unknown paths and methods get JSON errors; anything unexpected a bare 500."""
@@ -180,7 +184,7 @@ def build_app(config: Config, intake: Intake) -> web.Application:
     # The webhook reads its body itself, against server.max_body_bytes.
     app = web.Application(middlewares=[json_errors], client_max_size=config.server.max_body_bytes)
     webhook = WebhookHandler(config, intake)
-    app["webhook"] = webhook
+    app[WEBHOOK] = webhook
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -197,8 +201,8 @@ def build_app(config: Config, intake: Intake) -> web.Application:
             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
         )
 
-    app.router.add_post("/webhook", webhook)
-    app.router.add_post("/webhook/{route:.*}", webhook)
+    app.router.add_post("/webhook", webhook.handle)
+    app.router.add_post("/webhook/{route:.*}", webhook.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from receiver.app import build_app
+from receiver.app import WEBHOOK, build_app
 from receiver.config import Config
 from receiver.dispatch import Dispatcher
 from receiver.metrics import Metrics
@@ -147,7 +147,7 @@ async def serve(config: Config, *, stop: asyncio.Event | None = None) -> None:
     await stop.wait()
     grace = config.server.shutdown_grace_seconds
     log.info("service_stopping", grace_seconds=grace, busy_lanes=service.dispatcher.busy_lanes)
-    app["webhook"].accepting = False
+    app[WEBHOOK].accepting = False
     await site.stop()
     drained = await service.stop(grace)
     await runner.cleanup()

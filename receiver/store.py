@@ -144,16 +144,17 @@ class Store:
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(db)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            result = fn(db)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
+            # SQLite rolls back by itself on some errors (SQLITE_FULL): check first.
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise StoreUnavailableError(str(exc)) from exc
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
         return result
 
     def _open_sync(self) -> None:

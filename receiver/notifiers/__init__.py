@@ -5,10 +5,14 @@ from __future__ import annotations
 from receiver.config import (
     Config,
     ConsoleNotifierSettings,
+    PagerDutyNotifierSettings,
+    SlackNotifierSettings,
     WebhookNotifierSettings,
 )
 from receiver.notifiers.base import Notification, Notifier
 from receiver.notifiers.console import ConsoleNotifier
+from receiver.notifiers.pagerduty import PagerDutyNotifier
+from receiver.notifiers.slack import SlackNotifier
 from receiver.notifiers.webhook import WebhookNotifier
 from receiver.store import Store
 
@@ -24,6 +28,10 @@ def build_notifiers(config: Config, store: Store) -> dict[str, Notifier]:
             notifier = ConsoleNotifier(settings.name)
         elif isinstance(settings, WebhookNotifierSettings):
             notifier = WebhookNotifier(settings)
+        elif isinstance(settings, SlackNotifierSettings):
+            notifier = SlackNotifier(settings, store)
+        elif isinstance(settings, PagerDutyNotifierSettings):
+            notifier = PagerDutyNotifier(settings, store)
         else:
             raise TypeError(f"no notifier for type {settings.type!r}")
         built[settings.name] = notifier

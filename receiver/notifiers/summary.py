@@ -7,35 +7,47 @@ and number formats live here once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 
 from enrichers.result import (
     VERDICTS,
     EnrichmentResult,
+    FunctionChange,
     FunctionStat,
     HealthMetrics,
+    Hotspot,
     ServiceAnalysis,
     SourceError,
+    Window,
 )
 from receiver.models import Alert, WebhookPayload
 
 __all__ = [
+    "PARTIAL_DATA",
     "alert_name",
     "alert_service",
+    "errors_line",
     "evidence_line",
     "format_metric",
     "headline",
+    "hotspot_detail",
     "hotspot_line",
     "metric_line",
     "primary_analysis",
+    "ranked",
+    "riser_detail",
+    "share",
     "source_error_line",
     "status_tag",
     "top_line",
     "truncate",
+    "window_line",
 ]
 
 _SEVERITY_RANK = {"critical": 0, "warning": 1, "ok": 2}
 PROFILE_TITLES = {"cpu": "CPU", "alloc": "Alloc", "mutex": "Mutex", "wall": "Wall"}
 METRIC_ORDER = ("cpu", "heap_ratio", "gc", "threads", "latency_ms", "error_ratio", "req_per_sec")
+PARTIAL_DATA = "verdict from partial data"
 METRIC_TITLES = {
     "cpu": "CPU",
     "heap_ratio": "Heap",
@@ -97,36 +109,71 @@ def _evidence(metric: str, value: float, op: str, threshold: float) -> str:
     return f"{metric} {value:g} {op} {threshold:g}"
 
 
+def share(pct: float) -> str:
+    """A self or total share of a profile: `34.2%`."""
+    return f"{pct:.1f}%"
+
+
+def hotspot_detail(spot: Hotspot) -> str:
+    """`34.2% of CPU self-time (5.1% before, +29.1 pp)`: the hotspot without its name."""
+    text = f"{share(spot.self_pct)} of {PROFILE_TITLES[spot.profile]} self-time"
+    if spot.baseline_pct is not None:
+        delta = spot.self_pct - spot.baseline_pct
+        text += f" ({share(spot.baseline_pct)} before, {delta:+.1f} pp)"
+    return text
+
+
 def hotspot_line(analysis: ServiceAnalysis) -> str | None:
     """`sha256: 34.2% of CPU self-time (5.1% before, +29.1 pp)`, or None."""
     spot = analysis.hotspot
     if spot is None:
         return None
-    line = f"{spot.function}: {spot.self_pct:.1f}% of {PROFILE_TITLES[spot.profile]} self-time"
-    if spot.baseline_pct is not None:
-        delta = spot.self_pct - spot.baseline_pct
-        line += f" ({spot.baseline_pct:.1f}% before, {delta:+.1f} pp)"
-    return line
+    return f"{spot.function}: {hotspot_detail(spot)}"
+
+
+def riser_detail(change: FunctionChange) -> str:
+    """`5.1% -> 34.2% (+29.1 pp)`: a function's self-% from baseline to incident."""
+    return (
+        f"{share(change.baseline_pct)} -> {share(change.incident_pct)} ({change.delta_pp:+.1f} pp)"
+    )
 
 
 def top_line(stats: Sequence[FunctionStat], limit: int = 3) -> str:
     if not stats:
         return "(none)"
-    return " | ".join(f"{s.function} {s.self_pct:.1f}%" for s in stats[:limit])
+    return " | ".join(f"{s.function} {share(s.self_pct)}" for s in stats[:limit])
 
 
 def source_error_line(error: SourceError) -> str:
     return f"{error.source} failed: {error.reason}"
 
 
+def errors_line(errors: Sequence[SourceError], *, partial: bool) -> str:
+    """`prometheus failed: connection refused — verdict from partial data`."""
+    text = "; ".join(source_error_line(e) for e in errors)
+    return f"{text} — {PARTIAL_DATA}" if partial else text
+
+
+def window_line(window: Window) -> str:
+    """`2026-11-25 17:10:32 to 17:26:31 UTC`."""
+    start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
+    return f"{start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC"
+
+
+def _importance(analysis: ServiceAnalysis) -> tuple[int, int]:
+    return _SEVERITY_RANK[analysis.severity], VERDICTS.index(analysis.verdict)
+
+
+def ranked(services: Sequence[ServiceAnalysis]) -> list[ServiceAnalysis]:
+    """Most severe first, then decision-table order; ties keep their order."""
+    return sorted(services, key=_importance)
+
+
 def primary_analysis(enrichment: EnrichmentResult) -> ServiceAnalysis | None:
     """The service to lead with: most severe first, then decision-table order."""
     if not enrichment.services:
         return None
-    return min(
-        enrichment.services,
-        key=lambda a: (_SEVERITY_RANK[a.severity], VERDICTS.index(a.verdict)),
-    )
+    return min(enrichment.services, key=_importance)
 
 
 def status_tag(payload: WebhookPayload) -> str:

@@ -287,19 +287,19 @@ def test_default_config_listens_on_all_interfaces_with_the_store_on_the_volume()
     ]
 
 
-def test_user_config_overrides_listen_port_and_store_path() -> None:
-    """A user's server.port and store.path win; the container port and volume follow them."""
+def test_user_config_overrides_listen_address_and_store_path() -> None:
+    """A user's server.host, port and store.path win; the container port and volume follow."""
     values = {
         "auth": {"type": "none"},
         "config": {
-            "server": {"port": 9000, "shutdown_grace_seconds": 45},
+            "server": {"host": "::", "port": 9000, "shutdown_grace_seconds": 45},
             "store": {"path": "/data/flamebot/state.db"},
             "queue": {"max_pending": 20000, "workers": 4},
         },
     }
     objects = manifests(values)
     assert flamebot_config(objects) == {
-        "server": {"host": "0.0.0.0", "port": 9000, "shutdown_grace_seconds": 45},
+        "server": {"host": "::", "port": 9000, "shutdown_grace_seconds": 45},
         "store": {"path": "/data/flamebot/state.db"},
         "queue": {"max_pending": 20000, "workers": 4},
     }
@@ -498,6 +498,27 @@ def test_notes_print_basic_auth_for_basic_webhook_auth() -> None:
             }
         },
     }
+
+
+@pytest.mark.parametrize("values", [None, ALL_OPTIONS], ids=["bearer", "basic"])
+def test_notes_snippet_passes_amtool_check_config(
+    values: dict[str, Any] | None, tmp_path: Path
+) -> None:
+    """The printed snippet, under a root route, is a valid Alertmanager 0.25 configuration."""
+    amtool = ROOT / ".tools" / "bin" / "amtool"
+    assert amtool.exists(), f"{amtool} is missing: run ./scripts/install-tools.sh"
+    snippet = notes_snippet(values)
+    snippet["route"]["receiver"] = "flamebot"
+    (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(snippet))
+    result = subprocess.run(
+        [amtool, "check-config", tmp_path / "alertmanager.yml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " - 1 receivers\n" in result.stdout
 
 
 @pytest.mark.parametrize("values", [None, CHART_SECRETS], ids=["defaults", "secrets"])

@@ -47,7 +47,7 @@ def test_image_builds_in_a_separate_stage_from_python_slim() -> None:
         "python:3.11-slim AS build",
         "python:3.11-slim",
     ]
-    assert ("RUN", "/opt/flamebot/bin/pip install --no-cache-dir .") in steps
+    assert ("RUN", "/opt/flamebot/bin/pip install --no-cache-dir -c constraints.txt .") in steps
     final = final_stage()
     assert ("COPY", "--from=build /opt/flamebot /opt/flamebot") in final
     runs = " ".join(args for name, args in final if name == "RUN")
@@ -77,13 +77,14 @@ def test_chart_runs_the_image_as_the_image_user() -> None:
 
 
 def test_dockerignore_sends_only_the_package_sources() -> None:
-    """The build context is the pyproject, the README and the two packages, without bytecode."""
+    """The build context is what `pip install .` reads: project files and the two packages."""
     lines = (ROOT / ".dockerignore").read_text().splitlines()
     patterns = [line for line in lines if line and not line.startswith("#")]
     assert patterns == [
         "*",
         "!pyproject.toml",
         "!README.md",
+        "!constraints.txt",
         "!receiver/",
         "!enrichers/",
         "**/__pycache__",

@@ -1,0 +1,303 @@
+"""From an alert group to an `EnrichmentResult`: the orchestration of PRODUCT.md §1-2.
+
+For each service of the group, every backend query starts at once; after
+`enrichment.deadline_seconds` whatever has not answered is abandoned and named in the
+result, and the verdict is computed from what arrived. Services are analysed concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from enrichers.classifier import ProfileFindings, classify
+from enrichers.collect import Collection, Collector
+from enrichers.flamegraph import (
+    TopFunctions,
+    biggest_riser,
+    function_changes,
+    profile_unit,
+    self_percentages,
+    top_functions,
+)
+from enrichers.links import (
+    dashboard_url,
+    drilldown_diff_url,
+    flame_graph_url,
+    runbook_link,
+    safe_url,
+    silence_url,
+)
+from enrichers.presets import Preset, build_preset, render_action
+from enrichers.prometheus import PrometheusClient
+from enrichers.pyroscope import PyroscopeClient, label_selector
+from enrichers.result import (
+    EnrichmentResult,
+    GroupLinks,
+    Hotspot,
+    Link,
+    ProfileKind,
+    ServiceAnalysis,
+    ServiceLinks,
+    Window,
+)
+from enrichers.settings import (
+    EnrichmentSettings,
+    GrafanaSettings,
+    PrometheusSettings,
+    PyroscopeSettings,
+)
+from enrichers.targets import AlertLike, Target, incident_windows, targets_of
+
+__all__ = ["GroupEnricher", "GroupLike", "build_enricher"]
+
+Observe = Callable[[str, str], None]
+
+
+class GroupLike(Protocol):
+    """What enrichment reads from a webhook (receiver.models.WebhookPayload has it)."""
+
+    @property
+    def alerts(self) -> Sequence[AlertLike]: ...
+    @property
+    def common_labels(self) -> Mapping[str, str]: ...
+    @property
+    def common_annotations(self) -> Mapping[str, str]: ...
+    @property
+    def external_url(self) -> str: ...
+
+
+class _Sections(Protocol):
+    @property
+    def enrichment(self) -> EnrichmentSettings: ...
+    @property
+    def grafana(self) -> GrafanaSettings: ...
+    @property
+    def prometheus(self) -> PrometheusSettings: ...
+    @property
+    def pyroscope(self) -> PyroscopeSettings: ...
+
+
+def _ignore(backend: str, outcome: str) -> None:
+    return None
+
+
+class GroupEnricher:
+    def __init__(
+        self,
+        settings: EnrichmentSettings,
+        grafana: GrafanaSettings,
+        prometheus: PrometheusClient,
+        pyroscope: PyroscopeClient,
+        *,
+        observe: Observe = _ignore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.grafana = grafana
+        self.preset: Preset = build_preset(settings)
+        self.prometheus = prometheus
+        self.pyroscope = pyroscope
+        self._clock = clock
+        self._collector = Collector(
+            prometheus, pyroscope, self.preset, ttl=settings.cache_ttl_seconds, observe=observe
+        )
+
+    async def enrich(self, payload: Any) -> EnrichmentResult:
+        """Analyse every service of the group within the deadline."""
+        group: GroupLike = payload
+        started = time.monotonic()
+        now = self._clock()
+        targets = targets_of(group.alerts, self.settings)
+        analyses = await asyncio.gather(
+            *(self.analyze(t, *incident_windows(t.alerts, self.settings, now)) for t in targets)
+        )
+        return EnrichmentResult(
+            services=list(analyses),
+            links=_group_links(group),
+            enriched_at=now,
+            duration_seconds=round(time.monotonic() - started, 3),
+        )
+
+    async def analyze(self, target: Target, incident: Window, baseline: Window) -> ServiceAnalysis:
+        """One service: query everything at once, stop at the deadline, classify."""
+        collection = Collection()
+        tasks = self._collector.tasks(target, incident, baseline, collection)
+        deadline = self.settings.deadline_seconds
+        everything = [task for group in tasks.values() for task in group]
+        _, pending = await asyncio.wait(everything, timeout=deadline)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        unanswered = {source for source, group in tasks.items() if any(t in pending for t in group)}
+        return self._analysis(target, incident, baseline, collection, unanswered)
+
+    def _tops(
+        self, graphs: Mapping[ProfileKind, Any], types: Mapping[ProfileKind, str]
+    ) -> dict[ProfileKind, TopFunctions]:
+        tops = {}
+        for kind, graph in graphs.items():
+            unit, scale = profile_unit(types[kind])
+            tops[kind] = top_functions(
+                graph,
+                n=self.settings.top_n,
+                unit=unit,
+                unit_scale=scale,
+                runtime=self.preset.name,
+                app_prefixes=self.settings.app_prefixes,
+                normalize=self.preset.normalize_frames,
+            )
+        return tops
+
+    def _analysis(
+        self,
+        target: Target,
+        incident: Window,
+        baseline: Window,
+        got: Collection,
+        unanswered: set[str],
+    ) -> ServiceAnalysis:
+        types = got.profile_types or {}
+        tops = self._tops(got.incident, types)
+        findings = ProfileFindings(
+            top={kind: top.functions for kind, top in tops.items()},
+            reachable=got.profile_types is not None,
+            complete=got.profile_types is not None
+            and len(got.incident) + len(got.baseline) == got.asked_profiles,
+        )
+        verdict = classify(got.health(), findings, self.settings.thresholds)
+        errors = got.source_errors(unanswered, self.settings.deadline_seconds)
+        kind = verdict.hotspot.profile if verdict.hotspot else "cpu"
+        changes, riser, hotspot = [], None, verdict.hotspot
+        if kind in got.incident and kind in got.baseline:
+            normalize = self.preset.normalize_frames
+            before = self_percentages(got.baseline[kind], normalize=normalize)
+            after = self_percentages(got.incident[kind], normalize=normalize)
+            names = [f.function for f in tops[kind].functions]
+            names += [
+                n
+                for n in sorted(before, key=lambda n: -before[n])[: self.settings.top_n]
+                if n not in names
+            ]
+            changes = function_changes(before, after, names)
+            riser = biggest_riser(changes)
+            if hotspot is not None:
+                hotspot = Hotspot(
+                    function=hotspot.function,
+                    profile=hotspot.profile,
+                    self_pct=hotspot.self_pct,
+                    baseline_pct=before.get(hotspot.function, 0.0),
+                )
+        notes = list(verdict.notes)
+        if errors:
+            failed = " and ".join(e.source for e in errors)
+            notes.append(f"partial: {failed} failed; verdict from the data that arrived")
+        return ServiceAnalysis(
+            service=target.service,
+            pyroscope_service=target.pyroscope_service,
+            runtime=self.preset.name,
+            verdict=verdict.verdict,
+            severity=verdict.severity,
+            metrics=got.health(),
+            hotspot=hotspot,
+            action=render_action(
+                self.preset.actions[verdict.verdict],
+                hotspot=hotspot.function if hotspot else None,
+                service=target.service,
+                pyroscope_service=target.pyroscope_service,
+            ),
+            evidence=verdict.evidence,
+            notes=notes,
+            top={k: t.functions for k, t in tops.items()},
+            profile_types=dict(types),
+            truncated_pct={k: t.other_pct for k, t in tops.items() if t.other_pct > 0},
+            changes=changes,
+            biggest_riser=riser,
+            window=incident,
+            baseline_window=baseline,
+            links=self._links(target, incident, baseline, types, kind),
+            errors=errors,
+            alerts=[a.key for a in target.alerts],
+        )
+
+    def _links(
+        self,
+        target: Target,
+        incident: Window,
+        baseline: Window,
+        types: Mapping[ProfileKind, str],
+        kind: ProfileKind,
+    ) -> ServiceLinks:
+        service, grafana = target.pyroscope_service, self.grafana
+        selector = label_selector(service)
+        fallback = (
+            self.preset.profile_types.get(kind, ("",))[0]
+            or "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
+        )
+        ptype = types.get(kind) or types.get("cpu") or fallback
+        profiles = {
+            k: flame_graph_url(
+                grafana, service=service, profile_type=p, label_selector=selector, window=incident
+            )
+            for k, p in types.items()
+        }
+        context = {
+            "service": target.service,
+            "pyroscope_service": service,
+            "host": target.host,
+            **dict(target.match),
+        }
+        return ServiceLinks(
+            flame_graph=flame_graph_url(
+                grafana,
+                service=service,
+                profile_type=ptype,
+                label_selector=selector,
+                window=incident,
+            ),
+            diff=drilldown_diff_url(
+                grafana, service=service, profile_type=ptype, baseline=baseline, incident=incident
+            ),
+            profiles=profiles,
+            dashboards=[
+                Link(
+                    title=d.title,
+                    url=dashboard_url(
+                        grafana, d, context=context, start=incident.start, end=incident.end
+                    ),
+                )
+                for d in grafana.dashboards
+            ],
+        )
+
+    async def aclose(self) -> None:
+        await self.prometheus.aclose()
+        await self.pyroscope.aclose()
+
+
+def _group_links(group: GroupLike) -> GroupLinks:
+    annotations = dict(group.common_annotations)
+    if not annotations and group.alerts:
+        annotations = dict(getattr(group.alerts[0], "annotations", {}))
+    runbook, runbook_text = runbook_link(annotations)
+    source = next((safe_url(getattr(a, "generator_url", "")) for a in group.alerts), None)
+    return GroupLinks(
+        silence=silence_url(group.external_url, group.common_labels),
+        runbook=runbook,
+        runbook_text=runbook_text,
+        source=source,
+    )
+
+
+def build_enricher(config: _Sections, observe: Observe = _ignore) -> GroupEnricher:
+    """The enricher of a config: one client per backend, created once."""
+    return GroupEnricher(
+        config.enrichment,
+        config.grafana,
+        PrometheusClient(config.prometheus, observe=observe),
+        PyroscopeClient(config.pyroscope, observe=observe),
+        observe=observe,
+    )

@@ -1,0 +1,72 @@
+"""A small async cache with single-flight: one backend request per key, shared by all askers.
+
+Keys are (service, query or profile type, window end rounded to 30 s) per PRODUCT.md §2;
+values live `ttl` seconds. Concurrent askers of a missing key await the same future, so an
+alert storm about one service costs one request per query, not one per alert. Failures are
+not cached: the next alert asks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+__all__ = ["SingleFlightCache"]
+
+V = TypeVar("V")
+
+MAX_ENTRIES = 10_000
+
+
+class SingleFlightCache(Generic[V]):
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._values: dict[Hashable, tuple[float, V]] = {}
+        self._flights: dict[Hashable, asyncio.Task[V]] = {}
+
+    def _fresh(self, key: Hashable) -> tuple[float, V] | None:
+        entry = self._values.get(key)
+        if entry is not None and self._clock() - entry[0] < self._ttl:
+            return entry
+        return None
+
+    async def get(
+        self,
+        key: Hashable,
+        fetch: Callable[[], Awaitable[V]],
+        on_hit: Callable[[], None] | None = None,
+    ) -> V:
+        cached = self._fresh(key)
+        if cached is not None:
+            if on_hit is not None:
+                on_hit()
+            return cached[1]
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.create_task(self._fetch(key, fetch))
+            # Retrieve a late failure nobody waits for any more (all askers hit a deadline).
+            flight.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._flights[key] = flight
+        # shield: one asker giving up (its deadline) must not cancel the others' request.
+        return await asyncio.shield(flight)
+
+    async def _fetch(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> V:
+        try:
+            value = await fetch()
+        finally:
+            self._flights.pop(key, None)
+        if self._ttl > 0:
+            if len(self._values) >= MAX_ENTRIES:
+                self._evict()
+            self._values[key] = (self._clock(), value)
+        return value
+
+    def _evict(self) -> None:
+        now = self._clock()
+        for key in [k for k, (at, _) in self._values.items() if now - at >= self._ttl]:
+            del self._values[key]
+        while len(self._values) >= MAX_ENTRIES:
+            del self._values[next(iter(self._values))]

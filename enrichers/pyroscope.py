@@ -1,0 +1,229 @@
+"""Grafana Pyroscope client: profile types, services and flame graphs over the Connect API.
+
+Thin I/O around pure parsers (`enrichers.flamegraph`). One `httpx.AsyncClient` per client,
+JSON over `POST /querier.v1.QuerierService/<Method>` with times in milliseconds; a server
+without Connect (404) is queried through the legacy `GET /pyroscope/render` from then on
+(pyroscope-api.md §1.2, §1.4). Every failure is a `BackendError("pyroscope", reason)`
+whose reason never holds the tenant or a credential.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import httpx
+
+from enrichers.errors import BackendError, BackendTimeoutError
+from enrichers.flamegraph import FlameGraph, parse_connect, parse_render
+from enrichers.promql import quote
+from enrichers.settings import PyroscopeSettings
+
+__all__ = [
+    "PyroscopeClient",
+    "label_selector",
+    "parse_label_values",
+    "parse_profile_types",
+    "parse_series_points",
+]
+
+BACKEND = "pyroscope"
+USER_AGENT = "flamebot/0.1"
+QUERIER = "/querier.v1.QuerierService/"
+RENDER = "/pyroscope/render"
+PROFILE_TYPE_LABEL = "__profile_type__"
+_MAX_MESSAGE = 200
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_NO_LABELS: Mapping[str, str] = MappingProxyType({})
+T = TypeVar("T")
+
+
+def label_selector(service_name: str, extra: Mapping[str, str] = _NO_LABELS) -> str:
+    """`{service_name="…", namespace="…"}`: values become PromQL string literals, so a hostile
+    value stays one value (Pyroscope parses selectors with the Prometheus parser)."""
+    labels = {"service_name": service_name}
+    for name, value in extra.items():
+        if not _LABEL_NAME.fullmatch(name) or name in labels:
+            raise ValueError(f"not a usable label name: {name!r}")
+        labels[name] = value
+    return "{" + ", ".join(f"{name}={quote(value)}" for name, value in labels.items()) + "}"
+
+
+def _labels(doc: Any, key: str) -> list[Any]:
+    value = doc.get(key, []) if isinstance(doc, Mapping) else None
+    if not isinstance(value, list):
+        raise ValueError(f"{key}: expected a list")
+    return value
+
+
+def parse_profile_types(doc: Mapping[str, Any]) -> set[str]:
+    """The `__profile_type__` values of a Connect `Series` response (§1.4)."""
+    found = set()
+    for labels_set in _labels(doc, "labelsSet"):
+        for label in _labels(labels_set, "labels"):
+            if isinstance(label, Mapping) and label.get("name") == PROFILE_TYPE_LABEL:
+                value = label.get("value")
+                if not isinstance(value, str):
+                    raise ValueError(f"{PROFILE_TYPE_LABEL}: expected a string value")
+                found.add(value)
+    return found
+
+
+def parse_label_values(doc: Mapping[str, Any]) -> list[str]:
+    """The sorted values of a Connect `LabelValues` response."""
+    names = _labels(doc, "names")
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError("names: expected a list of strings")
+    return sorted(names)
+
+
+def parse_series_points(doc: Mapping[str, Any]) -> list[list[tuple[int, float]]]:
+    """Per series of a Connect `SelectSeries` response, its (timestamp ms, value) points."""
+    series = []
+    for one in _labels(doc, "series"):
+        points = []
+        for point in _labels(one, "points"):
+            timestamp = point.get("timestamp", "0") if isinstance(point, Mapping) else None
+            value = point.get("value", 0.0) if isinstance(point, Mapping) else None
+            if not isinstance(timestamp, str | int) or not str(timestamp).isdigit():
+                raise ValueError("points.timestamp: expected an int64")
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ValueError("points.value: expected a number")
+            points.append((int(timestamp), float(value)))
+        series.append(points)
+    return series
+
+
+class _NotFoundError(BackendError):
+    """A Connect route answered 404: the server predates the Connect API."""
+
+
+def _connect_message(response: httpx.Response) -> str:
+    """The `message` of a Connect error body, or empty when the body is something else."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    return message[:_MAX_MESSAGE] if isinstance(message, str) else ""
+
+
+class PyroscopeClient:
+    """Queries one Pyroscope (or a Grafana datasource proxy in front of it)."""
+
+    def __init__(
+        self,
+        settings: PyroscopeSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        observe: Callable[[str, str], None] | None = None,
+    ) -> None:
+        headers = {"User-Agent": USER_AGENT, **settings.headers}
+        if settings.tenant:
+            headers["X-Scope-OrgID"] = settings.tenant  # multi-tenant servers (§1.5)
+        auth: httpx.Auth | None = None
+        secrets = [settings.tenant]
+        if settings.basic is not None and settings.basic.password is not None:
+            password = settings.basic.password.get_secret_value()
+            auth = httpx.BasicAuth(settings.basic.username, password)
+            secrets.append(password)
+        elif settings.bearer_token is not None:
+            token = settings.bearer_token.get_secret_value()
+            headers["Authorization"] = f"Bearer {token}"
+            secrets.append(token)
+        self._secrets = [secret for secret in secrets if secret]
+        self._settings = settings
+        self._observe = observe
+        self._legacy = False  # set once the Connect route answered 404
+        self._client = httpx.AsyncClient(
+            base_url=settings.url,
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            headers=headers,
+            auth=auth,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def profile_types(self, service_name: str, start_ms: int, end_ms: int) -> set[str]:
+        """The profile type IDs the service has in the window, via `Series` (§1.4)."""
+        body = {
+            "matchers": [label_selector(service_name)],
+            "labelNames": ["service_name", PROFILE_TYPE_LABEL],
+            "start": start_ms,
+            "end": end_ms,
+        }
+        return await self._connect("Series", body, parse_profile_types)
+
+    async def services(self, start_ms: int, end_ms: int) -> list[str]:
+        """Every `service_name` with data in the window, sorted."""
+        body = {"name": "service_name", "matchers": [], "start": start_ms, "end": end_ms}
+        return await self._connect("LabelValues", body, parse_label_values)
+
+    async def flamegraph(
+        self, profile_type: str, label_selector: str, start_ms: int, end_ms: int
+    ) -> FlameGraph:
+        """The merged flame graph of the selection in the window, at most `max_nodes` nodes."""
+        if not self._legacy:
+            body = {
+                "profileTypeID": profile_type,
+                "labelSelector": label_selector,
+                "start": start_ms,
+                "end": end_ms,
+                "maxNodes": self._settings.max_nodes,
+            }
+            try:
+                return await self._connect("SelectMergeStacktraces", body, parse_connect)
+            except _NotFoundError:
+                self._legacy = True
+        params = {
+            "query": profile_type + label_selector,
+            "from": str(start_ms),
+            "until": str(end_ms),
+            "format": "json",
+            "max-nodes": str(self._settings.max_nodes),
+        }
+        return await self._request("GET", RENDER, parse_render, params=params)
+
+    async def _connect(self, method: str, body: dict[str, Any], parse: Callable[[Any], T]) -> T:
+        return await self._request("POST", QUERIER + method, parse, json=body)
+
+    async def _request(self, verb: str, path: str, parse: Callable[[Any], T], **kwargs: Any) -> T:
+        """One HTTP request, observed once: ok, error or timeout."""
+        name = path.rsplit("/", 1)[-1]
+        try:
+            response = await self._client.request(verb, path, **kwargs)
+        except httpx.TimeoutException:
+            self._report("timeout")
+            timeout = self._settings.timeout_seconds
+            raise BackendTimeoutError(BACKEND, f"{name} timed out after {timeout:g}s") from None
+        except httpx.TransportError as exc:
+            self._report("error")
+            raise BackendError(BACKEND, f"connection failed: {type(exc).__name__}") from None
+        if not response.is_success:
+            self._report("error")
+            if response.status_code == 404 and path.startswith(QUERIER):
+                raise _NotFoundError(BACKEND, f"{name}: HTTP 404")
+            message = _connect_message(response)
+            reason = f"{name}: HTTP {response.status_code}" + (f": {message}" if message else "")
+            raise BackendError(BACKEND, self._redact(reason))
+        try:
+            result = parse(response.json())
+        except ValueError as exc:  # JSONDecodeError, FlameGraphError and parser errors
+            self._report("error")
+            reason = f"invalid response: {name}: {str(exc)[:_MAX_MESSAGE]}"
+            raise BackendError(BACKEND, self._redact(reason)) from None
+        self._report("ok")
+        return result
+
+    def _report(self, outcome: str) -> None:
+        if self._observe is not None:
+            self._observe(BACKEND, outcome)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text

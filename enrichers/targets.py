@@ -1,0 +1,128 @@
+"""Which services an alert group is about, and the windows to look at (PRODUCT.md §2). Pure.
+
+Service resolution, per alert:
+  1. the first present label of `enrichment.service_labels` (service_name, service, app);
+  2. else the host part of `instance` (`payment-service:9404` -> `payment-service`);
+  3. then `enrichment.service_map` names its Pyroscope `service_name`.
+The Prometheus selector matches the instance host on any port (so the JMX exporter on :9404
+and the Vert.x metrics on :8080 both match) plus the alert's `match_labels`.
+
+Windows: incident = [earliest startsAt of the service's firing alerts - window, now]; when
+none of its alerts fires, it ends at their latest endsAt. Its end is rounded down to 30 s,
+the cache's resolution. Baseline = the incident window shifted back by `baseline_offset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from enrichers.promql import instance_selector
+from enrichers.result import Window
+from enrichers.settings import EnrichmentSettings
+
+__all__ = [
+    "WINDOW_RESOLUTION_SECONDS",
+    "AlertLike",
+    "Target",
+    "host_of",
+    "incident_windows",
+    "resolve_service",
+    "targets_of",
+]
+
+WINDOW_RESOLUTION_SECONDS = 30
+
+
+class AlertLike(Protocol):
+    """What enrichment reads from an alert (receiver.models.Alert has it)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime | None: ...
+    @property
+    def key(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """One service of an alert group, with its selectors and the alerts about it."""
+
+    service: str
+    pyroscope_service: str
+    host: str
+    match: tuple[tuple[str, str], ...]
+    alerts: tuple[AlertLike, ...]
+
+    @property
+    def selector(self) -> str:
+        """The inside of a PromQL selector, label values escaped."""
+        return instance_selector(self.host, dict(self.match))
+
+
+def host_of(instance: str) -> str:
+    """`payment-service:9404` -> `payment-service`; `[::1]:80` -> `::1`; no port: as is."""
+    if instance.startswith("["):
+        end = instance.find("]")
+        return instance[1:end] if end > 0 else instance
+    head, sep, port = instance.rpartition(":")
+    return head if sep and port.isdigit() and head else instance
+
+
+def resolve_service(labels: Mapping[str, str], settings: EnrichmentSettings) -> tuple[str, str]:
+    """(service name, Pyroscope service_name) of one alert; ("", "") when unknown."""
+    service = next((labels[k] for k in settings.service_labels if labels.get(k)), "")
+    if not service and labels.get("instance"):
+        service = host_of(labels["instance"])
+    return service, settings.service_map.get(service, service)
+
+
+def targets_of(alerts: Sequence[AlertLike], settings: EnrichmentSettings) -> list[Target]:
+    """The services of a group, in order of first appearance, each with its alerts."""
+    grouped: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[AlertLike]] = {}
+    for alert in alerts:
+        service, pyroscope = resolve_service(alert.labels, settings)
+        if not service:
+            continue
+        host = host_of(alert.labels["instance"]) if alert.labels.get("instance") else service
+        match = tuple(
+            (name, alert.labels[name]) for name in settings.match_labels if alert.labels.get(name)
+        )
+        grouped.setdefault((service, pyroscope, match), []).append(alert)
+        grouped[(service, pyroscope, match)].sort(key=lambda a: a.starts_at)
+    targets = []
+    for (service, pyroscope, match), members in grouped.items():
+        first = members[0].labels
+        host = host_of(first["instance"]) if first.get("instance") else service
+        targets.append(Target(service, pyroscope, host, match, tuple(members)))
+    return targets
+
+
+def _floor(moment: datetime) -> datetime:
+    seconds = int(moment.timestamp()) % WINDOW_RESOLUTION_SECONDS
+    return moment.replace(microsecond=0) - timedelta(seconds=seconds)
+
+
+def incident_windows(
+    alerts: Sequence[AlertLike], settings: EnrichmentSettings, now: datetime
+) -> tuple[Window, Window]:
+    """(incident, baseline) windows for the alerts of one service."""
+    firing = [a for a in alerts if a.status == "firing"]
+    considered = firing or list(alerts)
+    start = min(a.starts_at for a in considered) - settings.window
+    if firing:
+        end = now
+    else:
+        ends = [a.ends_at for a in alerts if a.ends_at is not None]
+        end = min(max(ends), now) if ends else now
+    end = _floor(end)
+    start = min(start, end - timedelta(seconds=WINDOW_RESOLUTION_SECONDS))
+    offset = settings.baseline_offset
+    return Window(start=start, end=end), Window(start=start - offset, end=end - offset)

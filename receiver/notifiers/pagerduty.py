@@ -1,0 +1,157 @@
+"""PagerDuty: Events API v2 trigger/resolve, and the analysis as an incident note.
+
+Events (reference/protocols.md §3.1): `dedup_key` is the hex sha256 of the groupKey, so all
+notifications of a group land on one alert; 202 is success, 400 is permanent, 429 and 5xx
+are retryable. With an API token, the analysis is added once per incident as a note
+(§3.3): the incident is looked up by `incident_key` (the Events API is asynchronous, so the
+lookup is retried briefly), then `POST /incidents/{id}/notes` with the `From` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import structlog
+
+from receiver.config import PagerDutyNotifierSettings
+from receiver.notifiers.base import Notification, check_status, transport_error
+from receiver.notifiers.pagerduty_event import render_event, render_note
+from receiver.store import Store
+
+__all__ = ["PagerDutyNotifier"]
+
+log = structlog.get_logger("flamebot.pagerduty")
+
+USER_AGENT = "flamebot/0.1"
+REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
+INCIDENT_LOOKUP_WAITS = (0.5, 1.0, 2.0, 4.0)  # the incident appears shortly after the 202
+
+
+class PagerDutyNotifier:
+    def __init__(
+        self,
+        settings: PagerDutyNotifierSettings,
+        store: Store,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        assert settings.routing_key is not None  # the config validator guarantees it
+        self.name = settings.name
+        self._settings = settings
+        self._store = store
+        self._sleep = sleep
+        self._client = httpx.AsyncClient(
+            timeout=settings.timeout_seconds,
+            headers={"User-Agent": USER_AGENT},
+            transport=transport,
+        )
+
+    async def _post(self, what: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._client.post(url, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(f"pagerduty {what}", exc) from None
+        check_status(
+            f"pagerduty {what}",
+            response.status_code,
+            retry_after=response.headers.get("Retry-After"),
+            detail=_error_detail(response),
+        )
+        return response
+
+    async def notify(self, notification: Notification) -> None:
+        settings = self._settings
+        routing_key = settings.routing_key.get_secret_value() if settings.routing_key else ""
+        event = render_event(
+            notification.payload,
+            notification.enrichment,
+            routing_key=routing_key,
+            default_severity=settings.default_severity,
+        )
+        await self._post("events", settings.events_url, json=event)
+        key = notification.payload.group_key
+        if event["event_action"] == "resolve":
+            await self._store.save_conversation(self.name, key, None)
+        elif settings.api_token is not None:
+            await self._note_once(notification, event["dedup_key"])
+
+    async def _note_once(self, notification: Notification, incident_key: str) -> None:
+        key = notification.payload.group_key
+        raw = await self._store.conversation(self.name, key)
+        if raw is not None and json.loads(raw).get("noted"):
+            return
+        incident = await self._find_incident(incident_key)
+        if incident is None:
+            log.warning("pagerduty_note_skipped", reason="incident not found", group_key=key)
+            return
+        settings = self._settings
+        body = {"note": {"content": render_note(notification.payload, notification.enrichment)}}
+        await self._post(
+            "notes",
+            f"{settings.api_url.rstrip('/')}/incidents/{incident}/notes",
+            json=body,
+            headers=self._rest_headers(),
+        )
+        state = {"noted": True, "incident": incident}
+        await self._store.save_conversation(self.name, key, json.dumps(state))
+
+    def _rest_headers(self) -> dict[str, str]:
+        token = self._settings.api_token.get_secret_value() if self._settings.api_token else ""
+        return {
+            "Authorization": f"Token token={token}",
+            "Accept": REST_ACCEPT,
+            "From": self._settings.from_email or "",
+        }
+
+    async def _find_incident(self, incident_key: str) -> str | None:
+        url = f"{self._settings.api_url.rstrip('/')}/incidents"
+        # Only open incidents: after a resolve, the same key opens a new one (§3.1).
+        params = httpx.QueryParams(
+            [
+                ("incident_key", incident_key),
+                ("date_range", "all"),
+                ("statuses[]", "triggered"),
+                ("statuses[]", "acknowledged"),
+            ]
+        )
+        for wait in (0.0, *INCIDENT_LOOKUP_WAITS):
+            if wait:
+                await self._sleep(wait)
+            try:
+                response = await self._client.get(url, params=params, headers=self._rest_headers())
+            except httpx.TransportError as exc:
+                raise transport_error("pagerduty incidents", exc) from None
+            check_status(
+                "pagerduty incidents", response.status_code, detail=_error_detail(response)
+            )
+            incidents = response.json().get("incidents") or []
+            if incidents:
+                return str(incidents[-1]["id"])
+        return None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """PagerDuty's own words for a failure (`message`/`errors`), short; never a key."""
+    if response.is_success:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if not isinstance(body, dict):
+        return ""
+    nested = body.get("error")
+    error: dict[str, Any] = nested if isinstance(nested, dict) else body
+    message = str(error.get("message", ""))
+    errors = error.get("errors")
+    if isinstance(errors, list) and errors:
+        message += ": " + "; ".join(str(e) for e in errors[:3])
+    return message[:200]

@@ -1,0 +1,152 @@
+"""Slack, with a bot token: one message per Alertmanager group, updated in place.
+
+Lifecycle (PRODUCT.md §4): the first notification of a group posts (`chat.postMessage`);
+each later change `chat.update`s that message, by channel ID and ts, and adds a thread
+reply saying what changed; a group that fires again after a full resolve starts a new
+message. The group -> (channel ID, ts) map lives in the durable store, so it survives
+restarts. Failures are classified only: 429 and `ratelimited` (honouring Retry-After), 5xx
+and transport errors are retryable; any other `ok: false` is not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from receiver.config import SlackNotifierSettings
+from receiver.errors import NotifyError
+from receiver.models import WebhookPayload
+from receiver.notifiers.base import Notification, parse_retry_after
+from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
+from receiver.store import Store
+
+__all__ = ["SlackNotifier", "describe_change"]
+
+# chat.update cannot edit these any more: post a fresh message instead of failing.
+_GONE = {"message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found"}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe_change(previous: Mapping[str, str], payload: WebhookPayload) -> str:
+    """What changed since the last message of the group, e.g. `1 alert resolved`."""
+    if payload.status == "resolved":
+        return "group resolved"
+    now = {a.key: a.status for a in payload.alerts}
+    resolved = sum(1 for k, s in now.items() if s == "resolved" and previous.get(k) == "firing")
+    added = sum(1 for k, s in now.items() if s == "firing" and k not in previous)
+    again = sum(1 for k, s in now.items() if s == "firing" and previous.get(k) == "resolved")
+    parts = []
+    if resolved:
+        parts.append(f"{_plural(resolved, 'alert')} resolved")
+    if added:
+        parts.append(f"{_plural(added, 'alert')} added")
+    if again:
+        parts.append(f"{_plural(again, 'alert')} firing again")
+    return ", ".join(parts) or "alerts updated"
+
+
+def _classify(method: str, exc: SlackApiError) -> NotifyError:
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0)
+    data = response.data if isinstance(response.data, dict) else {}
+    error = str(data.get("error") or f"HTTP {status}")
+    headers = getattr(response, "headers", {}) or {}
+    retry_after = parse_retry_after(headers.get("Retry-After") or headers.get("retry-after"))
+    retryable = status == 429 or status >= 500 or error == "ratelimited"
+    return NotifyError(
+        f"slack {method}",
+        error if status in (0, 200) else f"HTTP {status}: {error}",
+        retryable=retryable,
+        retry_after=retry_after if retryable else None,
+    )
+
+
+class SlackNotifier:
+    def __init__(self, settings: SlackNotifierSettings, store: Store) -> None:
+        assert settings.token is not None  # the config validator guarantees it
+        self.name = settings.name
+        self._settings = settings
+        self._store = store
+        self._session: aiohttp.ClientSession | None = None
+        self._client: AsyncWebClient | None = None
+
+    def _web(self) -> AsyncWebClient:
+        if self._client is None:
+            # One session for the notifier's life; retries belong to the pipeline, not here.
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
+            )
+            token = self._settings.token.get_secret_value() if self._settings.token else ""
+            self._client = AsyncWebClient(
+                token=token,
+                base_url=self._settings.api_url,
+                session=self._session,
+                retry_handlers=[],
+                user_agent_prefix="flamebot/0.1",
+            )
+        return self._client
+
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        web = self._web()
+        try:
+            if method == "chat.update":
+                response = await web.chat_update(**kwargs)
+            else:
+                response = await web.chat_postMessage(**kwargs)
+        except SlackApiError as exc:
+            raise _classify(method, exc) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise NotifyError(
+                f"slack {method}", f"transport error ({type(exc).__name__})", retryable=True
+            ) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def notify(self, notification: Notification) -> None:
+        payload, enrichment = notification.payload, notification.enrichment
+        key = payload.group_key
+        raw = await self._store.conversation(self.name, key)
+        state: dict[str, Any] | None = json.loads(raw) if raw else None
+        statuses: dict[str, str] = {a.key: a.status for a in payload.alerts}
+        if state is None or state.get("resolved"):
+            await self._post(payload, notification, statuses)
+            return
+        change = describe_change(state.get("alerts", {}), payload)
+        message = render_slack(payload, enrichment, change=change)
+        try:
+            await self._call("chat.update", channel=state["channel"], ts=state["ts"], **message)
+        except NotifyError as exc:
+            if not exc.retryable and any(gone in str(exc) for gone in _GONE):
+                await self._post(payload, notification, statuses)
+                return
+            raise
+        reply = render_thread_reply(payload, enrichment, change)
+        await self._call(
+            "chat.postMessage", channel=state["channel"], thread_ts=state["ts"], **reply
+        )
+        state.update(alerts=statuses, resolved=payload.status == "resolved")
+        await self._store.save_conversation(self.name, key, json.dumps(state))
+
+    async def _post(
+        self, payload: WebhookPayload, notification: Notification, statuses: Mapping[str, str]
+    ) -> None:
+        message = render_slack(payload, notification.enrichment)
+        data = await self._call("chat.postMessage", channel=self._settings.channel, **message)
+        state = {
+            "channel": data.get("channel", self._settings.channel),
+            "ts": data.get("ts", ""),
+            "alerts": statuses,
+            "resolved": payload.status == "resolved",
+        }
+        await self._store.save_conversation(self.name, payload.group_key, json.dumps(state))
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()

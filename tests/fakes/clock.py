@@ -1,0 +1,20 @@
+"""A clock that only moves when the code under test sleeps (for retry and deadline tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)

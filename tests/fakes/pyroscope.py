@@ -1,0 +1,438 @@
+"""A fake Grafana Pyroscope: the Connect querier API, strictly, as a small aiohttp app.
+
+Requests are validated like the real server does (pyroscope-api.md §1.4): JSON bodies with
+known fields only, 5-part profile type IDs, label selectors parsed by a strict matcher
+parser (Go string escapes), start/end in milliseconds. Answers are proto3 JSON: int64 as
+strings, zero values omitted. Every request is recorded in `requests`.
+
+    fake = FakePyroscope({"checkout": {CPU: {("main", "work"): 90, ("main",): 10}}})
+    async with fake:  # 127.0.0.1, a free port; or aiohttp_server(fake.app())
+        ... fake.url ...
+
+A profile source is folded stacks `{(root, ..., leaf): self}`, a Connect `flamegraph`
+object, or a callable `(service, profile_type, start_ms, end_ms)` returning either
+(`by_window()` builds one that serves a baseline window and an incident window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from multidict import CIMultiDict
+
+from enrichers.flamegraph import encode_flamegraph
+
+__all__ = ["FakePyroscope", "Matcher", "RecordedRequest", "by_window", "parse_selector"]
+
+QUERIER = "/querier.v1.QuerierService/"
+Source = Mapping[Any, Any] | Callable[[str, str, int, int], Mapping[Any, Any]]
+_FIELDS = {
+    "ProfileTypes": {"start", "end"},
+    "LabelValues": {"name", "matchers", "start", "end"},
+    "Series": {"matchers", "labelNames", "start", "end"},
+    "SelectMergeStacktraces": {
+        "profileTypeID",
+        "labelSelector",
+        "start",
+        "end",
+        "maxNodes",
+        "format",
+        "stackTraceSelector",
+        "profileIdSelector",
+    },
+}
+_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+class Matcher(NamedTuple):
+    name: str
+    op: str
+    value: str
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        actual = labels.get(self.name, "")
+        if self.op in ("=", "!="):
+            return (actual == self.value) == (self.op == "=")
+        return bool(re.fullmatch(self.value, actual)) == (self.op == "=~")
+
+
+class _RejectError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _invalid(message: str) -> _RejectError:
+    return _RejectError(400, "invalid_argument", message)
+
+
+def _skip(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _escape(text: str, pos: int) -> tuple[bytes, int]:
+    """The bytes of the Go escape sequence whose letter is at `pos`, and the position after it."""
+    letter = text[pos : pos + 1]
+    if letter in _SIMPLE_ESCAPES:
+        return bytes([_SIMPLE_ESCAPES[letter]]), pos + 1
+    if letter in _HEX_ESCAPES:
+        digits = text[pos + 1 : pos + 1 + _HEX_ESCAPES[letter]]
+        if len(digits) == _HEX_ESCAPES[letter] and re.fullmatch(r"[0-9a-fA-F]+", digits):
+            code = int(digits, 16)
+            if letter == "x":
+                return bytes([code]), pos + 1 + len(digits)
+            if code <= 0x10FFFF and not 0xD800 <= code < 0xE000:
+                return chr(code).encode(), pos + 1 + len(digits)
+    digits = text[pos : pos + 3]
+    if re.fullmatch(r"[0-7]{3}", digits) and int(digits, 8) < 256:
+        return bytes([int(digits, 8)]), pos + 3
+    raise _invalid(f"parse error at char {pos}: unknown escape sequence")
+
+
+def _string(text: str, pos: int) -> tuple[str, int]:
+    """A double-quoted Go string literal at `pos`; returns the value and the end position."""
+    if text[pos : pos + 1] != '"':
+        raise _invalid(f"parse error at char {pos + 1}: expected a double-quoted string")
+    opening, out, pos = pos, bytearray(), pos + 1
+    while pos < len(text) and text[pos] not in '"\n':
+        if text[pos] == "\\":
+            escaped, pos = _escape(text, pos + 1)
+            out += escaped
+        else:
+            out += text[pos].encode("utf-8", "surrogatepass")
+            pos += 1
+    if pos >= len(text) or text[pos] != '"':
+        raise _invalid(f"parse error at char {opening + 1}: unterminated quoted string")
+    try:
+        return out.decode("utf-8"), pos + 1
+    except UnicodeDecodeError:
+        raise _invalid(f"parse error at char {pos + 1}: invalid UTF-8 in string") from None
+
+
+def parse_selector(text: str) -> list[Matcher]:
+    """`{name="value", other=~"re.*"}` as matchers; anything else raises (Connect 400)."""
+    pos = _skip(text, 0)
+    if text[pos : pos + 1] != "{":
+        raise _invalid(f"parse error at char {pos + 1}: expected '{{'")
+    matchers: list[Matcher] = []
+    pos = _skip(text, pos + 1)
+    while text[pos : pos + 1] != "}":
+        name = _NAME.match(text, pos)
+        if name is None:
+            raise _invalid(f"parse error at char {pos + 1}: expected a label name")
+        pos = _skip(text, name.end())
+        op = next((op for op in ("=~", "!~", "!=", "=") if text.startswith(op, pos)), None)
+        if op is None:
+            raise _invalid(f"parse error at char {pos + 1}: expected a matcher operator")
+        value, pos = _string(text, _skip(text, pos + len(op)))
+        if op in ("=~", "!~"):
+            try:
+                re.compile(value)
+            except re.error:
+                raise _invalid(f"invalid regular expression {value!r}") from None
+        matchers.append(Matcher(name.group(), op, value))
+        pos = _skip(text, pos)
+        if text[pos : pos + 1] == ",":
+            pos = _skip(text, pos + 1)
+        elif text[pos : pos + 1] != "}":
+            raise _invalid(f"parse error at char {pos + 1}: expected ',' or '}}'")
+    if text[pos + 1 :].strip():
+        raise _invalid(f"parse error at char {pos + 2}: unexpected text after '}}'")
+    return matchers
+
+
+def by_window(steps: Sequence[tuple[int, Mapping[Any, Any]]]) -> Source:
+    """A source serving the first graph whose threshold is >= the window's end (else the last)."""
+
+    def pick(service: str, profile_type: str, start_ms: int, end_ms: int) -> Mapping[Any, Any]:
+        return next((graph for limit, graph in steps if end_ms <= limit), steps[-1][1])
+
+    return pick
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: CIMultiDict[str]
+    query: dict[str, str]
+    body: Any = None
+    matchers: list[Matcher] = field(default_factory=list)
+
+
+def _millis(body: Mapping[str, Any], key: str) -> int:
+    value = body.get(key, 0)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _invalid(f"{key}: expected an int64")
+    if not 1e11 <= value <= 1e14:
+        raise _invalid(f"{key}: {value} is not in milliseconds (seconds or nanoseconds given)")
+    return value
+
+
+def _window(body: Mapping[str, Any]) -> tuple[int, int]:
+    start, end = _millis(body, "start"), _millis(body, "end")
+    if start >= end:
+        raise _invalid("start must be before end")
+    return start, end
+
+
+def _profile_type(value: Any) -> str:
+    parts = value.split(":") if isinstance(value, str) else []
+    if len(parts) != 5 or not all(parts[:3]):
+        raise _invalid(
+            f"profile-type selection must be of the form <name>:<sample-type>:"
+            f"<sample-unit>:<period-type>:<period-unit>, got {value!r}"
+        )
+    return str(value)
+
+
+def _graph(source: Source, service: str, profile_type: str, window: tuple[int, int]) -> Any:
+    """A Connect `flamegraph` object from a source (stacks, object, or callable)."""
+    data = source(service, profile_type, *window) if callable(source) else source
+    if any(isinstance(key, tuple) for key in data):
+        return encode_flamegraph(data)
+    return dict(data)
+
+
+def _render_body(graph: Mapping[str, Any], profile_type: str) -> dict[str, Any]:
+    """A legacy `/pyroscope/render` body (§1.2): the same levels as JSON numbers."""
+    levels = [[int(v) for v in level.get("values", [])] for level in graph.get("levels", [])]
+    units = "samples" if profile_type.split(":")[1] == "cpu" else profile_type.split(":")[2]
+    return {
+        "version": 1,
+        "flamebearer": {
+            "names": graph.get("names", []),
+            "levels": levels,
+            "numTicks": int(graph.get("total", 0)),
+            "maxSelf": int(graph.get("maxSelf", 0)),
+        },
+        "metadata": {
+            "format": "single",
+            "spyName": "",
+            "sampleRate": 1_000_000_000,
+            "units": units,
+            "name": profile_type.split(":")[1],
+        },
+        "timeline": None,
+        "groups": None,
+        "heatmap": None,
+    }
+
+
+class FakePyroscope:
+    """Services `{service_name: {profile_type_id: source}}`; `labels` adds series labels."""
+
+    def __init__(
+        self,
+        services: Mapping[str, Mapping[str, Source]] | None = None,
+        *,
+        labels: Mapping[str, Mapping[str, str]] | None = None,
+        tenant: str = "",
+        delay_seconds: float = 0.0,
+        fail_with: int | None = None,
+        fail_message: str = "fake failure: injected by the test",
+        garbage: bytes | None = None,
+        connect: bool = True,
+        legacy_render: bool = False,
+    ) -> None:
+        self.services = dict(services or {})
+        self.labels = {name: dict(extra) for name, extra in (labels or {}).items()}
+        self.tenant = tenant
+        self.delay_seconds = delay_seconds
+        self.fail_with = fail_with  # answer every request with this status and a Connect error
+        self.fail_message = fail_message
+        self.garbage = garbage  # answer every request 200 with these bytes
+        self.connect = connect
+        self.legacy_render = legacy_render
+        self.requests: list[RecordedRequest] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._record])
+        if self.connect:
+            app.router.add_post(QUERIER + "{method}", self._handle_connect)
+        if self.legacy_render:
+            app.router.add_get("/pyroscope/render", self._handle_render)
+        return app
+
+    async def __aenter__(self) -> FakePyroscope:
+        self._runner = web.AppRunner(self.app(), shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def series(self) -> list[dict[str, str]]:
+        """Every (service, profile type) series as its label set."""
+        return [
+            {
+                **self.labels.get(service, {}),
+                "service_name": service,
+                "__profile_type__": ptype,
+                "__name__": ptype.split(":")[0],
+            }
+            for service, profiles in self.services.items()
+            for ptype in profiles
+        ]
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Record every request, the ones without a route (404) included."""
+        headers, query = CIMultiDict(request.headers), dict(request.query)
+        request[_RECORD] = RecordedRequest(request.method, request.path, headers, query)
+        self.requests.append(request[_RECORD])
+        return await handler(request)
+
+    async def _handle_connect(self, request: web.Request) -> web.Response:
+        record: RecordedRequest = request[_RECORD]
+        method = request.match_info["method"]
+        try:
+            await self._gate(request)
+            if method not in _FIELDS:
+                raise _RejectError(404, "unimplemented", f"{method} is not implemented")
+            if request.content_type != "application/json":
+                raise _RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
+            try:
+                record.body = json.loads(await request.read())
+            except ValueError:
+                raise _invalid("request body is not JSON") from None
+            if not isinstance(record.body, dict):
+                raise _invalid("request body is not a JSON object")
+            if unknown := set(record.body) - _FIELDS[method]:
+                raise _invalid(f"unknown field {sorted(unknown)[0]!r}")
+            answer = getattr(self, f"_{method}")(record.body, record)
+        except _RejectError as reject:
+            return _error(reject)
+        if self.garbage is not None:
+            return web.Response(body=self.garbage, content_type="application/json")
+        return web.json_response(answer)
+
+    async def _gate(self, request: web.Request) -> None:
+        """The knobs and the tenant check, before any validation."""
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        if self.fail_with is not None:
+            raise _RejectError(self.fail_with, "internal", self.fail_message)
+        if self.tenant and request.headers.get("X-Scope-OrgID") != self.tenant:
+            raise _RejectError(401, "unauthenticated", "no org id")
+
+    def _matching(self, matchers: Sequence[Matcher]) -> list[dict[str, str]]:
+        return [s for s in self.series() if all(m.matches(s) for m in matchers)]
+
+    def _selectors(self, body: Mapping[str, Any], record: RecordedRequest) -> list[list[Matcher]]:
+        raw = body.get("matchers", [])
+        if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
+            raise _invalid("matchers: expected a list of strings")
+        selectors = [parse_selector(text) for text in raw]
+        record.matchers = [m for selector in selectors for m in selector]
+        return selectors or [[]]
+
+    def _ProfileTypes(self, body: Mapping[str, Any], record: RecordedRequest) -> dict[str, Any]:
+        _window(body)
+        types = []
+        for ptype in sorted({s["__profile_type__"] for s in self.series()}):
+            parts = dict(
+                zip(
+                    ("name", "sampleType", "sampleUnit", "periodType", "periodUnit"),
+                    ptype.split(":"),
+                    strict=True,
+                )
+            )
+            types.append({"ID": ptype, **{k: v for k, v in parts.items() if v}})
+        return {"profileTypes": types} if types else {}
+
+    def _LabelValues(self, body: Mapping[str, Any], record: RecordedRequest) -> dict[str, Any]:
+        _window(body)
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise _invalid("name: a label name is required")
+        found = {
+            s[name]
+            for sel in self._selectors(body, record)
+            for s in self._matching(sel)
+            if s.get(name)
+        }
+        return {"names": sorted(found)} if found else {}
+
+    def _Series(self, body: Mapping[str, Any], record: RecordedRequest) -> dict[str, Any]:
+        _window(body)
+        wanted = body.get("labelNames", [])
+        if not isinstance(wanted, list) or not all(isinstance(n, str) for n in wanted):
+            raise _invalid("labelNames: expected a list of strings")
+        sets: list[list[dict[str, str]]] = []
+        for selector in self._selectors(body, record):
+            for series in self._matching(selector):
+                labels = [
+                    {"name": k, "value": v}
+                    for k, v in sorted(series.items())
+                    if not wanted or k in wanted
+                ]
+                if labels not in sets:
+                    sets.append(labels)
+        return {"labelsSet": [{"labels": labels} for labels in sets]} if sets else {}
+
+    def _select(
+        self, ptype: str, selector: str, window: tuple[int, int], record: RecordedRequest
+    ) -> Any:
+        """The flame graph object served for a query: `{}` when no service matches."""
+        record.matchers = parse_selector(selector)
+        services = {s["service_name"] for s in self._matching(record.matchers)}
+        if not services:
+            return {}
+        for service in self.services:
+            if service in services and ptype in self.services[service]:
+                return _graph(self.services[service][ptype], service, ptype, window)
+        raise _invalid(f"unknown profile type {ptype!r} for the selected services")
+
+    def _SelectMergeStacktraces(self, body: Mapping[str, Any], record: RecordedRequest) -> Any:
+        window = _window(body)
+        ptype = _profile_type(body.get("profileTypeID"))
+        selector = body.get("labelSelector")
+        if not isinstance(selector, str):
+            raise _invalid("labelSelector: expected a string")
+        graph = self._select(ptype, selector, window, record)
+        return {"flamegraph": graph} if graph else {}
+
+    async def _handle_render(self, request: web.Request) -> web.Response:
+        try:
+            await self._gate(request)
+            query = request.query.get("query", "")
+            if "{" not in query:
+                raise _invalid('"query" must contain a profile-type selection')
+            ptype, selector = query[: query.index("{")], query[query.index("{") :]
+            window = _window(
+                {"start": request.query.get("from"), "end": request.query.get("until")}
+            )
+            graph = self._select(_profile_type(ptype), selector, window, request[_RECORD])
+        except _RejectError as reject:
+            return _error(reject)
+        return web.json_response(_render_body(graph, ptype))
+
+
+_RECORD = web.RequestKey("record", RecordedRequest)
+
+
+def _error(reject: _RejectError) -> web.Response:
+    """A Connect error: the status and `{"code", "message"}` (§1.4)."""
+    body = {"code": reject.code, "message": reject.message}
+    return web.json_response(body, status=reject.status)

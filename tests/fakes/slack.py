@@ -1,0 +1,140 @@
+"""A fake Slack Web API (chat.postMessage, chat.update) that checks what the real one checks.
+
+Wire facts (reference/protocols.md §2): bot token as `Authorization: Bearer xoxb-…`;
+errors come as HTTP 200 `{"ok": false, "error": …}` (not_authed, invalid_auth,
+channel_not_found, message_not_found, invalid_blocks, msg_blocks_too_long); rate limits as
+HTTP 429 with `Retry-After` and `{"ok": false, "error": "ratelimited"}`. `chat.update`
+needs the channel *ID* and the message ts that `chat.postMessage` returned.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BLOCK_LIMIT = 50
+SECTION_TEXT_LIMIT = 3000
+HEADER_LIMIT = 150
+FIELDS_LIMIT = 10
+FIELD_TEXT_LIMIT = 2000
+BLOCKS_JSON_LIMIT = 13_200  # observed msg_blocks_too_long threshold (bolt-js#2509)
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Any]
+    thread_ts: str | None = None
+    edits: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _blocks_error(blocks: Any) -> str | None:
+    if not isinstance(blocks, list):
+        return "invalid_blocks_format"
+    if len(blocks) > BLOCK_LIMIT:
+        return "invalid_blocks"
+    if len(json.dumps(blocks)) > BLOCKS_JSON_LIMIT:
+        return "msg_blocks_too_long"
+    for block in blocks:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind == "header" and len(block["text"]["text"]) > HEADER_LIMIT:
+            return "invalid_blocks"
+        if kind == "section":
+            text = block.get("text", {}).get("text", "")
+            fields = block.get("fields", [])
+            if len(text) > SECTION_TEXT_LIMIT or len(fields) > FIELDS_LIMIT:
+                return "invalid_blocks"
+            if any(len(f.get("text", "")) > FIELD_TEXT_LIMIT for f in fields):
+                return "invalid_blocks"
+    return None
+
+
+class FakeSlack:
+    """Channels by name -> ID; messages by (channel ID, ts); scripted failures."""
+
+    def __init__(self, token: str = "xoxb-test-token", channels: dict[str, str] | None = None):
+        self.token = token
+        self.channels = channels or {"#payments": "C0PAYMENTS", "#alerts": "C0ALERTS"}
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []  # status, body, headers
+        self._clock = 1_700_000_000
+
+    def fail_next(self, status: int, error: str, retry_after: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        self.script.append((status, {"ok": False, "error": error}, headers))
+
+    def top_level(self) -> list[Message]:
+        return [m for m in self.messages.values() if m.thread_ts is None]
+
+    def replies(self, ts: str) -> list[Message]:
+        return [m for m in self.messages.values() if m.thread_ts == ts]
+
+    def _channel_id(self, channel: str) -> str | None:
+        if channel in self.channels.values():
+            return channel
+        return self.channels.get(channel)
+
+    def _next_ts(self) -> str:
+        self._clock += 1
+        return f"{self._clock}.000100"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await request.json()
+        self.calls.append((method, body))
+        if self.script:
+            status, answer, headers = self.script.pop(0)
+            return web.json_response(answer, status=status, headers=headers)
+        auth = request.headers.get("Authorization", "")
+        if not auth:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if auth != f"Bearer {self.token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "chat.postMessage":
+            return web.json_response(self._post(body))
+        if method == "chat.update":
+            return web.json_response(self._update(body))
+        return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_id(str(body.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if not body.get("text") and not body.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        error = _blocks_error(body.get("blocks", []))
+        if error:
+            return {"ok": False, "error": error}
+        thread = body.get("thread_ts")
+        if thread is not None and (channel, thread) not in self.messages:
+            return {"ok": False, "error": "thread_not_found"}
+        ts = self._next_ts()
+        self.messages[(channel, ts)] = Message(
+            channel, ts, body.get("text", ""), body.get("blocks", []), thread
+        )
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}
+
+    def _update(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        if channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}  # update needs the ID
+        message = self.messages.get((channel, ts))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        error = _blocks_error(body.get("blocks", []))
+        if error:
+            return {"ok": False, "error": error}
+        message.edits.append({"text": message.text, "blocks": message.blocks})
+        message.text, message.blocks = body.get("text", message.text), body.get("blocks", [])
+        return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        return app

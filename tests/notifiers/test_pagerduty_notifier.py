@@ -1,0 +1,168 @@
+"""PagerDutyNotifier against a fake PagerDuty: trigger, resolve, one note per incident."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from receiver.config import Config
+from receiver.models import WebhookPayload
+from receiver.notifiers.pagerduty import PagerDutyNotifier
+from receiver.service import Service
+from tests.conftest import load_payload
+from tests.fakes.clock import FakeTime
+from tests.fakes.notifiers import FixedEnricher
+from tests.fakes.pagerduty import FakePagerDuty
+
+GROUP_KEY = '{}:{alertname="HighCpuUsage", instance="payment-service:9404"}'
+DEDUP = hashlib.sha256(GROUP_KEY.encode()).hexdigest()
+
+
+def pd_config(tmp_path: Path, base: str, *, notes: bool = True) -> Config:
+    notifier: dict[str, Any] = {
+        "name": "pd",
+        "type": "pagerduty",
+        "routing_key": "R" * 32,
+        "events_url": f"{base}/v2/enqueue",
+    }
+    if notes:
+        notifier.update(api_token="pd-api-token", api_url=base, from_email="bot@example.com")
+    return Config.model_validate(
+        {
+            "store": {"path": str(tmp_path / "flamebot.db")},
+            "notifiers": [notifier],
+            "routes": {"default": ["pd"]},
+        }
+    )
+
+
+@pytest.fixture
+async def fake_pd(aiohttp_server: Any) -> tuple[FakePagerDuty, str]:
+    fake = FakePagerDuty()
+    server = await aiohttp_server(fake.app())
+    return fake, str(server.make_url("")).rstrip("/")
+
+
+async def deliver(
+    config: Config, *bodies: dict[str, Any], fake_time: FakeTime | None = None
+) -> Service:
+    fake_time = fake_time or FakeTime()
+    service = Service(
+        config, enricher=FixedEnricher(), clock=fake_time.clock, sleep=fake_time.sleep
+    )
+    pd = service.notifiers["pd"]
+    assert isinstance(pd, PagerDutyNotifier)
+    pd._sleep = fake_time.sleep
+    await service.start()
+    for body in bodies:
+        await service.accept("default", WebhookPayload.model_validate(body))
+        assert await service.dispatcher.wait_idle(10)
+    await service.stop()
+    return service
+
+
+async def test_trigger_then_resolve_share_the_dedup_key(
+    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
+) -> None:
+    """Firing triggers and resolved resolves, both with dedup_key = sha256(groupKey)."""
+    fake, base = fake_pd
+    await deliver(
+        pd_config(tmp_path, base, notes=False),
+        load_payload("reference-highcpuusage.json"),
+        load_payload("reference-highcpuusage-resolved.json"),
+    )
+    assert [(e["event_action"], e["dedup_key"]) for e in fake.events] == [
+        ("trigger", DEDUP),
+        ("resolve", DEDUP),
+    ]
+    assert fake.events[1] == {
+        "routing_key": "R" * 32,
+        "dedup_key": DEDUP,
+        "event_action": "resolve",
+    }
+    trigger = fake.events[0]["payload"]
+    assert (trigger["source"], trigger["severity"], trigger["group"]) == (
+        "payment-service:9404",
+        "warning",
+        "jvm",
+    )
+    assert [(i.status, i.notes) for i in fake.incidents] == [("resolved", [])]
+    assert not any(path.startswith("/incidents") for _, path, _ in fake.requests)
+
+
+async def test_note_is_added_once_per_incident(
+    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
+) -> None:
+    """With an API token the analysis becomes one note; an update of the group adds none."""
+    fake, base = fake_pd
+    fake.lookups_before_visible = 2  # the REST API lags the Events API
+    fake_time = FakeTime()
+    await deliver(
+        pd_config(tmp_path, base),
+        load_payload("grouped-firing.json"),
+        load_payload("grouped-partially-resolved.json"),
+        fake_time=fake_time,
+    )
+    assert [e["event_action"] for e in fake.events] == ["trigger", "trigger"]
+    [incident] = fake.incidents
+    assert incident.status == "triggered"
+    assert len(incident.notes) == 1
+    assert incident.notes[0]["from"] == "bot@example.com"
+    assert "HighCPUUsage" in incident.notes[0]["content"]
+    assert fake_time.sleeps == [0.5, 1.0]
+    rest = [(m, p, h) for m, p, h in fake.requests if p.startswith("/incidents")]
+    assert all(h["Authorization"] == "Token token=pd-api-token" for _, _, h in rest)
+    assert all(h["Accept"] == "application/vnd.pagerduty+json;version=2" for _, _, h in rest)
+
+
+async def test_new_incident_after_resolve_gets_its_own_note(
+    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
+) -> None:
+    """Resolve, then fire again: PagerDuty opens a new incident, which gets a note too."""
+    fake, base = fake_pd
+    again = load_payload("reference-highcpuusage.json")
+    again["alerts"][0]["startsAt"] = "2026-11-25T18:00:00Z"
+    await deliver(
+        pd_config(tmp_path, base),
+        load_payload("reference-highcpuusage.json"),
+        load_payload("reference-highcpuusage-resolved.json"),
+        again,
+    )
+    assert [(i.status, len(i.notes)) for i in fake.incidents] == [("resolved", 1), ("triggered", 1)]
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(400, "failed"), (429, "retry"), (500, "retry"), (503, "retry")],
+)
+async def test_event_failures_are_classified(
+    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str], status: int, outcome: str
+) -> None:
+    """400 is permanent (dead letter); 429 and 5xx are retried and then delivered."""
+    fake, base = fake_pd
+    fake.script = [status]
+    service = await deliver(pd_config(tmp_path, base, notes=False), load_payload("firing.json"))
+    text = service.metrics.render().decode()
+    assert f'flamebot_notifications_total{{notifier="pd",outcome="{outcome}"}} 1.0' in text
+    letters = await _dead_letters(tmp_path)
+    if outcome == "failed":
+        assert [x.reason for x in letters] == [
+            "permanent failure: pagerduty events: HTTP 400: scripted"
+        ]
+        assert fake.events == []
+    else:
+        assert letters == []
+        assert [e["event_action"] for e in fake.events] == ["trigger"]
+
+
+async def _dead_letters(tmp_path: Path) -> list[Any]:
+    from receiver.store import Store
+
+    store = Store(tmp_path / "flamebot.db")
+    await store.open()
+    letters = await store.dead_letters()
+    await store.close()
+    return letters

@@ -1,0 +1,233 @@
+"""The pipeline: retries with backoff and Retry-After, dead letters, lanes, enrichment once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from receiver.errors import NotifyError
+from receiver.models import WebhookPayload
+from receiver.service import Service
+from tests.conftest import load_payload, make_config
+from tests.fakes.clock import FakeTime
+from tests.fakes.notifiers import FixedEnricher, RecordingNotifier
+
+
+def retryable(message: str = "HTTP 503", after: float | None = None) -> NotifyError:
+    return NotifyError("fake", message, retryable=True, retry_after=after)
+
+
+def permanent(message: str = "HTTP 400") -> NotifyError:
+    return NotifyError("fake", message, retryable=False)
+
+
+async def started(
+    tmp_path: Path, **kwargs: Any
+) -> tuple[Service, dict[str, RecordingNotifier], FakeTime]:
+    config = kwargs.pop("config", None) or make_config(tmp_path)
+    notifiers = {n.name: RecordingNotifier(n.name) for n in config.notifiers}
+    notifiers.update(kwargs.pop("notifiers", {}))
+    fake = FakeTime()
+    service = Service(
+        config,
+        enricher=kwargs.pop("enricher", FixedEnricher()),
+        notifiers=notifiers,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+    await service.start()
+    return service, notifiers, fake
+
+
+def payload(name: str = "firing.json") -> WebhookPayload:
+    return WebhookPayload.model_validate(load_payload(name))
+
+
+def metric(service: Service, line_start: str) -> str:
+    lines = service.metrics.render().decode().splitlines()
+    return "\n".join(sorted(x for x in lines if x.startswith(line_start)))
+
+
+async def test_retryable_failures_back_off_then_deliver(tmp_path: Path) -> None:
+    """Two 503s then success: backoff 1 s then 2 s (±20 % jitter), delivered once."""
+    service, notifiers, fake = await started(tmp_path)
+    notifiers["a"].failures = [retryable(), retryable()]
+    await service.accept("default", payload())
+    assert await service.dispatcher.wait_idle(5)
+    assert len(notifiers["a"].delivered) == 1
+    assert len(notifiers["a"].attempts) == 3
+    assert 0.8 <= fake.sleeps[0] <= 1.2
+    assert 1.6 <= fake.sleeps[1] <= 2.4
+    assert metric(service, "flamebot_notifications_total") == (
+        'flamebot_notifications_total{notifier="a",outcome="ok"} 1.0\n'
+        'flamebot_notifications_total{notifier="a",outcome="retry"} 2.0'
+    )
+    assert await service.store.open_deliveries() == []
+    await service.stop()
+
+
+async def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    """A 429 asking for 7 s makes the pipeline wait exactly 7 s before the next attempt."""
+    service, notifiers, fake = await started(tmp_path)
+    notifiers["a"].failures = [retryable("HTTP 429", after=7.0)]
+    await service.accept("default", payload())
+    assert await service.dispatcher.wait_idle(5)
+    assert fake.sleeps == [7.0]
+    assert len(notifiers["a"].delivered) == 1
+    await service.stop()
+
+
+async def test_permanent_failure_goes_to_dead_letters_at_once(tmp_path: Path) -> None:
+    """A 400 is not retried: one attempt, a dead letter with the reason, counted."""
+    service, notifiers, fake = await started(tmp_path)
+    notifiers["a"].failures = [permanent("HTTP 400: invalid_blocks")]
+    await service.accept("default", payload())
+    assert await service.dispatcher.wait_idle(5)
+    assert (len(notifiers["a"].attempts), fake.sleeps) == (1, [])
+    letters = await service.store.dead_letters()
+    assert [(x.notifier, x.reason, x.attempts) for x in letters] == [
+        ("a", "permanent failure: fake: HTTP 400: invalid_blocks", 1)
+    ]
+    assert metric(service, "flamebot_dead_letters_total") == "flamebot_dead_letters_total 1.0"
+    assert metric(service, "flamebot_notifications_total") == (
+        'flamebot_notifications_total{notifier="a",outcome="failed"} 1.0'
+    )
+    await service.stop()
+
+
+async def test_retry_budget_is_bounded(tmp_path: Path) -> None:
+    """A notifier failing forever is retried until delivery.max_seconds, then dead-lettered."""
+    config = make_config(tmp_path, delivery={"max_seconds": 30, "max_backoff_seconds": 8})
+    service, notifiers, fake = await started(tmp_path, config=config)
+    notifiers["a"].failures = [retryable() for _ in range(100)]
+    await service.accept("default", payload())
+    assert await service.dispatcher.wait_idle(5)
+    assert sum(fake.sleeps) <= 30
+    assert len(notifiers["a"].attempts) == len(fake.sleeps) + 1
+    assert 4 <= len(notifiers["a"].attempts) <= 8
+    letters = await service.store.dead_letters()
+    assert [x.reason for x in letters] == ["retry budget exhausted: fake: HTTP 503"]
+    assert letters[0].attempts == len(notifiers["a"].attempts)
+    await service.stop()
+
+
+async def test_one_failing_notifier_never_blocks_the_other(tmp_path: Path) -> None:
+    """On a route with two notifiers, a permanently failing one does not stop the other."""
+    service, notifiers, _ = await started(tmp_path)
+    notifiers["b"].failures = [permanent()]
+    await service.accept("both", payload())
+    assert await service.dispatcher.wait_idle(5)
+    assert [n.id for n in notifiers["a"].delivered] == [1]
+    assert [x.notifier for x in await service.store.dead_letters()] == ["b"]
+    await service.stop()
+
+
+async def test_jobs_of_one_group_run_in_arrival_order(tmp_path: Path) -> None:
+    """The resolve of a group waits for its firing, even while the firing is retried."""
+    service, notifiers, _ = await started(tmp_path)
+    notifiers["a"].failures = [retryable(), retryable()]
+    await service.accept("default", payload("reference-highcpuusage.json"))
+    await service.accept("default", payload("reference-highcpuusage-resolved.json"))
+    assert await service.dispatcher.wait_idle(5)
+    assert [n.payload.status for n in notifiers["a"].delivered] == ["firing", "resolved"]
+    assert [n.payload.status for n in notifiers["a"].attempts] == [
+        "firing",
+        "firing",
+        "firing",
+        "resolved",
+    ]
+    await service.stop()
+
+
+async def test_groups_run_in_parallel(tmp_path: Path) -> None:
+    """A group whose delivery hangs does not hold back another group."""
+    hold = asyncio.Event()
+
+    class Holding(RecordingNotifier):
+        async def notify(self, notification: Any) -> None:
+            if "payment" in notification.payload.group_key:
+                await hold.wait()
+            await super().notify(notification)
+
+    holding = Holding("a")
+    service, _, _ = await started(tmp_path, notifiers={"a": holding})
+    await service.accept("default", payload("firing-payment-service.json"))
+    await service.accept("default", payload("firing-checkout-service.json"))
+    for _ in range(100):
+        if holding.delivered:
+            break
+        await asyncio.sleep(0.01)
+    assert ["checkout" in n.payload.group_key for n in holding.delivered] == [True]
+    hold.set()
+    assert await service.dispatcher.wait_idle(5)
+    assert len(holding.delivered) == 2
+    await service.stop()
+
+
+async def test_enrichment_runs_once_per_notification(tmp_path: Path) -> None:
+    """Two notifiers of one route share one enrichment, which is stored with the job."""
+    enricher = FixedEnricher()
+    service, notifiers, _ = await started(tmp_path, enricher=enricher)
+    result = await service.accept("both", payload())
+    assert await service.dispatcher.wait_idle(5)
+    assert len(enricher.calls) == 1
+    assert notifiers["a"].delivered[0].enrichment == notifiers["b"].delivered[0].enrichment
+    stored = await service.store.notification(result.id)
+    assert stored is not None
+    assert stored.enrichment is not None
+    await service.stop()
+
+
+async def test_crashing_enricher_still_delivers(tmp_path: Path) -> None:
+    """An enricher bug costs the analysis, not the alert: delivered with the error named."""
+
+    class Broken:
+        async def enrich(self, payload: WebhookPayload) -> Any:
+            raise RuntimeError("boom")
+
+        async def aclose(self) -> None:
+            return None
+
+    service, notifiers, _ = await started(tmp_path, enricher=Broken())
+    await service.accept("default", payload())
+    assert await service.dispatcher.wait_idle(5)
+    [delivered] = notifiers["a"].delivered
+    assert [e.model_dump() for e in delivered.enrichment.errors] == [
+        {"source": "enrichment", "reason": "enrichment failed: RuntimeError"}
+    ]
+    await service.stop()
+
+
+async def test_replay_delivers_a_dead_letter(tmp_path: Path) -> None:
+    """A dead letter sent again with `replay` reaches the notifier and is marked delivered."""
+    service, notifiers, _ = await started(tmp_path)
+    notifiers["a"].failures = [permanent()]
+    await service.accept("default", payload())
+    assert await service.dispatcher.wait_idle(5)
+    [letter] = await service.store.dead_letters()
+    await service.pipeline.replay(letter.notification_id, "a")
+    assert [n.id for n in notifiers["a"].delivered] == [letter.notification_id]
+    notifiers["a"].failures = [permanent("HTTP 404")]
+    with pytest.raises(NotifyError, match="HTTP 404"):
+        await service.pipeline.replay(letter.notification_id, "a")
+    await service.stop()
+
+
+async def test_restart_resumes_owed_deliveries(tmp_path: Path) -> None:
+    """Work accepted before a stop is delivered by the next start on the same store."""
+    config = make_config(tmp_path)
+    service, notifiers, _ = await started(tmp_path, config=config)
+    notifiers["a"].gate = asyncio.Event()  # never opened: the delivery is still owed
+    await service.accept("default", payload())
+    await asyncio.sleep(0.05)
+    assert await service.stop(grace_seconds=0) is False
+    again, notifiers2, _ = await started(tmp_path, config=config)
+    assert await again.dispatcher.wait_idle(5)
+    assert [n.id for n in notifiers2["a"].delivered] == [1]
+    assert metric(again, "flamebot_resent_after_crash_total") == (
+        'flamebot_resent_after_crash_total{notifier="a"} 1.0'
+    )
+    await again.stop()

@@ -1,0 +1,151 @@
+"""The durable store: records before the answer, finds duplicates, survives restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from receiver.errors import StoreFullError, StoreUnavailableError
+from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Store
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "s.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def accept(
+    store: Store, identity: str, group: str = "g1", notifiers: list[str] | None = None
+) -> AcceptResult:
+    return await store.accept(identity, "default", group, '{"x": 1}', notifiers or ["a", "b"], 100)
+
+
+async def test_accept_records_and_finds_duplicates(store: Store) -> None:
+    """A new identity gets the next id; the same identity again gets the original id."""
+    first = await accept(store, "id-1")
+    second = await accept(store, "id-2")
+    again = await accept(store, "id-1")
+    assert (first.id, first.duplicate) == (1, False)
+    assert (second.id, second.duplicate) == (2, False)
+    assert (again.id, again.duplicate, again.received_at) == (1, True, first.received_at)
+    assert store.pending == 2
+
+
+async def test_full_queue_refuses_new_work(tmp_path: Path) -> None:
+    """At max_pending unfinished notifications, new work raises StoreFullError."""
+    s = Store(tmp_path / "s.db")
+    await s.open()
+    await s.accept("one", "default", "g", "{}", ["a"], 1)
+    with pytest.raises(StoreFullError, match="1 notifications are waiting"):
+        await s.accept("two", "default", "g", "{}", ["a"], 1)
+    assert (await s.accept("one", "default", "g", "{}", ["a"], 1)).duplicate is True
+    await s.close()
+
+
+async def test_delivery_lifecycle_finishes_the_notification(store: Store) -> None:
+    """pending -> sending -> done for every notifier finishes the notification."""
+    result = await accept(store, "id-1")
+    await store.mark_sending(result.id, "a")
+    await store.mark_done(result.id, "a")
+    assert store.pending == 1
+    assert [d.notifier for d in await store.open_deliveries()] == ["b"]
+    dead_id = await store.mark_dead(result.id, "b", "permanent failure: HTTP 400")
+    assert store.pending == 0
+    assert await store.open_deliveries() == []
+    letters = await store.dead_letters()
+    assert [(x.id, x.notifier, x.reason, x.attempts) for x in letters] == [
+        (dead_id, "b", "permanent failure: HTTP 400", 0)
+    ]
+
+
+async def test_records_survive_a_reopen_and_flag_interrupted_sends(tmp_path: Path) -> None:
+    """After a restart, owed deliveries come back; one caught in `sending` is flagged."""
+    s = Store(tmp_path / "s.db")
+    await s.open()
+    result = await accept(s, "id-1")
+    await s.mark_sending(result.id, "a")
+    await s.close()
+    reopened = Store(tmp_path / "s.db")
+    await reopened.open()
+    owed = await reopened.open_deliveries()
+    assert owed == [
+        Delivery(1, "a", "default", "g1", 1, True, result.received_at),
+        Delivery(1, "b", "default", "g1", 0, False, result.received_at),
+    ]
+    assert reopened.pending == 1
+    await reopened.close()
+
+
+async def test_locked_database_is_unavailable(store: Store, tmp_path: Path) -> None:
+    """While another process holds a write lock, intake fails with StoreUnavailableError."""
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match="database is locked"):
+        await accept(store, "id-1")
+    assert time.monotonic() - started < 10  # well within Alertmanager's 10 s
+    other.execute("ROLLBACK")
+    other.close()
+    assert (await accept(store, "id-1")).id == 1
+    assert store.pending == 1
+
+
+async def test_full_disk_is_unavailable_and_keeps_earlier_records(tmp_path: Path) -> None:
+    """When the file cannot grow (max_page_count), intake fails and nothing is half-written."""
+    s = Store(tmp_path / "s.db", max_page_count=1)
+    await s.open()
+    with pytest.raises(StoreUnavailableError, match="database or disk is full"):
+        await s.accept("big", "default", "g", "x" * 200_000, ["a"], 100)
+    assert s.pending == 0
+    assert await s.check_writable() is True
+    await s.close()
+
+
+async def test_prune_forgets_only_old_finished_notifications(store: Store) -> None:
+    """Identities older than 7 days are forgotten once done; open work and dead letters stay."""
+    done = await accept(store, "done", notifiers=["a"])
+    await store.mark_done(done.id, "a")
+    dead = await accept(store, "dead", notifiers=["a"])
+    await store.mark_dead(dead.id, "a", "gone")
+    await accept(store, "open", notifiers=["a"])
+    assert await store.prune(now=time.time()) == 0
+    assert await store.prune(now=time.time() + IDENTITY_TTL_SECONDS + 1) == 1
+    assert (await accept(store, "done")).duplicate is False
+    assert (await accept(store, "dead")).duplicate is True
+    assert (await accept(store, "open")).duplicate is True
+
+
+async def test_conversations_are_kept_per_notifier_and_group(store: Store) -> None:
+    """Notifier state per group (e.g. Slack channel and ts) is saved, replaced and deleted."""
+    assert await store.conversation("slack", "g1") is None
+    await store.save_conversation("slack", "g1", '{"ts": "1"}')
+    await store.save_conversation("slack", "g1", '{"ts": "2"}')
+    await store.save_conversation("other", "g1", '{"ts": "9"}')
+    assert await store.conversation("slack", "g1") == '{"ts": "2"}'
+    await store.save_conversation("slack", "g1", None)
+    assert await store.conversation("slack", "g1") is None
+    assert await store.conversation("other", "g1") == '{"ts": "9"}'
+
+
+async def test_store_calls_do_not_block_the_event_loop(store: Store) -> None:
+    """Store work runs on its own thread: other tasks progress meanwhile."""
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    for i in range(20):
+        await accept(store, f"id-{i}")
+    task.cancel()
+    assert ticks > 20

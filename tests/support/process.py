@@ -1,0 +1,116 @@
+"""Run the real flamebot service as a child process, on loopback, for process-level tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll `condition()` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+class FlamebotProcess:
+    """`python -m receiver serve` on a config written to `workdir`; stderr kept in a file."""
+
+    def __init__(self, workdir: Path, config: dict[str, Any], env: dict[str, str] | None = None):
+        self.workdir = workdir
+        self.port = free_port()
+        config = {**config, "server": {"host": "127.0.0.1", **config.get("server", {})}}
+        config["server"]["port"] = self.port
+        self.config_path = workdir / "flamebot.yaml"
+        self.config_path.write_text(yaml.safe_dump(config))
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.runs += 1
+        stdout = open(self.workdir / f"stdout-{self.runs}.txt", "wb")  # noqa: SIM115
+        stderr = open(self.workdir / f"stderr-{self.runs}.txt", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "receiver", "serve", "--config", str(self.config_path)],
+            cwd=self.workdir,
+            stdout=stdout,
+            stderr=stderr,
+            env=self.env,
+        )
+        stdout.close()
+        stderr.close()
+        wait_until(self._healthy, timeout)
+
+    def _healthy(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"flamebot exited with {self.proc.returncode}: {self.stderr()}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def post(self, body: Any, path: str = "/webhook", **kwargs: Any) -> httpx.Response:
+        data = body if isinstance(body, bytes | str) else json.dumps(body)
+        headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
+        return httpx.post(self.url + path, content=data, headers=headers, timeout=10, **kwargs)
+
+    def metrics(self) -> dict[str, float]:
+        """The /metrics samples as {"name{labels}": value}."""
+        samples = {}
+        for line in httpx.get(f"{self.url}/metrics", timeout=5).text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                samples[name] = float(value)
+        return samples
+
+    def stdout(self) -> str:
+        return (self.workdir / f"stdout-{self.runs}.txt").read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return (self.workdir / f"stderr-{self.runs}.txt").read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up, exactly like an OOM kill or a node loss."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
