@@ -29,7 +29,9 @@ __all__ = [
     "Target",
     "host_of",
     "incident_windows",
+    "recent_windows",
     "resolve_service",
+    "service_target",
     "targets_of",
 ]
 
@@ -126,3 +128,25 @@ def incident_windows(
     start = min(start, end - timedelta(seconds=WINDOW_RESOLUTION_SECONDS))
     offset = settings.baseline_offset
     return Window(start=start, end=end), Window(start=start - offset, end=end - offset)
+
+
+def service_target(name: str, settings: EnrichmentSettings) -> Target:
+    """The target for a service named on the command line (`triage --service NAME`).
+
+    NAME may be the Prometheus host (`payment-service`) or the Pyroscope `service_name`
+    (`bank-payment-service`); `service_map` links the two, unmapped names are both.
+    """
+    if name in settings.service_map:
+        return Target(name, settings.service_map[name], name, (), ())
+    reverse = {pyroscope: host for host, pyroscope in settings.service_map.items()}
+    host = reverse.get(name, name)
+    return Target(host, name, host, (), ())
+
+
+def recent_windows(settings: EnrichmentSettings, now: datetime) -> tuple[Window, Window]:
+    """(incident, baseline) for a look at the present: the last `window` before now."""
+    end = _floor(now)
+    start = end - settings.window
+    offset = settings.baseline_offset
+    return Window(start=start, end=end), Window(start=start - offset, end=end - offset)
+
