@@ -16,6 +16,9 @@ from receiver.config import Config
 from receiver.service import Service
 from tests.fakes.notifiers import FixedEnricher, RecordingNotifier
 
+# The real Prometheus (session-scoped, started once for every module that asks for it).
+pytest_plugins = ["tests.support.prometheus"]
+
 DATA = Path(__file__).parent / "data"
 ALERTMANAGER = DATA / "alertmanager"
 REPO = Path(__file__).resolve().parents[1]

@@ -23,9 +23,7 @@ from enrichers.presets import GO, JVM
 from enrichers.prometheus import PrometheusClient
 from enrichers.promql import instance_selector, render_query
 from enrichers.settings import PrometheusSettings
-from tests.support.prometheus import HOSTILE_HOST, RealPrometheus, real_prometheus
-
-__all__ = ["real_prometheus"]  # the session fixture, imported for this module's tests
+from tests.support.prometheus import HOSTILE_HOST, RealPrometheus
 
 REL = 1e-9
 NAMES = ("cpu", "heap_ratio", "gc", "threads", "req_per_sec", "error_ratio", "latency_ms")

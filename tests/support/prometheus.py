@@ -7,17 +7,8 @@ that data directory and scrapes a live exporter on loopback that serves the same
 history ends. Counters grow linearly, so at `evaluated_at` every jvm preset query returns the
 numbers in `FleetService.expected()` (the 2m window is fully inside the history).
 
-Use the session fixture `real_prometheus` (a `RealPrometheus`) by registering this module
-once in the root conftest, which makes it available to every test:
-
-    pytest_plugins = ["tests.support.prometheus"]  # in tests/conftest.py
-
-or, in one test module, by importing it and naming it in `__all__` (so linters see a use):
-
-    from tests.support.prometheus import real_prometheus
-    __all__ = ["real_prometheus"]
-
-Not both: two registrations of one session fixture would start two Prometheus servers.
+tests/conftest.py registers this module as a plugin, so every test can ask for the
+session fixture `real_prometheus` by name and one Prometheus serves the whole session.
 
 The binaries come from `./scripts/install-tools.sh`; without them the fixture fails.
 """
