@@ -33,7 +33,8 @@ from enrichers.links import (
 )
 from enrichers.presets import Preset, build_preset, render_action
 from enrichers.prometheus import PrometheusClient
-from enrichers.pyroscope import PyroscopeClient, label_selector
+from enrichers.promql import label_selector
+from enrichers.pyroscope import PyroscopeClient
 from enrichers.result import (
     EnrichmentResult,
     GroupLinks,

@@ -16,8 +16,8 @@ from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph
 from enrichers.presets import Preset
 from enrichers.prometheus import PrometheusClient
-from enrichers.promql import render_query
-from enrichers.pyroscope import PyroscopeClient, label_selector
+from enrichers.promql import label_selector, render_query
+from enrichers.pyroscope import PyroscopeClient
 from enrichers.result import HealthMetrics, ProfileKind, SourceError, Window
 from enrichers.settings import MetricName
 from enrichers.targets import WINDOW_RESOLUTION_SECONDS, Target

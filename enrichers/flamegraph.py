@@ -19,14 +19,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from enrichers.result import FrameClass, FunctionChange, FunctionStat
+from enrichers.frames import frame_class, normalize_frame
+from enrichers.result import FunctionChange, FunctionStat
 
 __all__ = [
     "FlameGraph",
     "FlameGraphError",
     "TopFunctions",
     "biggest_riser",
-    "encode_flamegraph",
     "frame_class",
     "function_changes",
     "normalize_frame",
@@ -263,67 +263,6 @@ def _total_by_function(graph: FlameGraph, labels: list[str]) -> Counter[str]:
     return totals
 
 
-# --- frames ----------------------------------------------------------------------------
-
-_JFR_SEPARATOR = re.compile(r"/(?!0x)")  # keeps hidden-class suffixes: Foo$$Lambda$1/0x0800
-# [unknown], [vdso]; libc.so.6.*, libjvm.so.*; paths and stubs (./tmp/x.so, .itable stub);
-# kernel frames (`_[k]`, async-profiler).
-_NATIVE = re.compile(r"^(?:\[.*\]|[./]|(?:lib|ld-)[\w+.-]*?\.so\b)|\.so(?:\.\d+)*$|_\[k\]$")
-_JVM_RUNTIME = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "scala.")
-_JVM = frozenset({"jvm", "java"})
-
-
-def normalize_frame(name: str) -> str:
-    """JFR's `/` package separators as `.`: `java/util/HashMap.get` -> `java.util.HashMap.get`.
-
-    Only for JVM frames: Go package paths (`compress/flate.NewWriter`) keep their slashes.
-    Hidden-class suffixes (`Foo$$Lambda$1/0x0800`) and native paths (`./tmp/x.so`) are kept.
-    """
-    if name.startswith(("/", ".")):  # a native library path or a stub, not a class
-        return name
-    return _JFR_SEPARATOR.sub(".", name)
-
-
-def _is_runtime(name: str, runtime: str) -> bool:
-    if _NATIVE.search(name):
-        return True
-    if runtime in _JVM:
-        java = normalize_frame(name)
-        # No package dot (AGCT, JVM, start_thread) or C++ `::`: HotSpot and native code.
-        return java.startswith(_JVM_RUNTIME) or "." not in java or "::" in java
-    if runtime == "go":
-        if "/" in name:  # the Go rule: a standard-library path has no dot in its first element
-            return "." not in name.split("/", 1)[0]
-        return name.split(".", 1)[0] != "main"
-    return False
-
-
-def frame_class(name: str, runtime: str, app_prefixes: Sequence[str]) -> FrameClass:
-    """Classify a frame as `app`, `runtime` or `library`.
-
-    * `app`: the name starts with one of `app_prefixes` (JVM names compare in `.` form);
-      for Go, package `main` is always app code.
-    * `runtime`: the language runtime, its standard library and native code. JVM (`jvm`):
-      java., javax., jdk. (incl. jdk.internal.), sun., com.sun., kotlin., scala., frames
-      without a package (AGCT, JVM, C functions), C++ frames (`::`). Go (`go`): every
-      standard-library package, i.e. a path whose first element has no dot (runtime.,
-      sync., internal/..., net/http., compress/flate.), unlike `github.com/...`. Any runtime:
-      `[unknown]`-style pseudo frames, shared objects (libc.so.6.*, libjvm.so.*), kernel.
-    * `library`: everything else. With no `app_prefixes`, library code cannot be told from
-      application code, so every non-runtime frame is `app`.
-    """
-    java = runtime in _JVM
-    key = normalize_frame(name) if java else name
-    prefixes = [normalize_frame(p) for p in app_prefixes] if java else list(app_prefixes)
-    if any(key.startswith(prefix) for prefix in prefixes if prefix):
-        return "app"
-    if runtime == "go" and "/" not in name and name.split(".", 1)[0] == "main":
-        return "app"
-    if _is_runtime(name, runtime):
-        return "runtime"
-    return "library" if any(app_prefixes) else "app"
-
-
 # --- ranking ---------------------------------------------------------------------------
 
 
@@ -415,63 +354,3 @@ def profile_unit(profile_type_id: str) -> tuple[str, float]:
             f"not a profile type ID (name:type:unit:period_type:period_unit): {profile_type_id!r}"
         )
     return _UNITS.get(parts[2], (parts[2], 1.0))
-
-
-# --- encoding --------------------------------------------------------------------------
-
-
-class _Node:
-    __slots__ = ("children", "name", "self", "total")
-
-    def __init__(self, name: str) -> None:
-        self.name, self.total, self.self = name, 0, 0
-        self.children: dict[str, _Node] = {}
-
-
-def _tree(stacks: Mapping[tuple[str, ...], int]) -> _Node:
-    root = _Node("total")
-    for stack, value in stacks.items():
-        if not stack or isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise FlameGraphError(f"stack {stack!r}: needs frames and a non-negative int value")
-        node = root
-        node.total += value
-        for name in stack:
-            node = node.children.setdefault(name, _Node(name))
-            node.total += value
-        node.self += value
-    return root
-
-
-def encode_flamegraph(stacks: Mapping[tuple[str, ...], int]) -> dict[str, Any]:
-    """Folded stacks (root -> leaf: self value) as a Connect `flamegraph` object.
-
-    Encoded like the server (§1.4, §1.6): names deduplicated with `total` first, children
-    sorted by name after the parent's self part, x delta-encoded, int64 as strings and
-    zero-valued fields omitted (no samples: `{}`).
-    """
-    root = _tree(stacks)
-    if root.total == 0:
-        return {}
-    names, index, levels, max_self = ["total"], {"total": 0}, [], 0
-    frontier = [(0, root)]
-    while frontier:
-        values, following, prev_end = [], [], 0
-        for x, node in frontier:
-            if node.total == 0:
-                continue
-            position = index.setdefault(node.name, len(names))
-            if position == len(names):
-                names.append(node.name)
-            values += [x - prev_end, node.total, node.self, position]
-            prev_end, max_self = x + node.total, max(max_self, node.self)
-            child_x = x + node.self
-            for name in sorted(node.children):
-                following.append((child_x, node.children[name]))
-                child_x += node.children[name].total
-        if values:
-            levels.append({"values": [str(value) for value in values]})
-        frontier = following
-    graph: dict[str, Any] = {"names": names, "levels": levels, "total": str(root.total)}
-    if max_self:
-        graph["maxSelf"] = str(max_self)
-    return graph

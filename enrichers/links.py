@@ -39,7 +39,6 @@ __all__ = [
     "flame_graph_url",
     "runbook_link",
     "safe_url",
-    "service_selector",
     "silence_url",
 ]
 
@@ -86,11 +85,6 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return quote(url, safe=_URL_SAFE)
-
-
-def service_selector(pyroscope_service: str) -> str:
-    """The Pyroscope label selector of one service: `{service_name="<escaped>"}`."""
-    return "{service_name=" + _matcher_value(pyroscope_service) + "}"
 
 
 def explore_url(
@@ -225,6 +219,7 @@ def dashboard_url(
 
 
 def _matcher_value(value: str) -> str:
+    # Alertmanager's matcher syntax (its UI parser), not PromQL: only `\\`, `"` and newline.
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 
-__all__ = ["instance_selector", "quote", "regex_escape", "render_query"]
+__all__ = ["instance_selector", "label_selector", "quote", "regex_escape", "render_query"]
 
 _SHORT_ESCAPES = {
     "\a": "\\a",
@@ -26,6 +27,7 @@ _SHORT_ESCAPES = {
 }
 _REGEX_META = frozenset(".+*?()|[]{}^$\\")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_NO_LABELS: Mapping[str, str] = MappingProxyType({})
 _REPLACEMENT = "\ufffd"
 PORT_SUFFIX = "(:[0-9]+)?"
 
@@ -73,3 +75,14 @@ def instance_selector(host: str, extra: Mapping[str, str]) -> str:
 def render_query(template: str, selector: str) -> str:
     """`template` with every `{selector}` replaced; other braces are PromQL and left alone."""
     return template.replace("{selector}", selector)
+
+
+def label_selector(service_name: str, extra: Mapping[str, str] = _NO_LABELS) -> str:
+    """`{service_name="…", namespace="…"}`: values become PromQL string literals, so a hostile
+    value stays one value (Pyroscope parses selectors with the Prometheus parser)."""
+    labels = {"service_name": service_name}
+    for name, value in extra.items():
+        if not _LABEL_NAME.fullmatch(name) or name in labels:
+            raise ValueError(f"not a usable label name: {name!r}")
+        labels[name] = value
+    return "{" + ", ".join(f"{name}={quote(value)}" for name, value in labels.items()) + "}"

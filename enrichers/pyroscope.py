@@ -9,16 +9,14 @@ whose reason never holds the tenant or a credential.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import httpx
 
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph, parse_connect, parse_render
-from enrichers.promql import quote
+from enrichers.promql import label_selector
 from enrichers.settings import PyroscopeSettings
 
 __all__ = [
@@ -35,20 +33,7 @@ QUERIER = "/querier.v1.QuerierService/"
 RENDER = "/pyroscope/render"
 PROFILE_TYPE_LABEL = "__profile_type__"
 _MAX_MESSAGE = 200
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_NO_LABELS: Mapping[str, str] = MappingProxyType({})
 T = TypeVar("T")
-
-
-def label_selector(service_name: str, extra: Mapping[str, str] = _NO_LABELS) -> str:
-    """`{service_name="…", namespace="…"}`: values become PromQL string literals, so a hostile
-    value stays one value (Pyroscope parses selectors with the Prometheus parser)."""
-    labels = {"service_name": service_name}
-    for name, value in extra.items():
-        if not _LABEL_NAME.fullmatch(name) or name in labels:
-            raise ValueError(f"not a usable label name: {name!r}")
-        labels[name] = value
-    return "{" + ", ".join(f"{name}={quote(value)}" for name, value in labels.items()) + "}"
 
 
 def _labels(doc: Any, key: str) -> list[Any]:

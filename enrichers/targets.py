@@ -149,4 +149,3 @@ def recent_windows(settings: EnrichmentSettings, now: datetime) -> tuple[Window,
     start = end - settings.window
     offset = settings.baseline_offset
     return Window(start=start, end=end), Window(start=start - offset, end=end - offset)
-

@@ -12,7 +12,6 @@ from enrichers.flamegraph import (
     FlameGraphError,
     TopFunctions,
     biggest_riser,
-    encode_flamegraph,
     frame_class,
     function_changes,
     normalize_frame,
@@ -23,6 +22,7 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
+from enrichers.folded import encode_flamegraph
 from enrichers.pprof import PprofError, parse_pprof, parse_pprof_json, top_self_from_pprof
 from enrichers.result import FunctionChange, FunctionStat
 

@@ -17,9 +17,9 @@ from enrichers.links import (
     flame_graph_url,
     runbook_link,
     safe_url,
-    service_selector,
     silence_url,
 )
+from enrichers.promql import label_selector
 from enrichers.result import Window
 from enrichers.settings import Dashboard, GrafanaSettings
 
@@ -73,7 +73,7 @@ def test_explore_url_equals_the_reference_worked_example() -> None:
     url = explore_url(
         GRAFANA,
         profile_type=CPU,
-        label_selector=service_selector("checkout"),
+        label_selector=label_selector("checkout"),
         start=INCIDENT.start,
         end=INCIDENT.end,
     )
@@ -112,7 +112,7 @@ def test_flame_graph_url_follows_link_style() -> None:
         GRAFANA,
         service="checkout",
         profile_type=CPU,
-        label_selector=service_selector("checkout"),
+        label_selector=label_selector("checkout"),
         window=INCIDENT,
     )
     drilldown = flame_graph_url(
@@ -229,7 +229,7 @@ def test_every_builder_is_safe_inside_slack_link_syntax() -> None:
         explore_url(
             settings,
             profile_type=hostile,
-            label_selector=service_selector(hostile),
+            label_selector=label_selector(hostile),
             start=INCIDENT.start,
             end=INCIDENT.end,
         ),
@@ -255,7 +255,7 @@ def test_every_builder_is_safe_inside_slack_link_syntax() -> None:
 
 def test_service_selector_escapes_the_service_name() -> None:
     """The Pyroscope selector quotes the service name like a PromQL string."""
-    assert service_selector('a"b\\c') == '{service_name="a\\"b\\\\c"}'
+    assert label_selector('a"b\\c') == '{service_name="a\\"b\\\\c"}'
 
 
 def test_epoch_ms() -> None:

@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from enrichers.errors import BackendError, BackendTimeoutError
-from enrichers.flamegraph import FlameGraph, encode_flamegraph, parse_connect
-from enrichers.pyroscope import PyroscopeClient, label_selector
+from enrichers.flamegraph import FlameGraph, parse_connect
+from enrichers.folded import encode_flamegraph
+from enrichers.promql import label_selector
+from enrichers.pyroscope import PyroscopeClient
 from enrichers.settings import PyroscopeSettings
 from tests.fakes.pyroscope import FakePyroscope, Matcher, by_window, parse_selector
 

@@ -17,9 +17,9 @@ from enrichers.links import (
     drilldown_diff_url,
     explore_url,
     runbook_link,
-    service_selector,
     silence_url,
 )
+from enrichers.promql import label_selector
 from enrichers.result import (
     EnrichmentResult,
     Evidence,
@@ -84,7 +84,7 @@ def service_links(pyroscope_service: str, window: Window) -> ServiceLinks:
         flame_graph=explore_url(
             GRAFANA,
             profile_type=CPU_TYPE,
-            label_selector=service_selector(pyroscope_service),
+            label_selector=label_selector(pyroscope_service),
             start=window.start,
             end=window.end,
         ),
