@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from enrichers.classifier import ProfileFindings, classify
 from enrichers.collect import Collection, Collector
 from enrichers.flamegraph import (
+    FlameGraph,
     TopFunctions,
     biggest_riser,
     function_changes,
@@ -23,26 +24,16 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
-from enrichers.links import (
-    dashboard_url,
-    drilldown_diff_url,
-    flame_graph_url,
-    runbook_link,
-    safe_url,
-    silence_url,
-)
+from enrichers.linkset import group_links, service_links
 from enrichers.presets import Preset, build_preset, render_action
 from enrichers.prometheus import PrometheusClient
-from enrichers.promql import label_selector
 from enrichers.pyroscope import PyroscopeClient
 from enrichers.result import (
     EnrichmentResult,
-    GroupLinks,
+    FunctionChange,
     Hotspot,
-    Link,
     ProfileKind,
     ServiceAnalysis,
-    ServiceLinks,
     Window,
 )
 from enrichers.settings import (
@@ -53,7 +44,7 @@ from enrichers.settings import (
 )
 from enrichers.targets import AlertLike, Target, incident_windows, targets_of
 
-__all__ = ["GroupEnricher", "GroupLike", "build_enricher"]
+__all__ = ["GroupEnricher", "GroupLike", "build_enricher", "compare_with_baseline"]
 
 Observe = Callable[[str, str], None]
 
@@ -107,9 +98,8 @@ class GroupEnricher:
             prometheus, pyroscope, self.preset, ttl=settings.cache_ttl_seconds, observe=observe
         )
 
-    async def enrich(self, payload: Any) -> EnrichmentResult:
+    async def enrich(self, group: GroupLike) -> EnrichmentResult:
         """Analyse every service of the group within the deadline."""
-        group: GroupLike = payload
         started = time.monotonic()
         now = self._clock()
         targets = targets_of(group.alerts, self.settings)
@@ -118,7 +108,9 @@ class GroupEnricher:
         )
         return EnrichmentResult(
             services=list(analyses),
-            links=_group_links(group),
+            links=group_links(
+                group.alerts, group.common_annotations, group.common_labels, group.external_url
+            ),
             enriched_at=now,
             duration_seconds=round(time.monotonic() - started, 3),
         )
@@ -172,26 +164,17 @@ class GroupEnricher:
         verdict = classify(got.health(), findings, self.settings.thresholds)
         errors = got.source_errors(unanswered, self.settings.deadline_seconds)
         kind = verdict.hotspot.profile if verdict.hotspot else "cpu"
-        changes, riser, hotspot = [], None, verdict.hotspot
+        changes: list[FunctionChange] = []
+        riser, hotspot = None, verdict.hotspot
         if kind in got.incident and kind in got.baseline:
-            normalize = self.preset.normalize_frames
-            before = self_percentages(got.baseline[kind], normalize=normalize)
-            after = self_percentages(got.incident[kind], normalize=normalize)
-            names = [f.function for f in tops[kind].functions]
-            names += [
-                n
-                for n in sorted(before, key=lambda n: -before[n])[: self.settings.top_n]
-                if n not in names
-            ]
-            changes = function_changes(before, after, names)
-            riser = biggest_riser(changes)
-            if hotspot is not None:
-                hotspot = Hotspot(
-                    function=hotspot.function,
-                    profile=hotspot.profile,
-                    self_pct=hotspot.self_pct,
-                    baseline_pct=before.get(hotspot.function, 0.0),
-                )
+            changes, riser, hotspot = compare_with_baseline(
+                got.baseline[kind],
+                got.incident[kind],
+                tops[kind],
+                hotspot,
+                top_n=self.settings.top_n,
+                normalize=self.preset.normalize_frames,
+            )
         notes = list(verdict.notes)
         if errors:
             failed = " and ".join(e.source for e in errors)
@@ -219,78 +202,47 @@ class GroupEnricher:
             biggest_riser=riser,
             window=incident,
             baseline_window=baseline,
-            links=self._links(target, incident, baseline, types, kind),
+            links=service_links(
+                self.grafana,
+                target,
+                profile_type=types.get(kind) or types.get("cpu") or self._default_type(kind),
+                profile_types=types,
+                incident=incident,
+                baseline=baseline,
+            ),
             errors=errors,
             alerts=[a.key for a in target.alerts],
         )
 
-    def _links(
-        self,
-        target: Target,
-        incident: Window,
-        baseline: Window,
-        types: Mapping[ProfileKind, str],
-        kind: ProfileKind,
-    ) -> ServiceLinks:
-        service, grafana = target.pyroscope_service, self.grafana
-        selector = label_selector(service)
-        fallback = (
-            self.preset.profile_types.get(kind, ("",))[0]
-            or "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
-        )
-        ptype = types.get(kind) or types.get("cpu") or fallback
-        profiles = {
-            k: flame_graph_url(
-                grafana, service=service, profile_type=p, label_selector=selector, window=incident
-            )
-            for k, p in types.items()
-        }
-        context = {
-            "service": target.service,
-            "pyroscope_service": service,
-            "host": target.host,
-            **dict(target.match),
-        }
-        return ServiceLinks(
-            flame_graph=flame_graph_url(
-                grafana,
-                service=service,
-                profile_type=ptype,
-                label_selector=selector,
-                window=incident,
-            ),
-            diff=drilldown_diff_url(
-                grafana, service=service, profile_type=ptype, baseline=baseline, incident=incident
-            ),
-            profiles=profiles,
-            dashboards=[
-                Link(
-                    title=d.title,
-                    url=dashboard_url(
-                        grafana, d, context=context, start=incident.start, end=incident.end
-                    ),
-                )
-                for d in grafana.dashboards
-            ],
-        )
+    def _default_type(self, kind: ProfileKind) -> str:
+        """The preset's first choice, for links when discovery said nothing."""
+        return (self.preset.profile_types.get(kind) or self.preset.profile_types["cpu"])[0]
 
     async def aclose(self) -> None:
         await self.prometheus.aclose()
         await self.pyroscope.aclose()
 
 
-def _group_links(group: GroupLike) -> GroupLinks:
-    annotations = dict(group.common_annotations)
-    if not annotations and group.alerts:
-        annotations = dict(getattr(group.alerts[0], "annotations", {}))
-    runbook, runbook_text = runbook_link(annotations)
-    source = next((safe_url(getattr(a, "generator_url", "")) for a in group.alerts), None)
-    return GroupLinks(
-        silence=silence_url(group.external_url, group.common_labels),
-        runbook=runbook,
-        runbook_text=runbook_text,
-        source=source,
-    )
+def compare_with_baseline(
+    before_graph: FlameGraph,
+    after_graph: FlameGraph,
+    top: TopFunctions,
+    hotspot: Hotspot | None,
+    *,
+    top_n: int,
+    normalize: bool,
+) -> tuple[list[FunctionChange], FunctionChange | None, Hotspot | None]:
+    """Self-% changes of the top functions of both windows, the biggest riser, and the
+    hotspot with its baseline share (0.0 when it did not show in the baseline)."""
+    before = self_percentages(before_graph, normalize=normalize)
+    after = self_percentages(after_graph, normalize=normalize)
+    names = [f.function for f in top.functions]
+    leaders = sorted(before, key=lambda name: -before[name])[:top_n]
+    names += [name for name in leaders if name not in names]
+    changes = function_changes(before, after, names)
+    if hotspot is not None:
+        hotspot = hotspot.model_copy(update={"baseline_pct": before.get(hotspot.function, 0.0)})
+    return changes, biggest_riser(changes), hotspot
 
 
 def build_enricher(config: _Sections, observe: Observe = _ignore) -> GroupEnricher:
