@@ -66,6 +66,84 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return asyncio.run(replay(config, args.id))
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    from receiver.triage import print_triage
+
+    config = _load(args)
+    configure_logging(secret_values(config), level="warning")
+    return asyncio.run(
+        print_triage(
+            config, service=args.service, as_json=args.json, out=sys.stdout, err=sys.stderr
+        )
+    )
+
+
+def cmd_top(args: argparse.Namespace) -> int:
+    from receiver.topcmd import print_top
+
+    config = _load(args)
+    configure_logging(secret_values(config), level="warning")
+    return asyncio.run(
+        print_top(
+            config,
+            kind=args.kind,
+            service=args.service,
+            n=args.n,
+            as_json=args.json,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from receiver.demo import run_demo
+
+    configure_logging(level="warning")
+    return run_demo(args.out, scenario_file=args.scenario)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_terminal_commands(parsers: dict[str, argparse.ArgumentParser]) -> None:
+    triage = parsers["triage"]
+    triage.add_argument(
+        "--service", metavar="S", help="only S: a Prometheus host or a Pyroscope service_name"
+    )
+    triage.add_argument("--json", action="store_true", help="JSON output (see the README)")
+    top = parsers["top"]
+    top.add_argument(
+        "kind",
+        choices=["cpu", "alloc", "memory", "mutex", "wall"],
+        help="profile type (memory is alloc)",
+    )
+    top.add_argument(
+        "service", metavar="SERVICE", help="a Prometheus host or a Pyroscope service_name"
+    )
+    top.add_argument("-n", type=_positive, default=10, help="how many functions (default 10)")
+    top.add_argument("--json", action="store_true", help="JSON output: the list of functions")
+    demo = parsers["demo"]
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("flamebot-demo"),
+        metavar="DIR",
+        help="where to write the Slack and PagerDuty payloads (default ./flamebot-demo)",
+    )
+    demo.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="FILE",
+        help="JSON or YAML laid over the simulated scenario, e.g."
+        ' {"services": {"payment-service": {"health": {"cpu": 0.95}}}}',
+    )
+
+
 def _config_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", type=Path, help="YAML config file (default: $FLAMEBOT_CONFIG, else built-in)"
@@ -84,14 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
         "send-test": ("post a sample Alertmanager webhook to URL", cmd_send_test),
         "dead-letters": ("list notifications that could not be delivered", cmd_dead_letters),
         "replay": ("deliver a dead letter again", cmd_replay),
+        "triage": ("verdict per service: the bottleneck of each, from a terminal", cmd_triage),
+        "top": ("ranked functions of one profile type for a service", cmd_top),
+        "demo": ("the whole flow on a simulated fleet, on loopback", cmd_demo),
     }
     parsers = {}
     for name, (help_text, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         parsers[name] = p
-    for name in ("serve", "check-config", "dead-letters", "replay"):
+    for name in ("serve", "check-config", "dead-letters", "replay", "triage", "top"):
         _config_arg(parsers[name])
+    _add_terminal_commands(parsers)
     send = parsers["send-test"]
     send.add_argument("url", help="flamebot's webhook URL, e.g. http://127.0.0.1:8080/webhook")
     send.add_argument("--token", help="bearer token for server.auth.bearer_token")

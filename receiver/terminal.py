@@ -1,0 +1,79 @@
+"""What the command line does for a person at a terminal: colour and a status while waiting.
+
+Colour only when the stream is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`
+(https://no-color.org). The status appears only when the work takes longer than a second:
+a spinner on a terminal, one plain line otherwise (a CI log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TextIO
+
+__all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "wants_colour"]
+
+SEVERITY_COLOURS = {"critical": "1;31", "warning": "33", "ok": "32"}  # bold red, yellow, green
+SPINNER = "|/-\\"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+        return False
+    return _is_terminal(stream)
+
+
+def paint(text: str, code: str | None) -> str:
+    """`text` in an ANSI SGR colour; unchanged without a code."""
+    return f"\x1b[{code}m{text}\x1b[0m" if code else text
+
+
+class DelayedStatus:
+    """`async with DelayedStatus(sys.stderr, "querying..."):` shows the message after `delay`."""
+
+    def __init__(self, stream: TextIO, message: str, delay: float = 1.0) -> None:
+        self._stream = stream
+        self._message = message
+        self._delay = delay
+        self._spinning = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> DelayedStatus:
+        self._task = asyncio.create_task(self._show())
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._spinning:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+
+    async def _show(self) -> None:
+        await asyncio.sleep(self._delay)
+        if not _is_terminal(self._stream):
+            self._stream.write(self._message + "\n")
+            self._stream.flush()
+            return
+        self._spinning = True
+        for frame in itertools.cycle(SPINNER):
+            self._stream.write(f"\r{frame} {self._message}")
+            self._stream.flush()
+            await asyncio.sleep(0.1)

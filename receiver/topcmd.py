@@ -1,0 +1,165 @@
+"""`flamebot top {cpu,alloc,mutex,wall} SERVICE`: the ranked functions of one profile type.
+
+The reference `top-functions` command: for the last `enrichment.window`, the functions with
+the most self time (or bytes, or contentions) with their self and total share, the value in
+the profile's unit and the frame class. The profile type is the preset's first preference
+that the service has (discovered with Pyroscope's `Series`); `memory` is `alloc`. Exit codes
+as triage: 2 Pyroscope failed, 3 Pyroscope has no profiles for the service.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.errors import BackendError
+from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
+from enrichers.promql import label_selector
+from enrichers.result import ProfileKind, Window
+from enrichers.targets import recent_windows, service_target
+from receiver.config import Config
+from receiver.notifiers.summary import window_line
+from receiver.terminal import DelayedStatus
+from receiver.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
+from receiver.triage_report import duration_text, failure_line
+
+__all__ = ["KINDS", "TopResult", "format_value", "print_top", "render_top", "run_top"]
+
+KINDS: dict[str, ProfileKind] = {
+    "cpu": "cpu",
+    "alloc": "alloc",
+    "memory": "alloc",
+    "mutex": "mutex",
+    "wall": "wall",
+}
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+@dataclass(frozen=True)
+class TopResult:
+    service: str  # the Pyroscope service_name
+    kind: ProfileKind
+    window: Window
+    profile_type: str | None = None
+    top: TopFunctions | None = None
+    available: list[str] = field(default_factory=list)  # the service's profile type IDs
+    failure: str | None = None
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+async def run_top(
+    enricher: GroupEnricher, kind: ProfileKind, service: str, *, n: int, now: datetime
+) -> TopResult:
+    settings, preset = enricher.settings, enricher.preset
+    name = service_target(service, settings).pyroscope_service
+    window, _ = recent_windows(settings, now)
+    start, end = _ms(window.start), _ms(window.end)
+    try:
+        available = await enricher.pyroscope.profile_types(name, start, end)
+        ptype = next((p for p in preset.profile_types.get(kind, ()) if p in available), None)
+        if ptype is None:
+            return TopResult(name, kind, window, available=sorted(available))
+        graph = await enricher.pyroscope.flamegraph(ptype, label_selector(name), start, end)
+    except BackendError as exc:
+        return TopResult(name, kind, window, failure=exc.reason)
+    unit, scale = profile_unit(ptype)
+    top = top_functions(
+        graph,
+        n=n,
+        unit=unit,
+        unit_scale=scale,
+        runtime=preset.name,
+        app_prefixes=settings.app_prefixes,
+        normalize=preset.normalize_frames,
+    )
+    return TopResult(name, kind, window, ptype, top, sorted(available))
+
+
+def format_value(value: float, unit: str) -> str:
+    """`252.40 s`, `481.2 MiB`, `34,224`: a value in its profile's unit."""
+    if unit == "seconds":
+        return f"{value:,.2f} s"
+    if unit == "bytes":
+        power = 0
+        while abs(value) >= 1024 and power < len(_BINARY) - 1:
+            value, power = value / 1024, power + 1
+        return f"{value:,.0f} {_BINARY[0]}" if power == 0 else f"{value:,.1f} {_BINARY[power]}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:g} {unit}"
+
+
+def render_top(result: TopResult) -> str:
+    """The ranked table with a two-line header (service, window, profile type, total)."""
+    lines = [f"top {result.kind} of {result.service}, {window_line(result.window)}"]
+    top = result.top
+    if result.profile_type is None or top is None:
+        return "\n".join([*lines, f"no {result.kind} profile"])
+    unit, scale = profile_unit(result.profile_type)
+    total = format_value(top.total * scale, unit)
+    lines.append(f"profile type {result.profile_type}: {total} in total")
+    if not top.functions:
+        return "\n".join([*lines, "no samples in the window"])
+    lines += ["", f"{'#':>4}  {'self %':>7}  {'total %':>7}  {'value':>13}  {'class':<8} function"]
+    for rank, stat in enumerate(top.functions, 1):
+        lines.append(
+            f"{rank:>4}  {stat.self_pct:>6.1f}%  {stat.total_pct:>6.1f}%"
+            f"  {format_value(stat.value, stat.unit):>13}  {stat.frame_class:<8} {stat.function}"
+        )
+    if top.other_pct > 0:
+        lines.append(f"      ({top.other_pct:.1f}% in nodes Pyroscope truncated as `other`)")
+    return "\n".join(lines)
+
+
+def _problem(config: Config, result: TopResult) -> tuple[int, str | None]:
+    if result.failure is not None:
+        line = failure_line("top", "pyroscope", config.pyroscope.url, result.failure)
+        return EXIT_BACKEND, line
+    if not result.available:
+        window = duration_text(config.enrichment.window)
+        return EXIT_UNKNOWN, (
+            f"top: unknown service {result.service!r}: Pyroscope has no profiles for it"
+            f" in the last {window}"
+        )
+    if result.profile_type is None:
+        has = ", ".join(result.available)
+        return EXIT_OK, f"top: {result.service} has no {result.kind} profile (it has: {has})"
+    return EXIT_OK, None
+
+
+async def print_top(
+    config: Config,
+    *,
+    kind: str,
+    service: str,
+    n: int,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """Run `top` with `config`'s Pyroscope, print the table or the JSON list; the exit code."""
+    enricher = build_enricher(config)
+    try:
+        async with DelayedStatus(err, "top: querying Pyroscope..."):
+            result = await run_top(enricher, KINDS[kind], service, n=n, now=clock())
+    finally:
+        await enricher.aclose()
+    code, problem = _problem(config, result)
+    if problem is not None:
+        err.write(problem + "\n")
+    stats = result.top.functions if result.top is not None else []
+    if as_json:
+        out.write(json.dumps([s.model_dump(mode="json") for s in stats], indent=2) + "\n")
+    elif code == EXIT_OK:
+        out.write(render_top(result) + "\n")
+    out.flush()
+    err.flush()
+    return code

@@ -1,0 +1,243 @@
+"""`flamebot triage` against the simulated fleet: the JSON contract, the report, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from receiver.demo.fleet import DEFAULT_SCENARIO
+from receiver.demo.simulation import Simulation
+from tests.cli.conftest import flamebot, unused_url, write_config
+from tests.cli.fleet_report import FLEET_BLOCKS
+
+SERVICE_KEYS = [
+    "service",
+    "pyroscope_service",
+    "verdict",
+    "severity",
+    "metrics",
+    "hotspot",
+    "top",
+    "action",
+    "evidence",
+    "notes",
+    "errors",
+    # added keys (the contract allows additions only)
+    "runtime",
+    "profile_types",
+    "changes",
+    "links",
+]
+FLEET_ORDER = [
+    ("payment-service", "CPU-BOUND", "critical"),
+    ("order-service", "LOCK-BOUND", "warning"),
+    ("account-service", "HEALTHY", "ok"),
+    ("api-gateway", "HEALTHY", "ok"),
+    ("fraud-service", "HEALTHY", "ok"),
+    ("loan-service", "HEALTHY", "ok"),
+    ("notification-service", "HEALTHY", "ok"),
+    ("stream-service", "HEALTHY", "ok"),
+]
+PAYMENT_CPU_TOP = [
+    ("com.example.PaymentVerticle.sha256", 34.2, 52.0, 252.396, "seconds", "app"),
+    (
+        "io.netty.channel.AbstractChannelHandlerContext.write",
+        12.0,
+        12.0,
+        88.56,
+        "seconds",
+        "library",
+    ),
+    (
+        "io.vertx.core.http.impl.Http1xServerConnection.handleMessage",
+        10.0,
+        94.8,
+        73.8,
+        "seconds",
+        "library",
+    ),
+    ("java.security.MessageDigest.getInstance", 9.5, 9.5, 70.11, "seconds", "runtime"),
+    ("java.math.BigDecimal.<init>", 8.8, 8.8, 64.944, "seconds", "runtime"),
+]
+
+
+def rounded(value: Any) -> Any:
+    """Floats to 6 places, through lists and dicts: exact values without float noise."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    return value
+
+
+def stat_rows(stats: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    keys = ("function", "self_pct", "total_pct", "value", "unit", "frame_class")
+    assert all(list(s) == list(keys) for s in stats)
+    return [tuple(s[k] for k in keys) for s in rounded(stats)]
+
+
+def parse_time(text: str) -> datetime:
+    assert text.endswith("Z"), text
+    return datetime.fromisoformat(text)
+
+
+async def test_triage_json_follows_the_contract(tmp_path: Path, sim_config: Path) -> None:
+    """Every service, ranked, with exactly the documented keys and the scenario's numbers."""
+    result = await flamebot("triage", "--config", sim_config, "--json", cwd=tmp_path)
+    assert (result.code, result.error_lines) == (0, [])
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["generated_at", "window", "services"]
+    generated, start, end = (
+        parse_time(doc["generated_at"]),
+        parse_time(doc["window"]["from"]),
+        parse_time(doc["window"]["to"]),
+    )
+    assert list(doc["window"]) == ["from", "to"]
+    assert end.timestamp() % 30 == 0
+    assert timedelta(0) <= generated - end < timedelta(seconds=30)
+    assert end - start == timedelta(minutes=15)
+    services = doc["services"]
+    assert [(s["service"], s["verdict"], s["severity"]) for s in services] == FLEET_ORDER
+    assert all(list(s) == SERVICE_KEYS for s in services)
+    payment = rounded(services[0])
+    assert payment["pyroscope_service"] == "bank-payment-service"
+    assert payment["metrics"] == DEFAULT_SCENARIO.services["payment-service"].health.model_dump()
+    assert payment["hotspot"] == {
+        "function": "com.example.PaymentVerticle.sha256",
+        "self_pct": 34.2,
+        "baseline_pct": 5.1,
+        "profile": "cpu",
+    }
+    assert sorted(payment["top"]) == ["alloc", "cpu", "wall"]
+    assert stat_rows(payment["top"]["cpu"]) == PAYMENT_CPU_TOP
+    assert payment["action"] == (
+        "optimise com.example.PaymentVerticle.sha256 (algorithm, caching, async offload)"
+    )
+    assert [(e["key"], e["value"], e["crossed"]) for e in payment["evidence"] if e["crossed"]] == [
+        ("cpu", 0.82, True),
+        ("critical_cpu", 0.82, True),
+    ]
+    assert (payment["notes"], payment["errors"]) == ([], [])
+    order = rounded(services[1])
+    assert order["hotspot"] == {
+        "function": "com.example.OrderVerticle.processOrders",
+        "self_pct": 71.3,
+        "baseline_pct": 41.2,
+        "profile": "mutex",
+    }
+    assert [s["hotspot"] for s in services[2:]] == [None] * 6
+
+
+async def test_triage_prints_one_block_per_service(tmp_path: Path, sim_config: Path) -> None:
+    """The reference `bottleneck` layout, most severe first; no colour outside a terminal."""
+    result = await flamebot("triage", "--config", sim_config, cwd=tmp_path)
+    assert (result.code, result.error_lines) == (0, [])
+    header, _, rest = result.stdout.partition("\n")
+    assert re.fullmatch(
+        r"flamebot triage: 8 services, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to \d\d:\d\d:\d\d UTC", header
+    )
+    assert re.sub(r"Flame graph: \S+", "Flame graph: <link>", rest) == FLEET_BLOCKS
+    assert "\x1b" not in result.stdout
+
+
+async def test_triage_takes_a_host_or_a_pyroscope_name(tmp_path: Path, sim_config: Path) -> None:
+    """`--service payment-service` and `--service bank-payment-service` are the same service."""
+    by_host = await flamebot("triage", "--config", sim_config, "--json", "--service",
+                             "payment-service", cwd=tmp_path)  # fmt: skip
+    by_name = await flamebot("triage", "--config", sim_config, "--json", "--service",
+                             "bank-payment-service", cwd=tmp_path)  # fmt: skip
+    assert (by_host.code, by_name.code) == (0, 0)
+    host_services = json.loads(by_host.stdout)["services"]
+    assert [(s["service"], s["verdict"]) for s in host_services] == [
+        ("payment-service", "CPU-BOUND")
+    ]
+    assert json.loads(by_name.stdout)["services"] == host_services
+
+
+async def test_triage_exits_3_for_an_unknown_service(tmp_path: Path, sim_config: Path) -> None:
+    """A name neither Pyroscope nor Prometheus knows: exit 3, said on stderr, empty report."""
+    result = await flamebot("triage", "--config", sim_config, "--service", "ledger", cwd=tmp_path)
+    as_json = await flamebot(
+        "triage", "--config", sim_config, "--service", "ledger", "--json", cwd=tmp_path
+    )
+    message = (
+        "triage: unknown service 'ledger': Pyroscope has no service_name 'ledger'"
+        " and Prometheus no instance 'ledger' in the last 15m"
+    )
+    assert (result.code, result.stdout, result.error_lines) == (3, "", [message])
+    assert (as_json.code, as_json.error_lines) == (3, [message])
+    assert json.loads(as_json.stdout)["services"] == []
+
+
+async def test_triage_exits_2_when_prometheus_is_unreachable(
+    tmp_path: Path, simulation: Simulation
+) -> None:
+    """One readable line on stderr, no traceback; the JSON still comes, from the profiles."""
+    url = unused_url()
+    config = write_config(
+        tmp_path / "flamebot.yaml",
+        prometheus=url,
+        pyroscope=simulation.pyroscope_url,
+        service_map=DEFAULT_SCENARIO.service_map(),
+    )
+    result = await flamebot("triage", "--config", config, "--json", cwd=tmp_path)
+    assert result.code == 2
+    assert result.error_lines == [
+        f"triage: prometheus unreachable at {url}: connection failed: ConnectError"
+    ]
+    services = json.loads(result.stdout)["services"]
+    assert [(s["service"], s["verdict"]) for s in services][:2] == [
+        ("order-service", "LOCK-BOUND"),
+        ("account-service", "HEALTHY"),
+    ]
+    payment = next(s for s in services if s["service"] == "payment-service")
+    assert payment["errors"] == [
+        {"source": "prometheus", "reason": "connection failed: ConnectError"}
+    ]
+    assert payment["notes"] == ["partial: prometheus failed; verdict from the data that arrived"]
+    assert set(payment["metrics"].values()) == {None}
+
+
+async def test_triage_exits_2_when_pyroscope_is_unreachable(
+    tmp_path: Path, simulation: Simulation
+) -> None:
+    """The service map stands in for Pyroscope's list; the verdicts come from the metrics."""
+    url = unused_url()
+    config = write_config(
+        tmp_path / "flamebot.yaml",
+        prometheus=simulation.prometheus_url,
+        pyroscope=url,
+        service_map=DEFAULT_SCENARIO.service_map(),
+    )
+    result = await flamebot("triage", "--config", config, cwd=tmp_path)
+    assert result.code == 2
+    assert result.error_lines == [
+        f"triage: pyroscope unreachable at {url}: connection failed: ConnectError"
+    ]
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2:5] == [
+        "  [!!!] payment-service  →  CPU-BOUND",
+        "       CPU: 82%  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%",
+        "       Action:  optimise the hottest function (unknown: no profile data)"
+        " (algorithm, caching, async offload)",
+    ]
+    assert "  [ ! ] order-service  →  I/O-BOUND" in lines
+    assert "       ! pyroscope failed: connection failed: ConnectError" in lines
+
+
+async def test_triage_exits_1_for_a_bad_config(tmp_path: Path) -> None:
+    """The config loader's own exit: 1 with the key path."""
+    config = tmp_path / "flamebot.yaml"
+    config.write_text("prometheus: {url: nowhere}\n")
+    result = await flamebot("triage", "--config", config, cwd=tmp_path)
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "config error:",
+        "  prometheus.url: must start with http:// or https://",
+    ]
