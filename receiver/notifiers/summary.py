@@ -12,6 +12,7 @@ from datetime import UTC
 from enrichers.result import (
     VERDICTS,
     EnrichmentResult,
+    Evidence,
     FunctionChange,
     FunctionStat,
     HealthMetrics,
@@ -100,13 +101,16 @@ def evidence_line(analysis: ServiceAnalysis) -> str:
     crossed = [e for e in analysis.evidence if e.crossed]
     if not crossed:
         return "no threshold crossed"
-    return ", ".join(_evidence(e.metric, e.value, e.op, e.threshold) for e in crossed)
+    return ", ".join(_evidence(e) for e in crossed)
 
 
-def _evidence(metric: str, value: float, op: str, threshold: float) -> str:
-    if metric in METRIC_TITLES:
-        return f"{metric} {format_metric(metric, value)} {op} {format_metric(metric, threshold)}"
-    return f"{metric} {value:g} {op} {threshold:g}"
+def _evidence(e: Evidence) -> str:
+    if e.metric in METRIC_TITLES:
+        value, threshold = format_metric(e.metric, e.value), format_metric(e.metric, e.threshold)
+    else:
+        value, threshold = f"{e.value:g}", f"{e.threshold:g}"
+    text = f"{e.metric} {value} {e.op} {threshold}"
+    return text + " (critical)" if e.key.startswith("critical_") else text
 
 
 def share(pct: float) -> str:

@@ -61,7 +61,7 @@ def test_reference_alert_text_and_service_section() -> None:
     )
     assert block(message, "service-0")["text"]["text"] == (
         "*CPU-BOUND* · critical · *payment-service (Pyroscope: bank-payment-service)*\n"
-        "*Evidence:* cpu 0.82 cores &gt;= 0.30 cores, cpu 0.82 cores &gt;= 0.80 cores\n"
+        "*Evidence:* cpu 0.82 cores &gt;= 0.30 cores, cpu 0.82 cores &gt;= 0.80 cores (critical)\n"
         "*Metrics:* CPU 0.82 cores · Heap 45.0% · GC 0.012 s/s · Threads 48 · Latency 85 ms"
         " · Errors 0.1% · Requests 120.5 req/s\n"
         "*Hotspot:* `com.example.PaymentVerticle.sha256` 34.2% of CPU self-time"
