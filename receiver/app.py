@@ -134,6 +134,10 @@ class WebhookHandler:
             return error(413, "payload_too_large", f"the limit is {self._max_body} bytes")
         try:
             document = json.loads(body)
+            # Python's parser accepts lone surrogates ("\ud800"), which no store can take.
+            json.dumps(document, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return error(400, "invalid_json", "a string holds a lone surrogate (not Unicode)")
         except (ValueError, RecursionError) as exc:
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             return error(400, "invalid_json", reason)
@@ -202,7 +206,9 @@ def build_app(config: Config, intake: Intake) -> web.Application:
         )
 
     app.router.add_post("/webhook", webhook.handle)
-    app.router.add_post("/webhook/{route:.*}", webhook.handle)
+    # Any route name, newlines (%0A) included: an unknown one is answered by the handler
+    # (auth first, then 404 unknown_route, counted as route="unknown").
+    app.router.add_post("/webhook/{route:[\\s\\S]*}", webhook.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -3,6 +3,10 @@
 The retry policy lives here and only here: exponential backoff (with jitter, at least the
 far end's `Retry-After`) until `delivery.max_seconds` after the webhook was received; then,
 or at once for a permanent failure, the delivery goes to the dead-letter table.
+
+flamebot's own store being locked or full is never the alert's fault: the pipeline's
+records (sending, retry, done, dead) wait for the store to take them, and the saved
+enrichment is only a cache, so failing to save it costs a re-enrichment after a restart.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from enrichers.result import EnrichmentResult, SourceError
 from receiver.config import DeliverySettings
-from receiver.errors import NotifyError
+from receiver.errors import NotifyError, StoreUnavailableError
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import Notification, Notifier
@@ -28,6 +32,8 @@ from receiver.store import Delivery, Store, StoredNotification
 __all__ = ["Enricher", "Pipeline", "RetryPolicy"]
 
 log = structlog.get_logger("flamebot.pipeline")
+
+T = TypeVar("T")
 
 
 class Enricher(Protocol):
@@ -138,8 +144,27 @@ class Pipeline:
             log.exception("enrichment_failed", notification_id=stored.id)
             result = _empty_enrichment(f"enrichment failed: {type(exc).__name__}")
         self._metrics.enrichment_seconds.observe(time.monotonic() - started)
-        await self._store.save_enrichment(stored.id, result.model_dump_json())
+        try:
+            await self._store.save_enrichment(stored.id, result.model_dump_json())
+        except StoreUnavailableError as exc:
+            log.warning("enrichment_not_saved", notification_id=stored.id, reason=str(exc))
         return result
+
+    async def _record(
+        self, write: Callable[[], Awaitable[T]], bound: structlog.typing.FilteringBoundLogger
+    ) -> T:
+        """A store write the delivery cannot go on without: a locked or full store is
+        waited out (backoff up to `max_backoff_seconds`), never a reason to drop the alert."""
+        wait = self._settings.initial_backoff_seconds
+        while True:
+            try:
+                return await write()
+            except StoreUnavailableError as exc:
+                if not self._store.is_open:
+                    raise  # closed for good (shutdown): nothing to wait for
+                bound.warning("store_write_postponed", reason=str(exc), wait_seconds=wait)
+            await self._sleep(wait)
+            wait = min(wait * 2, self._settings.max_backoff_seconds)
 
     async def _send(
         self,
@@ -152,8 +177,10 @@ class Pipeline:
         nid, name = delivery.notification_id, delivery.notifier
 
         async def attempt() -> None:
-            await self._store.mark_sending(nid, name)
+            # `sending` only once a slot is ours: a delivery queued behind the slots has not
+            # been sent, and a crash must not count it as resent after restart.
             async with self._slots:
+                await self._record(lambda: self._store.mark_sending(nid, name), bound)
                 await notifier.notify(notification)
 
         async def before_sleep(state: RetryCallState) -> None:
@@ -162,7 +189,7 @@ class Pipeline:
             bound.warning(
                 "notify_retrying", error=str(exc), wait_seconds=round(state.upcoming_sleep, 3)
             )
-            await self._store.mark_retry(nid, name, str(exc))
+            await self._record(lambda: self._store.mark_retry(nid, name, str(exc)), bound)
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, NotifyError) and e.retryable),
@@ -178,9 +205,16 @@ class Pipeline:
             why = "permanent failure" if not exc.retryable else "retry budget exhausted"
             await self._bury(delivery, f"{why}: {exc}", bound)
             return
-        await self._store.mark_done(nid, name)
+        await self._record(lambda: self._store.mark_done(nid, name), bound)
         self._metrics.notifications.labels(notifier=name, outcome="ok").inc()
         bound.info("notify_succeeded")
+
+    async def stop(self) -> None:
+        """Abandon the enrichments still running (their deliveries stay owed in the store)."""
+        tasks = list(self._enrichments.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def replay(self, nid: int, name: str) -> None:
         """Send a dead letter once more (`flamebot replay`); raises NotifyError on failure."""
@@ -201,7 +235,8 @@ class Pipeline:
     async def _bury(
         self, delivery: Delivery, reason: str, bound: structlog.typing.FilteringBoundLogger
     ) -> None:
-        dead_id = await self._store.mark_dead(delivery.notification_id, delivery.notifier, reason)
+        nid, name = delivery.notification_id, delivery.notifier
+        dead_id = await self._record(lambda: self._store.mark_dead(nid, name, reason), bound)
         self._metrics.notifications.labels(notifier=delivery.notifier, outcome="failed").inc()
         self._metrics.dead_letters.inc()
         bound.error("notify_failed", reason=reason, dead_letter_id=dead_id)

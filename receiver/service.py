@@ -113,6 +113,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._prune_task
         await self.dispatcher.stop()
+        await self.pipeline.stop()  # before the store closes under a running enrichment
         for notifier in self.notifiers.values():
             close = getattr(notifier, "aclose", None)
             if close is not None:

@@ -7,6 +7,10 @@ its send and its record: it is sent again and counted, never silently.
 
 All calls run on one worker thread (SQLite connections are not shared across threads), so
 the async side never blocks the event loop and the store's counters need no lock.
+
+A notifier saves its conversation (e.g. the Slack message of a group) right after the send:
+that write waits out a locked or full store instead of failing, since losing it would turn
+the next update of the group into a second message.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
+
 from receiver.errors import StoreFullError, StoreUnavailableError
 
 __all__ = [
@@ -30,8 +36,11 @@ __all__ = [
     "StoredNotification",
 ]
 
+log = structlog.get_logger("flamebot.store")
+
 IDENTITY_TTL_SECONDS = 7 * 24 * 3600  # PRODUCT.md §4: identities are kept 7 days
 BUSY_TIMEOUT_MS = 2000  # a locked database answers 503 well within Alertmanager's 10 s
+PATIENT_WAITS = (0.05, 2.0)  # first and longest pause between tries of a write that must happen
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS notifications (
@@ -132,6 +141,10 @@ class Store:
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, *args)
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -398,6 +411,8 @@ class Store:
         return await self._call(self._conversation_sync, notifier, group_key)
 
     async def save_conversation(self, notifier: str, group_key: str, state: str | None) -> None:
+        """Record (or, with None, forget) a group's state; waits out a locked or full store."""
+
         def save(db: sqlite3.Connection) -> None:
             if state is None:
                 db.execute(
@@ -412,7 +427,20 @@ class Store:
                     (notifier, group_key, state, time.time()),
                 )
 
-        await self._call(self._write, save)
+        await self._patiently(save)
+
+    async def _patiently(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn` in a write transaction, tried until the store takes it (see the docstring)."""
+        wait, longest = PATIENT_WAITS
+        while True:
+            try:
+                return await self._call(self._write, fn)
+            except StoreUnavailableError as exc:
+                if not self.is_open:
+                    raise  # closed for good (shutdown): nothing to wait for
+                log.warning("store_write_postponed", reason=str(exc), wait_seconds=wait)
+            await asyncio.sleep(wait)  # between tries the store thread serves the intake
+            wait = min(wait * 2, longest)
 
     # -- health and housekeeping ----------------------------------------------------------
 

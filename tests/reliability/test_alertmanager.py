@@ -1,0 +1,171 @@
+"""A real Alertmanager 0.25 in front of the flamebot process: fire, repeat, resolve, HA, retry.
+
+Alertmanager runs with group_wait and group_interval of 1 s, so a group's first webhook
+comes about a second after the alert is posted; waits poll for the outcome, never sleep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.support.alertmanager import (
+    firing_alert,
+    resolved_alert,
+    running_alertmanager,
+    webhook_config,
+)
+from tests.support.harness import PAYMENT_LABELS, TOKEN, Backends, flamebot_config, started
+from tests.support.metrics import moved
+from tests.support.process import wait_until
+
+GROUP_KEY = '{}:{alertname="HighCpuUsage", instance="payment-service:9404"}'
+FIRING_TEXT = (
+    "\N{FIRE} [FIRING:1] HighCpuUsage on payment-service: CPU-BOUND,"
+    " hotspot com.example.PaymentVerticle.sha256 (34.2% CPU)"
+)
+RESOLVED_TEXT = (
+    "\N{WHITE HEAVY CHECK MARK} [RESOLVED] HighCpuUsage on payment-service: CPU-BOUND,"
+    " hotspot com.example.PaymentVerticle.sha256 (34.2% CPU)"
+)
+WEBHOOK_OK = 'flamebot_webhooks_total{code="200",route="payments"}'
+WEBHOOK_503 = 'flamebot_webhooks_total{code="503",route="payments"}'
+DUPLICATES = "flamebot_duplicates_total"
+ENRICHED = "flamebot_enrichment_seconds_count"
+ANALYSIS_REQUESTS = {
+    'flamebot_backend_requests_total{backend="prometheus",outcome="ok"}': 7.0,
+    'flamebot_backend_requests_total{backend="pyroscope",outcome="ok"}': 3.0,
+}
+DELIVERED_ONCE = {
+    'flamebot_notifications_total{notifier="slack",outcome="ok"}': 1.0,
+    'flamebot_notifications_total{notifier="pagerduty",outcome="ok"}': 1.0,
+}
+
+
+def requests_per_backend(metrics: dict[str, float], backend: str) -> float:
+    """Backend answers of any outcome (a resolve may fall into a fresh 30 s cache bucket)."""
+    prefix = f'flamebot_backend_requests_total{{backend="{backend}",'
+    return sum(value for name, value in metrics.items() if name.startswith(prefix))
+
+
+def test_fire_repeat_resolve_is_one_conversation(
+    backends: Backends, flamebot_factory: Any, tmp_path: Path
+) -> None:
+    """Fire, repeats, resolve: one Slack message updated and threaded, PD trigger then resolve."""
+    flamebot = started(flamebot_factory, flamebot_config(backends, tmp_path))
+    before = flamebot.metrics()
+    config = webhook_config(f"{flamebot.url}/webhook/payments", token=TOKEN, repeat_interval="1s")
+    slack, pagerduty = backends.slack, backends.pagerduty
+    with running_alertmanager(tmp_path, config) as alertmanager:
+        starts = datetime.now(UTC) - timedelta(minutes=3)
+        alertmanager.post_alerts([firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})])
+        wait_until(lambda: flamebot.metrics().get(DUPLICATES, 0) >= 2)
+        firing = flamebot.metrics()
+        repeats = firing[DUPLICATES]
+        assert moved(before, firing) == {
+            WEBHOOK_OK: 1 + repeats,
+            DUPLICATES: repeats,
+            ENRICHED: 1.0,
+            **ANALYSIS_REQUESTS,
+            **DELIVERED_ONCE,
+        }
+        assert [m.text for m in slack.top_level()] == [FIRING_TEXT]
+        assert [e["event_action"] for e in pagerduty.events] == ["trigger"]
+
+        alertmanager.post_alerts([resolved_alert(PAYMENT_LABELS, starts, datetime.now(UTC))])
+        wait_until(lambda: len(pagerduty.events) == 2 and len(slack.messages) == 2)
+        wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0)
+    resolved = flamebot.metrics()
+    late_repeats = resolved[DUPLICATES] - repeats
+    assert {k: v for k, v in moved(firing, resolved).items() if "backend" not in k} == {
+        WEBHOOK_OK: 1 + late_repeats,
+        **({DUPLICATES: late_repeats} if late_repeats else {}),
+        ENRICHED: 1.0,
+        **DELIVERED_ONCE,
+    }
+    assert requests_per_backend(resolved, "prometheus") == 14.0
+    assert requests_per_backend(resolved, "pyroscope") == 6.0
+    (message,) = slack.top_level()
+    assert (message.channel, message.text) == ("C0PAYMENTS", RESOLVED_TEXT)
+    assert [edit["text"] for edit in message.edits] == [FIRING_TEXT]
+    assert [m.text for m in slack.replies(message.ts)] == [
+        "\N{WHITE HEAVY CHECK MARK} group resolved: HighCpuUsage is now RESOLVED,"
+        " all alerts resolved"
+    ]
+    assert [method for method, _ in slack.calls] == [
+        "chat.postMessage",
+        "chat.update",
+        "chat.postMessage",
+    ]
+    dedup_key = hashlib.sha256(GROUP_KEY.encode()).hexdigest()
+    assert [(e["event_action"], e["dedup_key"]) for e in pagerduty.events] == [
+        ("trigger", dedup_key),
+        ("resolve", dedup_key),
+    ]
+    assert [i.status for i in pagerduty.incidents] == ["resolved"]
+
+
+def test_ha_pair_gives_one_message(
+    backends: Backends, flamebot_factory: Any, tmp_path: Path
+) -> None:
+    """Two Alertmanagers (other externalURLs) sending one group give one message and one trigger."""
+    flamebot = started(flamebot_factory, flamebot_config(backends, tmp_path))
+    before = flamebot.metrics()
+    config = webhook_config(f"{flamebot.url}/webhook/payments", token=TOKEN)
+    starts = datetime.now(UTC) - timedelta(minutes=3)
+    alert = firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})
+    with (
+        running_alertmanager(tmp_path, config, "am-a") as first,
+        running_alertmanager(tmp_path, config, "am-b") as second,
+    ):
+        assert first.url != second.url  # each one's externalURL
+        first.post_alerts([alert])
+        second.post_alerts([alert])
+        wait_until(lambda: flamebot.metrics().get(WEBHOOK_OK) == 2.0)
+        wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0)
+    assert moved(before, flamebot.metrics()) == {
+        WEBHOOK_OK: 2.0,
+        DUPLICATES: 1.0,
+        ENRICHED: 1.0,
+        **ANALYSIS_REQUESTS,
+        **DELIVERED_ONCE,
+    }
+    assert [m.text for m in backends.slack.top_level()] == [FIRING_TEXT]
+    assert [e["event_action"] for e in backends.pagerduty.events] == ["trigger"]
+
+
+def test_alertmanager_retries_a_locked_store_until_it_is_accepted(
+    backends: Backends, flamebot_factory: Any, tmp_path: Path
+) -> None:
+    """Alertmanager retries the 503s of a locked store and the alert is delivered once after."""
+    flamebot = started(flamebot_factory, flamebot_config(backends, tmp_path))
+    before = flamebot.metrics()
+    config = webhook_config(f"{flamebot.url}/webhook/payments", token=TOKEN)
+    lock = sqlite3.connect(tmp_path / "flamebot.db", isolation_level=None)
+    try:
+        lock.execute("BEGIN EXCLUSIVE")
+        with running_alertmanager(tmp_path, config) as alertmanager:
+            starts = datetime.now(UTC) - timedelta(minutes=3)
+            alertmanager.post_alerts([firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})])
+            wait_until(lambda: flamebot.metrics().get(WEBHOOK_503, 0) >= 2, timeout=30)
+            assert backends.slack.calls == []
+            lock.execute("ROLLBACK")
+            wait_until(lambda: len(backends.slack.messages) == 1, timeout=30)
+            wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0)
+    finally:
+        lock.close()
+    after = flamebot.metrics()
+    refused, accepted = after[WEBHOOK_503], after[WEBHOOK_OK]
+    assert moved(before, after) == {
+        WEBHOOK_503: refused,
+        WEBHOOK_OK: accepted,
+        **({DUPLICATES: accepted - 1} if accepted > 1 else {}),
+        ENRICHED: 1.0,
+        **ANALYSIS_REQUESTS,
+        **DELIVERED_ONCE,
+    }
+    assert [m.text for m in backends.slack.top_level()] == [FIRING_TEXT]
+    assert [e["event_action"] for e in backends.pagerduty.events] == ["trigger"]

@@ -1,0 +1,217 @@
+"""A real Alertmanager (the Debian 0.25 binary in .tools/bin) routed to flamebot, for tests.
+
+    config = webhook_config(flamebot.url + "/webhook/payments", token="t0ken")
+    with running_alertmanager(tmp_path, config) as am:
+        am.post_alerts([firing_alert(labels, starts_at)])
+        wait_until(lambda: ...)
+
+Each instance has its own storage and no clustering (`--cluster.listen-address=`), so two
+of them given the same alerts behave like an HA pair whose gossip has not converged: both
+notify. Timings are compressed through the route (`group_wait`, `group_interval`,
+`repeat_interval`). Alertmanager is always stopped on exit, also when the test failed.
+Without the binary (`./scripts/install-tools.sh`) the test fails, never skips.
+
+The Debian build reads its notification templates from the absolute directory
+`/usr/share/prometheus/alertmanager` (upstream embeds them), which `install-tools.sh` does not
+create: Alertmanager then refuses its config. Rather than writing outside the repository, each
+instance runs a copy of the binary whose template directory constant is replaced by a
+relative path of the same length, holding two minimal templates: a webhook receiver renders
+no template, so the code that runs is the packaged one, byte for byte.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.support.process import free_port
+
+__all__ = [
+    "Alertmanager",
+    "alertmanager_binary",
+    "firing_alert",
+    "resolved_alert",
+    "running_alertmanager",
+    "webhook_config",
+]
+
+TOOLS = Path(__file__).resolve().parents[2] / ".tools" / "bin"
+START_TIMEOUT_SECONDS = 30.0
+_DEBIAN_ASSETS = b"/usr/share/prometheus/alertmanager"
+_LOCAL_ASSETS = b"./././././././././././././am-share"  # same length: a drop-in constant
+assert len(_LOCAL_ASSETS) == len(_DEBIAN_ASSETS)
+_TEMPLATES = ("default.tmpl", "email.tmpl")
+
+
+def alertmanager_binary() -> Path:
+    """The installed Alertmanager binary; the test fails (never skips) without it."""
+    path = TOOLS / "alertmanager"
+    if not path.is_file():
+        pytest.fail("alertmanager is missing from .tools/bin: run ./scripts/install-tools.sh")
+    return path
+
+
+def _runnable_copy(binary: Path, home: Path) -> Path:
+    """The binary, with its template directory pointed at `home/am-share` (see above)."""
+    data = binary.read_bytes()
+    # The directory constant stands alone; `/ui/` and `/no-ui` are separate strings.
+    end = len(_DEBIAN_ASSETS)
+    standalone = [i for i in _find_all(data, _DEBIAN_ASSETS) if data[i + end : i + end + 1] != b"/"]
+    if len(standalone) != 1:
+        return binary  # not the Debian build: its templates are embedded
+    at = standalone[0]
+    copy = home / "alertmanager"
+    copy.write_bytes(data[:at] + _LOCAL_ASSETS + data[at + len(_LOCAL_ASSETS) :])
+    copy.chmod(0o755)
+    share = home / "am-share"
+    share.mkdir()
+    for name in _TEMPLATES:
+        (share / name).write_text('{{ define "__flamebot_tests" }}{{ end }}\n', encoding="utf-8")
+    return copy
+
+
+def _find_all(data: bytes, needle: bytes) -> list[int]:
+    found, at = [], data.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = data.find(needle, at + 1)
+    return found
+
+
+def webhook_config(
+    url: str,
+    *,
+    token: str,
+    group_by: Sequence[str] = ("alertname", "instance"),
+    group_wait: str = "1s",
+    group_interval: str = "1s",
+    repeat_interval: str = "1h",
+) -> dict[str, Any]:
+    """One route to one webhook receiver (flamebot), bearer token, resolved notices on."""
+    return {
+        "route": {
+            "receiver": "flamebot",
+            "group_by": list(group_by),
+            "group_wait": group_wait,
+            "group_interval": group_interval,
+            "repeat_interval": repeat_interval,
+        },
+        "receivers": [
+            {
+                "name": "flamebot",
+                "webhook_configs": [
+                    {
+                        "url": url,
+                        "send_resolved": True,
+                        "http_config": {"authorization": {"credentials": token}},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def firing_alert(
+    labels: Mapping[str, str],
+    starts_at: datetime,
+    annotations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A postable alert (v2 API) as Prometheus sends it: explicit startsAt, no endsAt."""
+    return {
+        "labels": dict(labels),
+        "annotations": dict(annotations or {}),
+        "startsAt": _rfc3339(starts_at),
+        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1",
+    }
+
+
+def resolved_alert(
+    labels: Mapping[str, str], starts_at: datetime, ends_at: datetime
+) -> dict[str, Any]:
+    """The same alert re-posted with `endsAt` <= now: Alertmanager resolves it."""
+    return {**firing_alert(labels, starts_at), "endsAt": _rfc3339(ends_at)}
+
+
+@dataclass
+class Alertmanager:
+    url: str
+    log_path: Path
+
+    def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
+        """`POST /api/v2/alerts`; Alertmanager answers 200 with an empty body."""
+        response = httpx.post(f"{self.url}/api/v2/alerts", json=list(alerts), timeout=5)
+        assert response.status_code == 200, response.text
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Alertmanager's view of its alerts (`GET /api/v2/alerts`)."""
+        found: list[dict[str, Any]] = httpx.get(f"{self.url}/api/v2/alerts", timeout=5).json()
+        return found
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+    pytest.fail(f"Alertmanager did not become ready within {START_TIMEOUT_SECONDS:g}s:\n{log}")
+
+
+@contextmanager
+def running_alertmanager(
+    workdir: Path, config: Mapping[str, Any], name: str = "alertmanager"
+) -> Iterator[Alertmanager]:
+    """Alertmanager on a free loopback port, its own storage, no cluster; stopped on exit."""
+    home = workdir / name
+    home.mkdir(parents=True)
+    binary = _runnable_copy(alertmanager_binary(), home)
+    config_path = home / "alertmanager.yml"
+    config_path.write_text(yaml.safe_dump(dict(config)), encoding="utf-8")
+    address = f"127.0.0.1:{free_port()}"
+    log_path = home / "alertmanager.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config_path}",
+                f"--storage.path={home / 'data'}",
+                f"--web.listen-address={address}",
+                f"--web.external-url=http://{address}",
+                "--cluster.listen-address=",
+                "--log.level=debug",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=home,
+        )
+    try:
+        _wait_ready(f"http://{address}", process, log_path)
+        yield Alertmanager(f"http://{address}", log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
