@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 WINDOW_RESOLUTION_SECONDS = 30
+# An alert firing for days is looked at over its last day (plus `window`): a longer profile
+# would dilute the incident, and a nonsense startsAt (year 1) must not break the arithmetic.
+LONGEST_INCIDENT = timedelta(days=1)
 
 
 class AlertLike(Protocol):
@@ -122,14 +125,14 @@ def incident_windows(
     """(incident, baseline) windows for the alerts of one service."""
     firing = [a for a in alerts if a.status == "firing"]
     considered = firing or list(alerts)
-    start = min(a.starts_at for a in considered) - settings.window
     if firing:
         end = now
     else:
         ends = [a.ends_at for a in alerts if a.ends_at is not None]
         end = min(max(ends), now) if ends else now
     end = _floor(end)
-    start = min(start, end - timedelta(seconds=WINDOW_RESOLUTION_SECONDS))
+    earliest = max(min(a.starts_at for a in considered), end - LONGEST_INCIDENT)
+    start = min(earliest - settings.window, end - timedelta(seconds=WINDOW_RESOLUTION_SECONDS))
     offset = settings.baseline_offset
     return Window(start=start, end=end), Window(start=start - offset, end=end - offset)
 

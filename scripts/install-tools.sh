@@ -5,9 +5,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/.tools/bin"
+share="$root/.tools/share/alertmanager"
 want=(prometheus promtool alertmanager amtool)
 have=1
 for b in "${want[@]}"; do [ -x "$bin/$b" ] || have=0; done
+[ -f "$share/default.tmpl" ] || have=0
 [ "$have" = 1 ] && exit 0
 
 work=$(mktemp -d)
@@ -26,5 +28,10 @@ install -m 0755 extracted/usr/bin/prometheus "$bin/prometheus"
 install -m 0755 extracted/usr/bin/promtool "$bin/promtool"
 install -m 0755 extracted/usr/bin/prometheus-alertmanager "$bin/alertmanager"
 install -m 0755 extracted/usr/bin/amtool "$bin/amtool"
+# Debian's Alertmanager reads its notification templates from /usr/share (upstream embeds
+# them); the tests point a copy of the binary at these (tests/support/alertmanager.py).
+mkdir -p "$share"
+install -m 0644 extracted/usr/share/prometheus/alertmanager/default.tmpl "$share/default.tmpl"
+install -m 0644 extracted/usr/share/prometheus/alertmanager/email.tmpl "$share/email.tmpl"
 for b in "${want[@]}"; do "$bin/$b" --version >/dev/null 2>&1 || { echo "install-tools: $b does not run" >&2; exit 1; }; done
 echo "install-tools: $(ls "$bin" | tr '\n' ' ')in .tools/bin" >&2

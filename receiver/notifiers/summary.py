@@ -221,4 +221,7 @@ def headline(payload: WebhookPayload, enrichment: EnrichmentResult) -> str:
     if lead.hotspot is not None:
         spot = lead.hotspot
         text += f", hotspot {spot.function} ({spot.self_pct:.1f}% {PROFILE_TITLES[spot.profile]})"
+    if lead.errors:
+        failed = " and ".join(e.source for e in lead.errors)
+        text += f" ({PARTIAL_DATA}: {failed} failed)"
     return text

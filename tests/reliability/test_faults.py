@@ -195,42 +195,42 @@ def broken(serve: LoopThread, what: str) -> dict[str, Any]:
 BROKEN_BACKENDS = [
     (
         "prometheus down",
-        "HEALTHY",
+        "HEALTHY (verdict from partial data: prometheus failed)",
         failed(PROMETHEUS_FAILED, "connection failed: ConnectError"),
         {backend("prometheus", "error"): 7.0, PYROSCOPE_OK: 3.0},
         False,
     ),
     (
         "prometheus hangs",
-        "HEALTHY",
+        "HEALTHY (verdict from partial data: prometheus failed)",
         failed(PROMETHEUS_FAILED, "no answer within the 1 s deadline"),
         {backend("prometheus", "timeout"): 7.0, PYROSCOPE_OK: 3.0},
         True,
     ),
     (
         "prometheus garbage",
-        "HEALTHY",
+        "HEALTHY (verdict from partial data: prometheus failed)",
         failed(PROMETHEUS_FAILED, "invalid response: JSONDecodeError"),
         {backend("prometheus", "error"): 7.0, PYROSCOPE_OK: 3.0},
         False,
     ),
     (
         "pyroscope down",
-        "CPU-BOUND",
+        "CPU-BOUND (verdict from partial data: pyroscope failed)",
         failed(PYROSCOPE_FAILED, "connection failed: ConnectError"),
         {PROMETHEUS_OK: 7.0, backend("pyroscope", "error"): 1.0},
         False,
     ),
     (
         "pyroscope hangs",
-        "CPU-BOUND",
+        "CPU-BOUND (verdict from partial data: pyroscope failed)",
         failed(PYROSCOPE_FAILED, "no answer within the 1 s deadline"),
         {PROMETHEUS_OK: 7.0, backend("pyroscope", "timeout"): 1.0},
         True,
     ),
     (
         "pyroscope garbage",
-        "CPU-BOUND",
+        "CPU-BOUND (verdict from partial data: pyroscope failed)",
         failed(
             PYROSCOPE_FAILED,
             "invalid response: Series: Expecting value: line 1 column 1 (char 0)",

@@ -12,11 +12,12 @@ notify. Timings are compressed through the route (`group_wait`, `group_interval`
 Without the binary (`./scripts/install-tools.sh`) the test fails, never skips.
 
 The Debian build reads its notification templates from the absolute directory
-`/usr/share/prometheus/alertmanager` (upstream embeds them), which `install-tools.sh` does not
-create: Alertmanager then refuses its config. Rather than writing outside the repository, each
-instance runs a copy of the binary whose template directory constant is replaced by a
-relative path of the same length, holding two minimal templates: a webhook receiver renders
-no template, so the code that runs is the packaged one, byte for byte.
+`/usr/share/prometheus/alertmanager` (upstream embeds them); without them Alertmanager
+refuses its config. `install-tools.sh` keeps the package's own templates in
+`.tools/share/alertmanager`, and rather than writing outside the repository, each instance
+runs a copy of the binary whose template directory constant is replaced by a relative path
+of the same length, holding those templates: apart from that one string constant, the code
+that runs is the packaged one, byte for byte.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 TOOLS = Path(__file__).resolve().parents[2] / ".tools" / "bin"
+TEMPLATES = TOOLS.parent / "share" / "alertmanager"
 START_TIMEOUT_SECONDS = 30.0
 _DEBIAN_ASSETS = b"/usr/share/prometheus/alertmanager"
 _LOCAL_ASSETS = b"./././././././././././././am-share"  # same length: a drop-in constant
@@ -76,7 +78,9 @@ def _runnable_copy(binary: Path, home: Path) -> Path:
     share = home / "am-share"
     share.mkdir()
     for name in _TEMPLATES:
-        (share / name).write_text('{{ define "__flamebot_tests" }}{{ end }}\n', encoding="utf-8")
+        if not (TEMPLATES / name).is_file():
+            pytest.fail(f"{name} is missing from .tools/share: run ./scripts/install-tools.sh")
+        (share / name).write_bytes((TEMPLATES / name).read_bytes())
     return copy
 
 
