@@ -22,7 +22,11 @@ from enrichers.pprof import parse_pprof, parse_pprof_json, top_self_from_pprof
 from enrichers.pyroscope import parse_profile_types, parse_series_points
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "pyroscope"
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared Pyroscope fixtures absent")
+
+
+def test_the_shared_fixtures_are_beside_the_repository() -> None:
+    """The upstream captures live in ../shared/fixtures/pyroscope; without them, fail loudly."""
+    assert FIXTURES.is_dir(), f"missing {FIXTURES}: the compatibility tests below need it"
 
 Top = list[tuple[str, int, float]]
 
