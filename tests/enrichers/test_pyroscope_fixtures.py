@@ -28,6 +28,7 @@ def test_the_shared_fixtures_are_beside_the_repository() -> None:
     """The upstream captures live in ../shared/fixtures/pyroscope; without them, fail loudly."""
     assert FIXTURES.is_dir(), f"missing {FIXTURES}: the compatibility tests below need it"
 
+
 Top = list[tuple[str, int, float]]
 
 
