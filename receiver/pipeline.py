@@ -150,21 +150,15 @@ class Pipeline:
             log.warning("enrichment_not_saved", notification_id=stored.id, reason=str(exc))
         return result
 
-    async def _record(
-        self, write: Callable[[], Awaitable[T]], bound: structlog.typing.FilteringBoundLogger
-    ) -> T:
+    async def _record(self, write: Callable[[], Awaitable[T]]) -> T:
         """A store write the delivery cannot go on without: a locked or full store is
         waited out (backoff up to `max_backoff_seconds`), never a reason to drop the alert."""
-        wait = self._settings.initial_backoff_seconds
-        while True:
-            try:
-                return await write()
-            except StoreUnavailableError as exc:
-                if not self._store.is_open:
-                    raise  # closed for good (shutdown): nothing to wait for
-                bound.warning("store_write_postponed", reason=str(exc), wait_seconds=wait)
-            await self._sleep(wait)
-            wait = min(wait * 2, self._settings.max_backoff_seconds)
+        return await self._store.persist(
+            write,
+            first_wait=self._settings.initial_backoff_seconds,
+            longest_wait=self._settings.max_backoff_seconds,
+            sleep=self._sleep,
+        )
 
     async def _send(
         self,
@@ -180,7 +174,7 @@ class Pipeline:
             # `sending` only once a slot is ours: a delivery queued behind the slots has not
             # been sent, and a crash must not count it as resent after restart.
             async with self._slots:
-                await self._record(lambda: self._store.mark_sending(nid, name), bound)
+                await self._record(lambda: self._store.mark_sending(nid, name))
                 await notifier.notify(notification)
 
         async def before_sleep(state: RetryCallState) -> None:
@@ -189,7 +183,7 @@ class Pipeline:
             bound.warning(
                 "notify_retrying", error=str(exc), wait_seconds=round(state.upcoming_sleep, 3)
             )
-            await self._record(lambda: self._store.mark_retry(nid, name, str(exc)), bound)
+            await self._record(lambda: self._store.mark_retry(nid, name, str(exc)))
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, NotifyError) and e.retryable),
@@ -205,7 +199,7 @@ class Pipeline:
             why = "permanent failure" if not exc.retryable else "retry budget exhausted"
             await self._bury(delivery, f"{why}: {exc}", bound)
             return
-        await self._record(lambda: self._store.mark_done(nid, name), bound)
+        await self._record(lambda: self._store.mark_done(nid, name))
         self._metrics.notifications.labels(notifier=name, outcome="ok").inc()
         bound.info("notify_succeeded")
 
@@ -236,7 +230,7 @@ class Pipeline:
         self, delivery: Delivery, reason: str, bound: structlog.typing.FilteringBoundLogger
     ) -> None:
         nid, name = delivery.notification_id, delivery.notifier
-        dead_id = await self._record(lambda: self._store.mark_dead(nid, name, reason), bound)
+        dead_id = await self._record(lambda: self._store.mark_dead(nid, name, reason))
         self._metrics.notifications.labels(notifier=delivery.notifier, outcome="failed").inc()
         self._metrics.dead_letters.inc()
         bound.error("notify_failed", reason=reason, dead_letter_id=dead_id)

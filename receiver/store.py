@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -427,20 +427,28 @@ class Store:
                     (notifier, group_key, state, time.time()),
                 )
 
-        await self._patiently(save)
+        await self.persist(lambda: self._call(self._write, save))
 
-    async def _patiently(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """`fn` in a write transaction, tried until the store takes it (see the docstring)."""
-        wait, longest = PATIENT_WAITS
+    async def persist(
+        self,
+        write: Callable[[], Awaitable[T]],
+        *,
+        first_wait: float = PATIENT_WAITS[0],
+        longest_wait: float = PATIENT_WAITS[1],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> T:
+        """Run `write` until the store takes it: a locked or full store is waited out (with
+        backoff), for the records flamebot cannot go on without. A closed store is final."""
+        wait = first_wait
         while True:
             try:
-                return await self._call(self._write, fn)
+                return await write()
             except StoreUnavailableError as exc:
                 if not self.is_open:
                     raise  # closed for good (shutdown): nothing to wait for
                 log.warning("store_write_postponed", reason=str(exc), wait_seconds=wait)
-            await asyncio.sleep(wait)  # between tries the store thread serves the intake
-            wait = min(wait * 2, longest)
+            await sleep(wait)  # meanwhile the store thread serves the intake
+            wait = min(wait * 2, longest_wait)
 
     # -- health and housekeeping ----------------------------------------------------------
 

@@ -190,7 +190,7 @@ def _mutated(draw: st.DrawFn) -> Any:
 
 
 def _encode(document: Any, ascii_only: bool) -> bytes:
-    # ensure_ascii escapes a lone surrogate as \udXXX; raw, it becomes invalid UTF-8.
+    # ensure_ascii escapes a lone surrogate as \udNNN; raw, it becomes invalid UTF-8.
     return json.dumps(document, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
 
 
