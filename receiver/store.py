@@ -20,13 +20,13 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
 
 from receiver.errors import StoreFullError, StoreUnavailableError
+from receiver.records import SCHEMA, AcceptResult, DeadLetter, Delivery, StoredNotification
 
 __all__ = [
     "AcceptResult",
@@ -41,89 +41,6 @@ log = structlog.get_logger("flamebot.store")
 IDENTITY_TTL_SECONDS = 7 * 24 * 3600  # PRODUCT.md §4: identities are kept 7 days
 BUSY_TIMEOUT_MS = 2000  # a locked database answers 503 well within Alertmanager's 10 s
 PATIENT_WAITS = (0.05, 2.0)  # first and longest pause between tries of a write that must happen
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    identity TEXT NOT NULL UNIQUE,
-    route TEXT NOT NULL,
-    group_key TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    received_at REAL NOT NULL,
-    enrichment TEXT,
-    done_at REAL
-);
-CREATE INDEX IF NOT EXISTS notifications_open ON notifications (done_at, id);
-CREATE TABLE IF NOT EXISTS deliveries (
-    notification_id INTEGER NOT NULL REFERENCES notifications (id),
-    notifier TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done', 'dead')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (notification_id, notifier)
-);
-CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, notification_id);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    notification_id INTEGER NOT NULL REFERENCES notifications (id),
-    notifier TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    replayed_at REAL
-);
-CREATE TABLE IF NOT EXISTS conversations (
-    notifier TEXT NOT NULL,
-    group_key TEXT NOT NULL,
-    state TEXT NOT NULL,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (notifier, group_key)
-);
-CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptResult:
-    id: int
-    duplicate: bool
-    received_at: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    notification_id: int
-    notifier: str
-    route: str
-    group_key: str
-    attempts: int
-    interrupted: bool  # found in `sending`: the previous run may have sent it already
-    received_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class StoredNotification:
-    id: int
-    route: str
-    group_key: str
-    payload: str
-    received_at: float
-    enrichment: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    id: int
-    notification_id: int
-    notifier: str
-    route: str
-    group_key: str
-    reason: str
-    attempts: int
-    created_at: float
-    replayed_at: float | None
-
 
 T = TypeVar("T")
 
@@ -178,7 +95,7 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # the 200 promises the record survives power loss
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.executescript(_SCHEMA)
+        conn.executescript(SCHEMA)
         if self._max_page_count is not None:
             conn.execute(f"PRAGMA max_page_count={int(self._max_page_count)}")
         self._conn = conn

@@ -1,0 +1,89 @@
+"""What the durable store holds: its SQLite schema and the rows it hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SCHEMA", "AcceptResult", "DeadLetter", "Delivery", "StoredNotification"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    identity TEXT NOT NULL UNIQUE,
+    route TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    enrichment TEXT,
+    done_at REAL
+);
+CREATE INDEX IF NOT EXISTS notifications_open ON notifications (done_at, id);
+CREATE TABLE IF NOT EXISTS deliveries (
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    notifier TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (notification_id, notifier)
+);
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, notification_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    notifier TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    replayed_at REAL
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    notifier TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (notifier, group_key)
+);
+CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    id: int
+    duplicate: bool
+    received_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    notification_id: int
+    notifier: str
+    route: str
+    group_key: str
+    attempts: int
+    interrupted: bool  # found in `sending`: the previous run may have sent it already
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNotification:
+    id: int
+    route: str
+    group_key: str
+    payload: str
+    received_at: float
+    enrichment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    notification_id: int
+    notifier: str
+    route: str
+    group_key: str
+    reason: str
+    attempts: int
+    created_at: float
+    replayed_at: float | None
