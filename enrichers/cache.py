@@ -21,9 +21,19 @@ MAX_ENTRIES = 10_000
 
 
 class SingleFlightCache(Generic[V]):
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """`refresh_after`: an entry older than this is still served, and refreshed in the
+    background, so a key in steady use never waits for its backend again."""
+
+    def __init__(
+        self,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        refresh_after: float | None = None,
+    ) -> None:
         self._ttl = ttl
         self._clock = clock
+        self._refresh_after = refresh_after
         self._values: dict[Hashable, tuple[float, V]] = {}
         self._flights: dict[Hashable, asyncio.Task[V]] = {}
 
@@ -41,17 +51,24 @@ class SingleFlightCache(Generic[V]):
     ) -> V:
         cached = self._fresh(key)
         if cached is not None:
+            stale = self._refresh_after is not None and (
+                self._clock() - cached[0] >= self._refresh_after
+            )
+            if stale and key not in self._flights:
+                self._start(key, fetch)
             if on_hit is not None:
                 on_hit()
             return cached[1]
-        flight = self._flights.get(key)
-        if flight is None:
-            flight = asyncio.create_task(self._fetch(key, fetch))
-            # Retrieve a late failure nobody waits for any more (all askers hit a deadline).
-            flight.add_done_callback(lambda t: t.cancelled() or t.exception())
-            self._flights[key] = flight
+        flight = self._flights.get(key) or self._start(key, fetch)
         # shield: one asker giving up (its deadline) must not cancel the others' request.
         return await asyncio.shield(flight)
+
+    def _start(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> asyncio.Task[V]:
+        flight = asyncio.create_task(self._fetch(key, fetch))
+        # Retrieve a late failure nobody waits for any more (all askers hit a deadline).
+        flight.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self._flights[key] = flight
+        return flight
 
     async def _fetch(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> V:
         try:

@@ -24,7 +24,10 @@ from enrichers.targets import WINDOW_RESOLUTION_SECONDS, Target
 
 __all__ = ["Collection", "Collector"]
 
-PROFILE_TYPES_TTL_SECONDS = 600.0  # which profile types a service has changes rarely
+# Which profile types a service has changes rarely: kept 10 minutes, refreshed in the
+# background after 2, so discovery stays off the hot path of a service that keeps alerting.
+PROFILE_TYPES_TTL_SECONDS = 600.0
+PROFILE_TYPES_REFRESH_SECONDS = 120.0
 
 
 def _ms(window: Window) -> tuple[int, int]:
@@ -82,7 +85,9 @@ class Collector:
         self._observe = observe
         self._values: SingleFlightCache[float | None] = SingleFlightCache(ttl)
         self._graphs: SingleFlightCache[FlameGraph] = SingleFlightCache(ttl)
-        self._types: SingleFlightCache[set[str]] = SingleFlightCache(PROFILE_TYPES_TTL_SECONDS)
+        self._types: SingleFlightCache[set[str]] = SingleFlightCache(
+            PROFILE_TYPES_TTL_SECONDS, refresh_after=PROFILE_TYPES_REFRESH_SECONDS
+        )
 
     def tasks(
         self, target: Target, incident: Window, baseline: Window, into: Collection

@@ -1,0 +1,110 @@
+"""The single-flight cache behind every backend request."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from enrichers.cache import SingleFlightCache
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Backend:
+    """Counts fetches; each answers the next number, after `gate` opens when one is set."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate: asyncio.Event | None = None
+        self.fail = False
+
+    async def fetch(self) -> int:
+        self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            raise RuntimeError("backend down")
+        return self.calls
+
+
+async def test_concurrent_askers_share_one_request() -> None:
+    """Fifty concurrent askers of one key cost one backend request and get one answer."""
+    cache: SingleFlightCache[int] = SingleFlightCache(60, Clock())
+    backend = Backend()
+    backend.gate = asyncio.Event()
+    askers = [asyncio.create_task(cache.get("k", backend.fetch)) for _ in range(50)]
+    await asyncio.sleep(0)
+    backend.gate.set()
+    assert await asyncio.gather(*askers) == [1] * 50
+    assert backend.calls == 1
+
+
+async def test_values_live_for_the_ttl() -> None:
+    """Within the TTL a hit calls on_hit and no backend; after it, the backend again."""
+    clock = Clock()
+    cache: SingleFlightCache[int] = SingleFlightCache(60, clock)
+    backend, hits = Backend(), []
+    assert await cache.get("k", backend.fetch, lambda: hits.append(1)) == 1
+    clock.now += 59
+    assert await cache.get("k", backend.fetch, lambda: hits.append(1)) == 1
+    clock.now += 1
+    assert await cache.get("k", backend.fetch, lambda: hits.append(1)) == 2
+    assert (backend.calls, hits) == (2, [1])
+
+
+async def test_failures_are_not_cached() -> None:
+    """A failed request is raised to every asker and asked again next time."""
+    cache: SingleFlightCache[int] = SingleFlightCache(60, Clock())
+    backend = Backend()
+    backend.fail = True
+    with pytest.raises(RuntimeError, match="backend down"):
+        await cache.get("k", backend.fetch)
+    backend.fail = False
+    assert await cache.get("k", backend.fetch) == 2
+
+
+async def test_an_asker_giving_up_does_not_cancel_the_others() -> None:
+    """One asker cancelled at its deadline leaves the shared request running for the rest."""
+    cache: SingleFlightCache[int] = SingleFlightCache(60, Clock())
+    backend = Backend()
+    backend.gate = asyncio.Event()
+    impatient = asyncio.create_task(cache.get("k", backend.fetch))
+    patient = asyncio.create_task(cache.get("k", backend.fetch))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    backend.gate.set()
+    assert await patient == 1
+    assert impatient.cancelled()
+
+
+async def test_stale_entries_are_served_and_refreshed_in_the_background() -> None:
+    """Past refresh_after the old value is served at once and a refresh runs behind it."""
+    clock = Clock()
+    cache: SingleFlightCache[int] = SingleFlightCache(600, clock, refresh_after=120)
+    backend = Backend()
+    assert await cache.get("k", backend.fetch) == 1
+    clock.now += 121
+    backend.gate = asyncio.Event()
+    assert await cache.get("k", backend.fetch) == 1  # served without waiting
+    assert await cache.get("k", backend.fetch) == 1  # one refresh at a time
+    await asyncio.sleep(0)
+    assert backend.calls == 2
+    backend.gate.set()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert await cache.get("k", backend.fetch) == 2
+    assert backend.calls == 2
+
+
+async def test_zero_ttl_caches_nothing() -> None:
+    """cache_ttl_seconds: 0 turns caching off (single-flight still applies)."""
+    cache: SingleFlightCache[int] = SingleFlightCache(0, Clock())
+    backend = Backend()
+    assert [await cache.get("k", backend.fetch) for _ in range(3)] == [1, 2, 3]
