@@ -101,6 +101,7 @@ class Pipeline:
             bound.warning("delivery_resumed", reason="interrupted between send and record")
         try:
             notification = await self._notification(nid)
+            bound = bound.bind(receiver=notification.payload.receiver)
             notifier = self._notifiers.get(name)
             if notifier is None:
                 await self._bury(delivery, f"no notifier named {name!r} is configured", bound)
