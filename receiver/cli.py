@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from receiver.config import Config, load_config, secret_values
-from receiver.errors import ConfigError
+from receiver.errors import ConfigError, StartupError
 from receiver.logs import configure_logging
 
 __all__ = ["main"]
@@ -31,7 +31,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = _load(args)
     configure_logging(secret_values(config))
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except StartupError as exc:
+        print(f"flamebot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2,6 +2,7 @@
 
     FlamebotError
     ├── ConfigError            a config that cannot be used (each problem names its key path)
+    ├── StartupError           `serve` cannot start: the address is taken, the store won't open
     ├── StoreError
     │   ├── StoreUnavailableError   the store cannot take a write: answer 503, Alertmanager retries
     │   └── StoreFullError          `queue.max_pending` reached: answer 503, never drop
@@ -16,6 +17,7 @@ __all__ = [
     "ConfigError",
     "FlamebotError",
     "NotifyError",
+    "StartupError",
     "StoreError",
     "StoreFullError",
     "StoreUnavailableError",
@@ -32,6 +34,10 @@ class ConfigError(FlamebotError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class StartupError(FlamebotError):
+    """The service cannot start (address in use, store cannot be opened)."""
 
 
 class StoreError(FlamebotError):

@@ -14,6 +14,7 @@ from aiohttp import web
 from receiver.app import WEBHOOK, build_app
 from receiver.config import Config
 from receiver.dispatch import Dispatcher
+from receiver.errors import StartupError, StoreUnavailableError
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload, notification_identity
 from receiver.notifiers import Notifier, build_notifiers
@@ -125,15 +126,35 @@ class Service:
         return drained
 
 
-async def serve(config: Config, *, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or `stop`), then shut down within the grace period."""
-    service = Service(config)
-    await service.start()
+async def _listen(config: Config, service: Service) -> tuple[web.Application, web.AppRunner]:
     app = build_app(config, service)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.server.host, config.server.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        where = f"{config.server.host}:{config.server.port}"
+        raise StartupError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    return app, runner
+
+
+async def serve(config: Config, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop`), then shut down within the grace period.
+
+    Raises StartupError when the store cannot be opened or the address is taken.
+    """
+    service = Service(config)
+    try:
+        await service.start()
+    except StoreUnavailableError as exc:
+        raise StartupError(str(exc)) from None
+    try:
+        app, runner = await _listen(config, service)
+    except StartupError:
+        await service.stop()
+        raise
     addresses = [f"{a[0]}:{a[1]}" for a in runner.addresses if isinstance(a, tuple)]
     log.info(
         "service_started",
@@ -149,7 +170,8 @@ async def serve(config: Config, *, stop: asyncio.Event | None = None) -> None:
     grace = config.server.shutdown_grace_seconds
     log.info("service_stopping", grace_seconds=grace, busy_lanes=service.dispatcher.busy_lanes)
     app[WEBHOOK].accepting = False
-    await site.stop()
+    for site in list(runner.sites):
+        await site.stop()  # stop listening: new connections are refused
     drained = await service.stop(grace)
     await runner.cleanup()
     log.info("service_stopped", drained=drained)

@@ -106,8 +106,9 @@ class Store:
     async def open(self) -> None:
         try:
             await self._call(self._open_sync)
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"cannot open {self.path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise StoreUnavailableError(f"cannot open the store {self.path}: {reason}") from exc
 
     def _close_sync(self) -> None:
         if self._conn is not None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -139,3 +143,44 @@ def test_redeliveries_are_answered_as_duplicates(
     assert flamebot.metrics()["flamebot_duplicates_total"] == 2.0
     assert flamebot.terminate() == 0
     assert len(receiver.completed) == 1
+
+
+def test_serve_refuses_a_taken_port_cleanly(tmp_path: Path) -> None:
+    """`serve` on an address in use exits 1 with one readable line, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "receiver", "serve"],
+            cwd=tmp_path,
+            env={**os.environ, "FLAMEBOT__SERVER__PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"flamebot: cannot listen on 127.0.0.1:{port}: error while attempting to bind on"
+        f" address ('127.0.0.1', {port}): address already in use"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_a_store_it_cannot_open(tmp_path: Path) -> None:
+    """A store path under a regular file cannot be created: exit 1, the reason named."""
+    (tmp_path / "file").write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "receiver", "serve"],
+        cwd=tmp_path,
+        env={**os.environ, "FLAMEBOT__STORE__PATH": str(tmp_path / "file" / "x.db")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        f"flamebot: cannot open the store {tmp_path / 'file' / 'x.db'}: File exists\n",
+    )
