@@ -87,7 +87,9 @@ class Pipeline:
         self._policy = RetryPolicy(settings, clock)
         self._settings = settings
         self._sleep = sleep
-        self._slots = asyncio.Semaphore(workers)
+        # Each notifier has `workers` slots of its own: a hanging integration fills only its
+        # own, so it never delays the others. Enrichment takes none: its deadline bounds it.
+        self._slots = {name: asyncio.Semaphore(workers) for name in notifiers}
         self._enrichments: dict[int, asyncio.Task[EnrichmentResult]] = {}
 
     async def deliver(self, delivery: Delivery) -> None:
@@ -139,8 +141,7 @@ class Pipeline:
     ) -> EnrichmentResult:
         started = time.monotonic()
         try:
-            async with self._slots:
-                result = await self._enricher.enrich(payload)
+            result = await self._enricher.enrich(payload)
         except Exception as exc:
             log.exception("enrichment_failed", notification_id=stored.id)
             result = _empty_enrichment(f"enrichment failed: {type(exc).__name__}")
@@ -174,7 +175,7 @@ class Pipeline:
         async def attempt() -> None:
             # `sending` only once a slot is ours: a delivery queued behind the slots has not
             # been sent, and a crash must not count it as resent after restart.
-            async with self._slots:
+            async with self._slots[name]:
                 await self._record(lambda: self._store.mark_sending(nid, name))
                 await notifier.notify(notification)
 

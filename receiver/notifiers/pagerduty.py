@@ -4,7 +4,9 @@ Events (reference/protocols.md §3.1): `dedup_key` is the hex sha256 of the grou
 notifications of a group land on one alert; 202 is success, 400 is permanent, 429 and 5xx
 are retryable. With an API token, the analysis is added once per incident as a note
 (§3.3): the incident is looked up by `incident_key` (the Events API is asynchronous, so the
-lookup is retried briefly), then `POST /incidents/{id}/notes` with the `From` header.
+lookup is retried briefly), then `POST /incidents/{id}/notes` with the `From` header. The
+note is best effort: the page has gone out by then, so a failed note is logged
+(`pagerduty_note_failed`), never a reason to re-send the event or dead-letter it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import httpx
 import structlog
 
 from receiver.config import PagerDutyNotifierSettings
+from receiver.errors import NotifyError
 from receiver.notifiers.base import Notification, check_status, transport_error
 from receiver.notifiers.pagerduty_event import render_event, render_note
 from receiver.store import Store
@@ -29,6 +32,7 @@ log = structlog.get_logger("flamebot.pagerduty")
 USER_AGENT = "flamebot/0.1"
 REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
 INCIDENT_LOOKUP_WAITS = (0.5, 1.0, 2.0, 4.0)  # the incident appears shortly after the 202
+NOTE_RETRY_WAITS = (1.0, 2.0)  # a note refused with 429/5xx is tried twice more
 
 
 class PagerDutyNotifier:
@@ -78,7 +82,30 @@ class PagerDutyNotifier:
         if event["event_action"] == "resolve":
             await self._store.save_conversation(self.name, key, None)
         elif settings.api_token is not None:
-            await self._note_once(notification, event["dedup_key"])
+            await self._note_best_effort(notification, event["dedup_key"])
+
+    async def _note_best_effort(self, notification: Notification, incident_key: str) -> None:
+        """The note adds to a page already delivered: its failure is logged, never the
+        delivery's (which would re-send the event or dead-letter a page that went out)."""
+        for wait in (0.0, *NOTE_RETRY_WAITS):
+            if wait:
+                await self._sleep(wait)
+            try:
+                await self._note_once(notification, incident_key)
+                return
+            except NotifyError as exc:
+                failure: Exception = exc
+                if not exc.retryable:
+                    break
+            except (ValueError, KeyError, TypeError) as exc:  # a body that is not PagerDuty's
+                failure = exc
+                break
+        log.warning(
+            "pagerduty_note_failed",
+            notifier=self.name,
+            group_key=notification.payload.group_key,
+            reason=str(failure) if isinstance(failure, NotifyError) else type(failure).__name__,
+        )
 
     async def _note_once(self, notification: Notification, incident_key: str) -> None:
         key = notification.payload.group_key

@@ -35,6 +35,7 @@ class FakePagerDuty:
         self.incidents: list[Incident] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers
         self.script: list[int] = []  # statuses to answer the next event posts with
+        self.notes_script: list[int] = []  # statuses to answer the next note posts with
         self.lookups_before_visible = 0  # the REST API lags the Events API
 
     def _errors(self, event: Any) -> list[str]:
@@ -114,6 +115,9 @@ class FakePagerDuty:
         refusal = self._rest_refusal(request)
         if refusal is not None:
             return refusal
+        if self.notes_script:
+            status = self.notes_script.pop(0)
+            return web.json_response({"error": {"message": "scripted"}}, status=status)
         if "@" not in request.headers.get("From", ""):
             body = {
                 "error": {

@@ -166,3 +166,38 @@ async def _dead_letters(tmp_path: Path) -> list[Any]:
     letters = await store.dead_letters()
     await store.close()
     return letters
+
+
+async def test_a_failing_note_never_fails_the_page(
+    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
+) -> None:
+    """A note refused for good (unknown From user) leaves the page delivered, not dead."""
+    fake, base = fake_pd
+    config = pd_config(tmp_path, base)
+    data = config.model_dump()
+    data["notifiers"][0]["from_email"] = "nobody"
+    data["notifiers"][0]["routing_key"] = "R" * 32
+    data["notifiers"][0]["api_token"] = "pd-api-token"
+    service = await deliver(
+        Config.model_validate(data), load_payload("reference-highcpuusage.json")
+    )
+    assert [e["event_action"] for e in fake.events] == ["trigger"]
+    assert [(i.status, i.notes) for i in fake.incidents] == [("triggered", [])]
+    assert await _dead_letters(tmp_path) == []
+    text = service.metrics.render().decode()
+    assert 'flamebot_notifications_total{notifier="pd",outcome="ok"} 1.0' in text
+
+
+async def test_a_note_refused_for_a_while_is_tried_again(
+    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
+) -> None:
+    """Notes answered 503 then 500 are retried (1 s, 2 s) without re-sending the event."""
+    fake, base = fake_pd
+    fake.notes_script = [503, 500]
+    fake_time = FakeTime()
+    await deliver(
+        pd_config(tmp_path, base), load_payload("reference-highcpuusage.json"), fake_time=fake_time
+    )
+    assert [e["event_action"] for e in fake.events] == ["trigger"]
+    assert len(fake.incidents[0].notes) == 1
+    assert fake_time.sleeps == [1.0, 2.0]

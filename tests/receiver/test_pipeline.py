@@ -231,3 +231,30 @@ async def test_restart_resumes_owed_deliveries(tmp_path: Path) -> None:
         'flamebot_resent_after_crash_total{notifier="a"} 1.0'
     )
     await again.stop()
+
+
+async def test_a_hanging_notifier_or_slow_enrichment_delays_no_one_else(tmp_path: Path) -> None:
+    """With 2 slots per notifier, 12 groups whose enrichment takes 0.5 s all reach notifier a
+    in about 0.5 s while notifier b hangs on its first two sends."""
+
+    class Slow(FixedEnricher):
+        async def enrich(self, payload: WebhookPayload) -> Any:
+            await asyncio.sleep(0.5)
+            return await super().enrich(payload)
+
+    config = make_config(tmp_path, queue={"workers": 2})
+    hanging = RecordingNotifier("b")
+    hanging.gate = asyncio.Event()  # never opened
+    service, notifiers, _ = await started(
+        tmp_path, config=config, enricher=Slow(), notifiers={"b": hanging}
+    )
+    began = asyncio.get_running_loop().time()
+    for n in range(12):
+        body = load_payload("firing.json")
+        body["groupKey"] = f"{{}}:{{n={n}}}"
+        await service.accept("both", WebhookPayload.model_validate(body))
+    while len(notifiers["a"].delivered) < 12:
+        assert asyncio.get_running_loop().time() - began < 0.5 + 2.0  # generous margin
+        await asyncio.sleep(0.02)
+    assert len(hanging.attempts) == 2  # its two slots, held
+    await service.stop()
