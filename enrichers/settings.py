@@ -46,18 +46,24 @@ def read_secret_file(path: Path) -> SecretStr:
 
 
 def resolve_secret_files(model: BaseModel, names: tuple[str, ...]) -> None:
-    """Fill each secret `name` from `name_file`; setting both is an error."""
+    """Fill each secret `name` from `name_file`; setting both is an error, and so is an
+    empty secret (an empty token would let an empty credential in)."""
     for name in names:
         path = getattr(model, f"{name}_file")
+        inline: SecretStr | None = getattr(model, name)
         if path is None:
+            if inline is not None and not inline.get_secret_value():
+                raise ValueError(f"{name}: must not be empty")
             continue
-        if getattr(model, name) is not None:
+        if inline is not None:
             raise ValueError(f"{name}_file: set either {name} or {name}_file, not both")
         try:
             secret = read_secret_file(path)
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise ValueError(f"{name}_file: cannot read {path}: {reason}") from None
+        if not secret.get_secret_value():
+            raise ValueError(f"{name}_file: {path} is empty")
         object.__setattr__(model, name, secret)
 
 

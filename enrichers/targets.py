@@ -27,6 +27,7 @@ __all__ = [
     "WINDOW_RESOLUTION_SECONDS",
     "AlertLike",
     "Target",
+    "address_of",
     "host_of",
     "incident_windows",
     "recent_windows",
@@ -76,13 +77,20 @@ class Target:
         return instance_selector(self.host, dict(self.match))
 
 
+def address_of(instance: str) -> str:
+    """`instance` without its port, as it stands in the label: `[::1]:80` -> `[::1]`."""
+    head, sep, port = instance.rpartition(":")
+    if sep and port.isdigit() and head and (head.endswith("]") or ":" not in head):
+        return head
+    return instance
+
+
 def host_of(instance: str) -> str:
     """`payment-service:9404` -> `payment-service`; `[::1]:80` -> `::1`; no port: as is."""
-    if instance.startswith("["):
-        end = instance.find("]")
-        return instance[1:end] if end > 0 else instance
-    head, sep, port = instance.rpartition(":")
-    return head if sep and port.isdigit() and head else instance
+    address = address_of(instance)
+    if address.startswith("[") and address.endswith("]"):
+        return address[1:-1]
+    return address
 
 
 def resolve_service(labels: Mapping[str, str], settings: EnrichmentSettings) -> tuple[str, str]:
@@ -100,7 +108,6 @@ def targets_of(alerts: Sequence[AlertLike], settings: EnrichmentSettings) -> lis
         service, pyroscope = resolve_service(alert.labels, settings)
         if not service:
             continue
-        host = host_of(alert.labels["instance"]) if alert.labels.get("instance") else service
         match = tuple(
             (name, alert.labels[name]) for name in settings.match_labels if alert.labels.get(name)
         )
@@ -109,7 +116,8 @@ def targets_of(alerts: Sequence[AlertLike], settings: EnrichmentSettings) -> lis
     targets = []
     for (service, pyroscope, match), members in grouped.items():
         first = members[0].labels
-        host = host_of(first["instance"]) if first.get("instance") else service
+        # The selector matches the instance label as written (an IPv6 host keeps brackets).
+        host = address_of(first["instance"]) if first.get("instance") else service
         targets.append(Target(service, pyroscope, host, match, tuple(members)))
     return targets
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 
 from receiver.config import Config
-from receiver.errors import NotifyError
+from receiver.errors import NotifyError, ReplayRefusedError
 from receiver.metrics import Metrics
 from receiver.notifiers import build_notifiers
 from receiver.pipeline import Pipeline
@@ -33,7 +34,17 @@ def _as_dict(letter: DeadLetter) -> dict[str, object]:
     }
 
 
+def _missing_store(config: Config) -> bool:
+    """True (and said on stderr) when store.path holds no store: never create one here."""
+    if config.store.path.is_file():
+        return False
+    print(f"flamebot: no store at {config.store.path} (see store.path)", file=sys.stderr)
+    return True
+
+
 async def list_dead_letters(config: Config, *, as_json: bool) -> int:
+    if _missing_store(config):
+        return 1
     store = Store(config.store.path)
     await store.open()
     try:
@@ -58,6 +69,8 @@ async def replay(config: Config, dead_id: int) -> int:
     """Deliver one dead letter again, once; exit 0 when it went through."""
     from enrichers.analysis import build_enricher
 
+    if _missing_store(config):
+        return 1
     store = Store(config.store.path)
     await store.open()
     metrics = Metrics()
@@ -79,6 +92,9 @@ async def replay(config: Config, dead_id: int) -> int:
             return 1
         try:
             await pipeline.replay(letter.notification_id, letter.notifier)
+        except ReplayRefusedError as exc:
+            print(f"replay: dead letter {dead_id} refused: {exc}")
+            return 1
         except (NotifyError, LookupError) as exc:
             print(f"replay: dead letter {dead_id} failed again: {exc}")
             return 1

@@ -3,6 +3,7 @@
     FlamebotError
     ├── ConfigError            a config that cannot be used (each problem names its key path)
     ├── StartupError           `serve` cannot start: the address is taken, the store won't open
+    ├── ReplayRefusedError     a dead letter older than what its group has since delivered
     ├── StoreError
     │   ├── StoreUnavailableError   the store cannot take a write: answer 503, Alertmanager retries
     │   └── StoreFullError          `queue.max_pending` reached: answer 503, never drop
@@ -17,6 +18,7 @@ __all__ = [
     "ConfigError",
     "FlamebotError",
     "NotifyError",
+    "ReplayRefusedError",
     "StartupError",
     "StoreError",
     "StoreFullError",
@@ -38,6 +40,10 @@ class ConfigError(FlamebotError):
 
 class StartupError(FlamebotError):
     """The service cannot start (address in use, store cannot be opened)."""
+
+
+class ReplayRefusedError(FlamebotError):
+    """Replaying would bring back a state its group has already moved past."""
 
 
 class StoreError(FlamebotError):

@@ -23,7 +23,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from enrichers.result import EnrichmentResult, SourceError
 from receiver.config import DeliverySettings
-from receiver.errors import NotifyError, StoreUnavailableError
+from receiver.errors import NotifyError, ReplayRefusedError, StoreUnavailableError
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import Notification, Notifier
@@ -213,10 +213,20 @@ class Pipeline:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def replay(self, nid: int, name: str) -> None:
-        """Send a dead letter once more (`flamebot replay`); raises NotifyError on failure."""
+        """Send a dead letter once more (`flamebot replay`); raises NotifyError on failure.
+
+        Refused (ReplayRefusedError) when the group has since delivered a newer notification
+        to that notifier: replaying a firing after its resolve would reopen the incident.
+        """
         notifier = self._notifiers.get(name)
         if notifier is None:
             raise NotifyError(name, "no notifier of that name is configured", retryable=False)
+        newer = await self._store.newer_delivered(nid, name)
+        if newer is not None:
+            raise ReplayRefusedError(
+                f"notification {newer} of the same group was delivered to {name} since;"
+                f" replaying {nid} would bring back an older state"
+            )
         notification = await self._notification(nid)
         await self._store.mark_sending(nid, name)
         try:

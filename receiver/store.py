@@ -279,6 +279,21 @@ class Store:
         """Move a delivery to the dead-letter table; returns the dead letter's id."""
         return await self._call(self._dead_sync, nid, notifier, reason)
 
+    async def newer_delivered(self, nid: int, notifier: str) -> int | None:
+        """The latest notification of `nid`'s group after `nid` that `notifier` delivered."""
+
+        def find() -> int | None:
+            row = self._db.execute(
+                "SELECT n.id FROM notifications n JOIN deliveries d ON d.notification_id = n.id"
+                " WHERE n.group_key = (SELECT group_key FROM notifications WHERE id = ?)"
+                " AND n.id > ? AND d.notifier = ? AND d.state = 'done'"
+                " ORDER BY n.id DESC LIMIT 1",
+                (nid, nid, notifier),
+            ).fetchone()
+            return None if row is None else int(row[0])
+
+        return await self._call(find)
+
     async def mark_dead_again(self, nid: int, notifier: str, reason: str) -> None:
         """A replay failed: the delivery is dead again; its dead letter stays open."""
 

@@ -9,6 +9,7 @@ import pytest
 from enrichers.result import Window
 from enrichers.settings import EnrichmentSettings
 from enrichers.targets import (
+    address_of,
     host_of,
     incident_windows,
     recent_windows,
@@ -56,12 +57,28 @@ def test_service_resolution_order(labels: dict[str, str], expected: tuple[str, s
 
 
 @pytest.mark.parametrize(
+    ("instance", "address"),
+    [("a:9404", "a"), ("a", "a"), ("[::1]:80", "[::1]"), ("::1", "::1"), ("a:b", "a:b")],
+)
+def test_address_of(instance: str, address: str) -> None:
+    """The address drops a numeric port only, and keeps IPv6 brackets."""
+    assert address_of(instance) == address
+
+
+@pytest.mark.parametrize(
     ("instance", "host"),
     [("payment-service:9404", "payment-service"), ("a:b", "a:b"), ("[fe80::1]:80", "fe80::1")],
 )
 def test_host_of(instance: str, host: str) -> None:
     """The host part drops a numeric port only."""
     assert host_of(instance) == host
+
+
+def test_ipv6_instance_selector_keeps_the_brackets() -> None:
+    """`[::1]:9090` names service `::1` but selects `instance=~"\\[::1\\](:[0-9]+)?"`."""
+    [target] = targets_of([alert({"instance": "[::1]:9090"}, NOW)], SETTINGS)
+    assert (target.service, target.host) == ("::1", "[::1]")
+    assert target.selector == 'instance=~"\\\\[::1\\\\](:[0-9]+)?"'
 
 
 def test_reference_alert_selects_both_jobs_of_its_host() -> None:

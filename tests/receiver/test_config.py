@@ -168,6 +168,15 @@ def test_secret_files_are_read_and_trailing_newline_stripped(tmp_path: Path) -> 
             ["notifiers.0.token_file: cannot read /nonexistent/tok: No such file or directory"],
         ),
         ("routes: {payments: [nobody]}\n", ["routes.payments: no notifier is named 'nobody'"]),
+        ('server: {auth: {bearer_token: ""}}\n', ["server.auth.bearer_token: must not be empty"]),
+        (
+            "notifiers: [{name: s, type: slack, channel: C1, token_file: /dev/null}]\n",
+            ["notifiers.0.token_file: /dev/null is empty"],
+        ),
+        (
+            'server: {auth: {basic: {username: am, password: ""}}}\n',
+            ["server.auth.basic.password: must not be empty"],
+        ),
         (
             "notifiers: [{name: a, type: console}, {name: a, type: console}]\n",
             ["notifiers: the name 'a' is used twice"],

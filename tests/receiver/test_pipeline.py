@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from receiver.errors import NotifyError
+from receiver.errors import NotifyError, ReplayRefusedError
 from receiver.models import WebhookPayload
 from receiver.service import Service
 from tests.conftest import load_payload, make_config
@@ -257,4 +257,22 @@ async def test_a_hanging_notifier_or_slow_enrichment_delays_no_one_else(tmp_path
         assert asyncio.get_running_loop().time() - began < 0.5 + 2.0  # generous margin
         await asyncio.sleep(0.02)
     assert len(hanging.attempts) == 2  # its two slots, held
+    await service.stop()
+
+
+async def test_replay_refuses_a_state_the_group_has_moved_past(tmp_path: Path) -> None:
+    """A dead-lettered firing is not replayed once the group's resolve was delivered."""
+    service, notifiers, _ = await started(tmp_path)
+    notifiers["a"].failures = [permanent()]
+    await service.accept("default", payload("reference-highcpuusage.json"))
+    await service.accept("default", payload("reference-highcpuusage-resolved.json"))
+    assert await service.dispatcher.wait_idle(5)
+    [letter] = await service.store.dead_letters()
+    with pytest.raises(ReplayRefusedError) as caught:
+        await service.pipeline.replay(letter.notification_id, "a")
+    assert str(caught.value) == (
+        "notification 2 of the same group was delivered to a since;"
+        " replaying 1 would bring back an older state"
+    )
+    assert [n.id for n in notifiers["a"].delivered] == [2]
     await service.stop()

@@ -184,3 +184,22 @@ def test_serve_refuses_a_store_it_cannot_open(tmp_path: Path) -> None:
         1,
         f"flamebot: cannot open the store {tmp_path / 'file' / 'x.db'}: File exists\n",
     )
+
+
+@pytest.mark.parametrize("command", [["dead-letters", "--json"], ["replay", "1"]])
+def test_dead_letter_commands_never_create_a_store(tmp_path: Path, command: list[str]) -> None:
+    """Run where no store is, they say so and exit 1 instead of creating an empty one."""
+    done = subprocess.run(
+        [sys.executable, "-m", "receiver", *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1,
+        "",
+        "flamebot: no store at flamebot.db (see store.path)\n",
+    )
+    assert list(tmp_path.iterdir()) == []
