@@ -102,11 +102,5 @@ async def replay(config: Config, dead_id: int) -> int:
         print(f"replay: dead letter {dead_id} delivered to {letter.notifier}")
         return 0
     finally:
-        for notifier in notifiers.values():
-            close = getattr(notifier, "aclose", None)
-            if close is not None:
-                await close()
-        close_enricher = getattr(enricher, "aclose", None)
-        if close_enricher is not None:
-            await close_enricher()
+        await pipeline.stop()
         await store.close()

@@ -40,6 +40,9 @@ class Enricher(Protocol):
     async def enrich(self, payload: WebhookPayload) -> EnrichmentResult:
         """Analyse an alert group; never raises for a failed backend (it says so instead)."""
 
+    async def aclose(self) -> None:
+        """Release the backend clients; called once at shutdown."""
+
 
 class RetryPolicy:
     """Backoff for one delivery: initial * 2^(n-1), capped, ±20 % jitter, >= Retry-After."""
@@ -206,11 +209,15 @@ class Pipeline:
         bound.info("notify_succeeded")
 
     async def stop(self) -> None:
-        """Abandon the enrichments still running (their deliveries stay owed in the store)."""
+        """Abandon the enrichments still running (their deliveries stay owed in the store),
+        then close the notifiers' and the enricher's connections."""
         tasks = list(self._enrichments.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for notifier in self._notifiers.values():
+            await notifier.aclose()
+        await self._enricher.aclose()
 
     async def replay(self, nid: int, name: str) -> None:
         """Send a dead letter once more (`flamebot replay`); raises NotifyError on failure.

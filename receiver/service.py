@@ -115,13 +115,6 @@ class Service:
                 await self._prune_task
         await self.dispatcher.stop()
         await self.pipeline.stop()  # before the store closes under a running enrichment
-        for notifier in self.notifiers.values():
-            close = getattr(notifier, "aclose", None)
-            if close is not None:
-                await close()
-        close_enricher = getattr(self.enricher, "aclose", None)
-        if close_enricher is not None:
-            await close_enricher()
         await self.store.close()
         return drained
 
