@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from enrichers.result import (
-    VERDICTS,
     FunctionStat,
     HealthMetrics,
     ProfileKind,
@@ -27,6 +26,7 @@ from enrichers.result import (
     Window,
 )
 from receiver.notifiers.summary import hotspot_line, source_error_line, window_line
+from receiver.notifiers.summary import ranked as by_importance
 from receiver.terminal import SEVERITY_COLOURS, paint
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 MARKERS = {"critical": "[!!!]", "warning": "[ ! ]", "ok": "[ . ]"}
-_SEVERITY_RANK = {"critical": 0, "warning": 1, "ok": 2}
 _PROFILES: tuple[tuple[ProfileKind, str], ...] = (
     ("cpu", "CPU"),
     ("alloc", "Alloc"),
@@ -66,10 +65,7 @@ class Triage:
 
 def ranked(analyses: Sequence[ServiceAnalysis]) -> list[ServiceAnalysis]:
     """Critical first, then warning, then ok; then decision-table order; then name."""
-    return sorted(
-        analyses,
-        key=lambda a: (_SEVERITY_RANK[a.severity], VERDICTS.index(a.verdict), a.service),
-    )
+    return by_importance(sorted(analyses, key=lambda a: a.service))
 
 
 def iso_time(moment: datetime) -> str:
