@@ -34,6 +34,7 @@ from enrichers.result import (
     Hotspot,
     ProfileKind,
     ServiceAnalysis,
+    SourceError,
     Window,
 )
 from enrichers.settings import (
@@ -155,13 +156,7 @@ class GroupEnricher:
     ) -> ServiceAnalysis:
         types = got.profile_types or {}
         tops = self._tops(got.incident, types)
-        findings = ProfileFindings(
-            top={kind: top.functions for kind, top in tops.items()},
-            reachable=got.profile_types is not None,
-            complete=got.profile_types is not None
-            and len(got.incident) + len(got.baseline) == got.asked_profiles,
-        )
-        verdict = classify(got.health(), findings, self.settings.thresholds)
+        verdict = classify(got.health(), _findings(got, tops), self.settings.thresholds)
         errors = got.source_errors(unanswered, self.settings.deadline_seconds)
         kind = verdict.hotspot.profile if verdict.hotspot else "cpu"
         changes: list[FunctionChange] = []
@@ -175,10 +170,6 @@ class GroupEnricher:
                 top_n=self.settings.top_n,
                 normalize=self.preset.normalize_frames,
             )
-        notes = list(verdict.notes)
-        if errors:
-            failed = " and ".join(e.source for e in errors)
-            notes.append(f"partial: {failed} failed; verdict from the data that arrived")
         return ServiceAnalysis(
             service=target.service,
             pyroscope_service=target.pyroscope_service,
@@ -194,7 +185,7 @@ class GroupEnricher:
                 pyroscope_service=target.pyroscope_service,
             ),
             evidence=verdict.evidence,
-            notes=notes,
+            notes=_with_partial_note(verdict.notes, errors),
             top={k: t.functions for k, t in tops.items()},
             profile_types=dict(types),
             truncated_pct={k: t.other_pct for k, t in tops.items() if t.other_pct > 0},
@@ -221,6 +212,23 @@ class GroupEnricher:
     async def aclose(self) -> None:
         await self.prometheus.aclose()
         await self.pyroscope.aclose()
+
+
+def _findings(got: Collection, tops: Mapping[ProfileKind, TopFunctions]) -> ProfileFindings:
+    """What the classifier needs from the profiles: ranked tops, and whether all arrived."""
+    answered = len(got.incident) + len(got.baseline)
+    return ProfileFindings(
+        top={kind: top.functions for kind, top in tops.items()},
+        reachable=got.profile_types is not None,
+        complete=got.profile_types is not None and answered == got.asked_profiles,
+    )
+
+
+def _with_partial_note(notes: Sequence[str], errors: Sequence[SourceError]) -> list[str]:
+    if not errors:
+        return list(notes)
+    failed = " and ".join(e.source for e in errors)
+    return [*notes, f"partial: {failed} failed; verdict from the data that arrived"]
 
 
 def compare_with_baseline(
