@@ -14,6 +14,7 @@ from typing import Any
 from enrichers.cache import SingleFlightCache
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph
+from enrichers.links import epoch_ms
 from enrichers.presets import Preset
 from enrichers.prometheus import PrometheusClient
 from enrichers.promql import label_selector, render_query
@@ -30,12 +31,8 @@ PROFILE_TYPES_TTL_SECONDS = 600.0
 PROFILE_TYPES_REFRESH_SECONDS = 120.0
 
 
-def _ms(window: Window) -> tuple[int, int]:
-    return int(window.start.timestamp() * 1000), int(window.end.timestamp() * 1000)
-
-
 def _bucket(window: Window) -> int:
-    return int(window.end.timestamp()) // WINDOW_RESOLUTION_SECONDS
+    return epoch_ms(window.end) // 1000 // WINDOW_RESOLUTION_SECONDS
 
 
 @dataclass
@@ -117,8 +114,7 @@ class Collector:
         self, target: Target, incident: Window, baseline: Window, into: Collection
     ) -> None:
         service = target.pyroscope_service
-        start, _ = _ms(baseline)
-        _, end = _ms(incident)
+        start, end = epoch_ms(baseline.start), epoch_ms(incident.end)
         try:
             available = await self._types.get(
                 service,
@@ -151,7 +147,7 @@ class Collector:
         collection: Collection,
     ) -> None:
         selector = label_selector(service)
-        start, end = _ms(window)
+        start, end = epoch_ms(window.start), epoch_ms(window.end)
         try:
             into[kind] = await self._graphs.get(
                 (service, ptype, _bucket(window)),

@@ -1,15 +1,20 @@
 """Grafana Pyroscope client: profile types, services and flame graphs over the Connect API.
 
 Thin I/O around pure parsers (`enrichers.flamegraph`). One `httpx.AsyncClient` per client,
-JSON over `POST /querier.v1.QuerierService/<Method>` with times in milliseconds; a server
-without Connect (404) is queried through the legacy `GET /pyroscope/render` from then on
-(pyroscope-api.md §1.2, §1.4). Every failure is a `BackendError("pyroscope", reason)`
-whose reason never holds the tenant or a credential.
+JSON over `POST /querier.v1.QuerierService/<Method>` with times in milliseconds. The first
+404 on a Connect route means the server has no Connect API; from then on every query uses
+the legacy HTTP API (pyroscope-api.md §1.1-1.2): `GET /pyroscope/render` for flame graphs,
+`GET /pyroscope/label-values?label=service_name` for services and `label=__name__` for
+profile types. That route takes no matchers and no window, so the profile types are the
+server's, not the service's: a graph of a type the service lacks simply comes back empty.
+Every failure is a `BackendError("pyroscope", reason)` whose reason never holds the tenant
+or a credential.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -23,6 +28,7 @@ __all__ = [
     "PyroscopeClient",
     "label_selector",
     "parse_label_values",
+    "parse_legacy_label_values",
     "parse_profile_types",
     "parse_series_points",
 ]
@@ -31,7 +37,9 @@ BACKEND = "pyroscope"
 USER_AGENT = "flamebot/0.1"
 QUERIER = "/querier.v1.QuerierService/"
 RENDER = "/pyroscope/render"
+LABEL_VALUES = "/pyroscope/label-values"
 PROFILE_TYPE_LABEL = "__profile_type__"
+LEGACY_PROFILE_TYPES = "__name__"  # the legacy label-values answers profile type IDs for it
 _MAX_MESSAGE = 200
 T = TypeVar("T")
 
@@ -62,6 +70,16 @@ def parse_label_values(doc: Mapping[str, Any]) -> list[str]:
     if not all(isinstance(name, str) for name in names):
         raise ValueError("names: expected a list of strings")
     return sorted(names)
+
+
+def parse_legacy_label_values(doc: Any) -> list[str]:
+    """The sorted values of a legacy `/pyroscope/label-values` answer: a JSON array of
+    strings, or `null` (Go's encoding of an empty list)."""
+    if doc is None:
+        return []
+    if not isinstance(doc, list) or not all(isinstance(value, str) for value in doc):
+        raise ValueError("expected a JSON array of strings")
+    return sorted(set(doc))
 
 
 def parse_series_points(doc: Mapping[str, Any]) -> list[list[tuple[int, float]]]:
@@ -134,36 +152,33 @@ class PyroscopeClient:
         await self._client.aclose()
 
     async def profile_types(self, service_name: str, start_ms: int, end_ms: int) -> set[str]:
-        """The profile type IDs the service has in the window, via `Series` (§1.4)."""
+        """The profile type IDs the service has in the window, via `Series` (§1.4); every
+        profile type of the server when only the legacy API is there."""
         body = {
             "matchers": [label_selector(service_name)],
             "labelNames": ["service_name", PROFILE_TYPE_LABEL],
             "start": start_ms,
             "end": end_ms,
         }
-        return await self._connect("Series", body, parse_profile_types)
+        return await self._query("Series", body, parse_profile_types, self._legacy_profile_types)
 
     async def services(self, start_ms: int, end_ms: int) -> list[str]:
         """Every `service_name` with data in the window, sorted."""
         body = {"name": "service_name", "matchers": [], "start": start_ms, "end": end_ms}
-        return await self._connect("LabelValues", body, parse_label_values)
+        legacy = partial(self._legacy_label_values, "service_name")
+        return await self._query("LabelValues", body, parse_label_values, legacy)
 
     async def flamegraph(
         self, profile_type: str, label_selector: str, start_ms: int, end_ms: int
     ) -> FlameGraph:
         """The merged flame graph of the selection in the window, at most `max_nodes` nodes."""
-        if not self._legacy:
-            body = {
-                "profileTypeID": profile_type,
-                "labelSelector": label_selector,
-                "start": start_ms,
-                "end": end_ms,
-                "maxNodes": self._settings.max_nodes,
-            }
-            try:
-                return await self._connect("SelectMergeStacktraces", body, parse_connect)
-            except _NotFoundError:
-                self._legacy = True
+        body = {
+            "profileTypeID": profile_type,
+            "labelSelector": label_selector,
+            "start": start_ms,
+            "end": end_ms,
+            "maxNodes": self._settings.max_nodes,
+        }
         params = {
             "query": profile_type + label_selector,
             "from": str(start_ms),
@@ -171,7 +186,30 @@ class PyroscopeClient:
             "format": "json",
             "max-nodes": str(self._settings.max_nodes),
         }
-        return await self._request("GET", RENDER, parse_render, params=params)
+        legacy = partial(self._request, "GET", RENDER, parse_render, params=params)
+        return await self._query("SelectMergeStacktraces", body, parse_connect, legacy)
+
+    async def _query(
+        self,
+        method: str,
+        body: dict[str, Any],
+        parse: Callable[[Any], T],
+        legacy: Callable[[], Awaitable[T]],
+    ) -> T:
+        """Connect `method`; `legacy()` once the server showed it has no Connect API (404)."""
+        if not self._legacy:
+            try:
+                return await self._connect(method, body, parse)
+            except _NotFoundError:
+                self._legacy = True
+        return await legacy()
+
+    async def _legacy_label_values(self, label: str) -> list[str]:
+        params = {"label": label}
+        return await self._request("GET", LABEL_VALUES, parse_legacy_label_values, params=params)
+
+    async def _legacy_profile_types(self) -> set[str]:
+        return set(await self._legacy_label_values(LEGACY_PROFILE_TYPES))
 
     async def _connect(self, method: str, body: dict[str, Any], parse: Callable[[Any], T]) -> T:
         return await self._request("POST", QUERIER + method, parse, json=body)

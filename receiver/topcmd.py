@@ -3,8 +3,12 @@
 The reference `top-functions` command: for the last `enrichment.window`, the functions with
 the most self time (or bytes, or contentions) with their self and total share, the value in
 the profile's unit and the frame class. The profile type is the preset's first preference
-that the service has (discovered with Pyroscope's `Series`); `memory` is `alloc`. Exit codes
-as triage: 2 Pyroscope failed, 3 Pyroscope has no profiles for the service.
+that the service has (discovered with Pyroscope's `Series`; a Pyroscope without the Connect
+API only lists the server's types); `memory` is `alloc`. Exit codes as triage: 2 Pyroscope
+failed, 3 Pyroscope has no profiles for the service.
+
+`top` reads profiles only: it never queries or probes Prometheus, so a down Prometheus
+neither shows on stderr nor changes the exit code (`triage` reports it).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import TextIO
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.errors import BackendError
 from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
+from enrichers.links import epoch_ms
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, Window
 from enrichers.targets import recent_windows, service_target
@@ -50,17 +55,13 @@ class TopResult:
     failure: str | None = None
 
 
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
 async def run_top(
     enricher: GroupEnricher, kind: ProfileKind, service: str, *, n: int, now: datetime
 ) -> TopResult:
     settings, preset = enricher.settings, enricher.preset
     name = service_target(service, settings).pyroscope_service
     window, _ = recent_windows(settings, now)
-    start, end = _ms(window.start), _ms(window.end)
+    start, end = epoch_ms(window.start), epoch_ms(window.end)
     try:
         available = await enricher.pyroscope.profile_types(name, start, end)
         ptype = next((p for p in preset.profile_types.get(kind, ()) if p in available), None)

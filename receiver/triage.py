@@ -2,10 +2,11 @@
 
 Every service Pyroscope knows in the recent window (its `service_name` values), or the one
 named with `--service` (a Prometheus host or a Pyroscope service_name), is analysed like an
-alert would be, all at once, for the last `enrichment.window`. Exit codes (PRODUCT.md §4):
-0 ok, 1 bad config (before this module runs), 2 a backend failed (one line per failed
-backend on stderr; the report still prints), 3 the named service is known to neither
-Pyroscope nor Prometheus.
+alert would be, all at once, for the last `enrichment.window`. When no analysis asks
+Prometheus (no service to analyse, or a preset without queries), a `vector(1)` probe does,
+so a down Prometheus is never missed. Exit codes (PRODUCT.md §4): 0 ok, 1 bad config
+(before this module runs), 2 a backend failed (one line per failed backend on stderr; the
+report still prints), 3 the named service is known to neither Pyroscope nor Prometheus.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TextIO
 
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.errors import BackendError
+from enrichers.links import epoch_ms
 from enrichers.result import ServiceAnalysis, Window
 from enrichers.targets import recent_windows, service_target
 from receiver.config import Config
@@ -33,20 +35,17 @@ from receiver.triage_report import (
 __all__ = ["EXIT_BACKEND", "EXIT_OK", "EXIT_UNKNOWN", "exit_code", "print_triage", "run_triage"]
 
 EXIT_OK, EXIT_BACKEND, EXIT_UNKNOWN = 0, 2, 3
+PROBE_QUERY = "vector(1)"
 Clock = Callable[[], datetime]
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 def _has_metrics(analysis: ServiceAnalysis) -> bool:
     return any(value is not None for value in analysis.metrics.model_dump().values())
 
 
-def _failures(listing: str | None, analyses: list[ServiceAnalysis]) -> dict[str, str]:
-    """Per failed backend, its distinct reasons in order of appearance."""
-    reasons: dict[str, list[str]] = {"pyroscope": [listing]} if listing else {}
+def _failures(checked: dict[str, str], analyses: list[ServiceAnalysis]) -> dict[str, str]:
+    """Per failed backend, its distinct reasons in order of appearance, `checked` first."""
+    reasons = {source: [reason] for source, reason in checked.items() if reason}
     for analysis in analyses:
         for error in analysis.errors:
             for reason in error.reason.split("; "):
@@ -58,9 +57,18 @@ def _failures(listing: str | None, analyses: list[ServiceAnalysis]) -> dict[str,
 async def _known_services(enricher: GroupEnricher, window: Window) -> tuple[list[str] | None, str]:
     """Pyroscope's service names in the window, or None and why not."""
     try:
-        return await enricher.pyroscope.services(_ms(window.start), _ms(window.end)), ""
+        return await enricher.pyroscope.services(epoch_ms(window.start), epoch_ms(window.end)), ""
     except BackendError as exc:
         return None, exc.reason
+
+
+async def _prometheus_failure(enricher: GroupEnricher, now: datetime) -> str:
+    """Why Prometheus cannot evaluate `vector(1)`, or empty when it can."""
+    try:
+        await enricher.prometheus.query(PROBE_QUERY, now)
+    except BackendError as exc:
+        return exc.reason
+    return ""
 
 
 async def run_triage(enricher: GroupEnricher, *, service: str | None, now: datetime) -> Triage:
@@ -78,7 +86,10 @@ async def run_triage(enricher: GroupEnricher, *, service: str | None, now: datet
     analyses = list(
         await asyncio.gather(*(enricher.analyze(t, incident, baseline) for t in targets))
     )
-    failures = _failures(listing_error, analyses)
+    checked = {"pyroscope": listing_error}
+    if not (analyses and enricher.preset.queries):  # no analysis asked Prometheus
+        checked["prometheus"] = await _prometheus_failure(enricher, now)
+    failures = _failures(checked, analyses)
     unknown = None
     if service is not None and not failures and known is not None:
         target, analysis = targets[0], analyses[0]

@@ -15,7 +15,7 @@ from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph, parse_connect
 from enrichers.folded import encode_flamegraph
 from enrichers.promql import label_selector
-from enrichers.pyroscope import PyroscopeClient
+from enrichers.pyroscope import PyroscopeClient, parse_legacy_label_values
 from enrichers.settings import PyroscopeSettings
 from tests.fakes.pyroscope import FakePyroscope, Matcher, by_window, parse_selector
 
@@ -57,7 +57,10 @@ async def start(outcomes: Outcomes) -> AsyncIterator[Start]:
 
 
 def fleet(**kwargs: Any) -> FakePyroscope:
-    services = {"checkout": {CPU: CHECKOUT, ALLOC: {("main",): 5}}, "cart": {CPU: BASELINE}}
+    services: dict[str, dict[str, Any]] = {
+        "checkout": {CPU: CHECKOUT, ALLOC: {("main",): 5}},
+        "cart": {CPU: BASELINE},
+    }
     return FakePyroscope(services, **kwargs)
 
 
@@ -177,6 +180,71 @@ async def test_falls_back_to_render_once_connect_is_missing(start: Start) -> Non
     }
 
 
+async def test_profile_types_fall_back_to_legacy_label_values(start: Start) -> None:
+    """Series 404: `label=__name__` lists the server's profile types, unfiltered by service."""
+    fake, client = await start(fleet(connect=False, legacy_render=True))
+    assert await client.profile_types("cart", START, END) == {CPU, ALLOC}
+    assert await client.profile_types("checkout", START, END) == {CPU, ALLOC}
+    assert [(r.method, r.path, r.query) for r in fake.requests] == [
+        ("POST", "/querier.v1.QuerierService/Series", {}),
+        ("GET", "/pyroscope/label-values", {"label": "__name__"}),
+        ("GET", "/pyroscope/label-values", {"label": "__name__"}),
+    ]
+
+
+async def test_services_fall_back_to_legacy_label_values(start: Start) -> None:
+    """LabelValues 404: `label=service_name` lists the services, sorted."""
+    fake, client = await start(fleet(connect=False, legacy_render=True))
+    assert await client.services(START, END) == ["cart", "checkout"]
+    assert [(r.method, r.path, r.query) for r in fake.requests] == [
+        ("POST", "/querier.v1.QuerierService/LabelValues", {}),
+        ("GET", "/pyroscope/label-values", {"label": "service_name"}),
+    ]
+
+
+async def test_one_404_moves_every_query_to_the_legacy_api(
+    start: Start, outcomes: Outcomes
+) -> None:
+    """After the first Connect 404, services, profile types and graphs ask only legacy routes."""
+    fake, client = await start(
+        fleet(connect=False, legacy_render=True, tenant="acme"), tenant="acme"
+    )
+    assert await client.services(START, END) == ["cart", "checkout"]
+    assert await client.profile_types("checkout", START, END) == {CPU, ALLOC}
+    expected = parse_connect({"flamegraph": encode_flamegraph(CHECKOUT)})
+    assert await client.flamegraph(CPU, label_selector("checkout"), START, END) == expected
+    assert [r.path for r in fake.requests] == [
+        "/querier.v1.QuerierService/LabelValues",
+        "/pyroscope/label-values",
+        "/pyroscope/label-values",
+        "/pyroscope/render",
+    ]
+    assert {r.headers["X-Scope-OrgID"] for r in fake.requests} == {"acme"}
+    assert outcomes == [("pyroscope", "error")] + [("pyroscope", "ok")] * 3
+
+
+async def test_legacy_null_is_no_values(start: Start) -> None:
+    """An empty server answers `null` on the legacy route: no services, no profile types."""
+    _, client = await start(FakePyroscope(connect=False, legacy_render=True))
+    assert await client.services(START, END) == []
+    assert await client.profile_types("checkout", START, END) == set()
+
+
+async def test_server_without_either_api_names_the_legacy_route(start: Start) -> None:
+    """Connect and the legacy route both 404: the reason names the legacy route."""
+    _, client = await start(fleet(connect=False))
+    with pytest.raises(BackendError) as caught:
+        await client.profile_types("checkout", START, END)
+    assert (caught.value.backend, caught.value.reason) == ("pyroscope", "label-values: HTTP 404")
+
+
+@pytest.mark.parametrize("doc", [{"names": ["a"]}, ["a", 1], "a"], ids=["object", "int", "str"])
+def test_legacy_label_values_must_be_strings(doc: Any) -> None:
+    """Anything but a list of strings (or null) is an invalid response."""
+    with pytest.raises(ValueError, match=r"^expected a JSON array of strings$"):
+        parse_legacy_label_values(doc)
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -241,14 +309,34 @@ async def test_secrets_echoed_by_the_server_are_redacted(start: Start) -> None:
     assert caught.value.reason == "LabelValues: HTTP 403: tenant ***: token *** revoked"
 
 
-async def test_unknown_profile_type_is_rejected(start: Start) -> None:
-    """A profile type the service lacks is a 400 with the server's message."""
+async def test_profile_type_the_service_lacks_is_an_empty_graph(start: Start) -> None:
+    """No series has that type for the service: an empty graph, not an error."""
+    _, client = await start(fleet())
+    assert await client.flamegraph(ALLOC, label_selector("cart"), START, END) == FlameGraph(
+        [], [], 0
+    )
+
+
+async def test_profile_type_unknown_to_the_server_is_rejected(start: Start) -> None:
+    """A profile type no series has (a typo, another runtime's ID) is a 400."""
     _, client = await start(fleet())
     with pytest.raises(BackendError) as caught:
-        await client.flamegraph(ALLOC, label_selector("cart"), START, END)
+        await client.flamegraph(
+            "mutex:delay:nanoseconds:contentions:count", label_selector("cart"), START, END
+        )
     assert caught.value.reason == (
-        "SelectMergeStacktraces: HTTP 400: unknown profile type "
-        "'memory:alloc_in_new_tlab_bytes:bytes:space:bytes' for the selected services"
+        "SelectMergeStacktraces: HTTP 400: unknown profile type"
+        " 'mutex:delay:nanoseconds:contentions:count'"
+    )
+
+
+async def test_bad_selector_is_rejected(start: Start) -> None:
+    """A selector the server cannot parse is a 400 with the server's message."""
+    _, client = await start(fleet())
+    with pytest.raises(BackendError) as caught:
+        await client.flamegraph(CPU, 'service_name="cart"', START, END)
+    assert caught.value.reason == (
+        "SelectMergeStacktraces: HTTP 400: parse error at char 1: expected '{'"
     )
 
 
@@ -267,7 +355,7 @@ async def test_observe_counts_each_request(start: Start, outcomes: Outcomes) -> 
     await client.services(START, END)
     await client.profile_types("checkout", START, END)
     with pytest.raises(BackendError):
-        await client.flamegraph(ALLOC, label_selector("cart"), START, END)
+        await client.flamegraph(CPU, 'service_name="cart"', START, END)
     assert outcomes == [("pyroscope", "ok"), ("pyroscope", "ok"), ("pyroscope", "error")]
 
 
@@ -416,3 +504,14 @@ async def test_fake_answers_like_the_server() -> None:
         for ptype in (CPU, samples)
     ]
     assert series.json() == {"labelsSet": [{"labels": one} for one in labels]}
+
+
+async def test_fake_legacy_label_values_requires_the_label() -> None:
+    """Without `label` the legacy route is a plain-text 400, as the Go handler answers."""
+    fake = FakePyroscope({"a": {CPU: CHECKOUT}}, connect=False, legacy_render=True)
+    async with fake, httpx.AsyncClient(base_url=fake.url) as http:
+        missing = await http.get("/pyroscope/label-values")
+        names = await http.get("/pyroscope/label-values", params={"label": "__name__"})
+    assert (missing.status_code, missing.text) == (400, "label parameter is required\n")
+    assert missing.headers["Content-Type"].startswith("text/plain")
+    assert (names.status_code, names.json()) == (200, [CPU])

@@ -3,7 +3,13 @@
 Requests are validated like the real server does (pyroscope-api.md §1.4): JSON bodies with
 known fields only, 5-part profile type IDs, label selectors parsed by a strict matcher
 parser (Go string escapes), start/end in milliseconds. Answers are proto3 JSON: int64 as
-strings, zero values omitted. Every request is recorded in `requests`.
+strings, zero values omitted. A profile type the selected services lack is an empty graph,
+as on the real server. Every request is recorded in `requests`.
+
+`connect=False` removes the Connect routes (404); `legacy_render=True` adds the legacy HTTP
+API (§1.1-1.2): `GET /pyroscope/render` and `GET /pyroscope/label-values?label=<name>`,
+where `label` is required (400, plain text), `__name__` lists every profile type ID of the
+server (it cannot be filtered by service) and an empty list is `null`, as Go encodes it.
 
     fake = FakePyroscope({"checkout": {CPU: {("main", "work"): 90, ("main",): 10}}})
     async with fake:  # 127.0.0.1, a free port; or aiohttp_server(fake.app())
@@ -267,6 +273,7 @@ class FakePyroscope:
             app.router.add_post(QUERIER + "{method}", self._handle_connect)
         if self.legacy_render:
             app.router.add_get("/pyroscope/render", self._handle_render)
+            app.router.add_get("/pyroscope/label-values", self._handle_label_values)
         return app
 
     async def __aenter__(self) -> FakePyroscope:
@@ -394,15 +401,18 @@ class FakePyroscope:
     def _select(
         self, ptype: str, selector: str, window: tuple[int, int], record: RecordedRequest
     ) -> Any:
-        """The flame graph object served for a query: `{}` when no service matches."""
+        """The flame graph object served for a query: `{}` when no selected service has it.
+
+        A profile type no series of the server has at all is refused, as a typo would be.
+        """
         record.matchers = parse_selector(selector)
+        if ptype not in {s["__profile_type__"] for s in self.series()}:
+            raise _invalid(f"unknown profile type {ptype!r}")
         services = {s["service_name"] for s in self._matching(record.matchers)}
-        if not services:
-            return {}
         for service in self.services:
             if service in services and ptype in self.services[service]:
                 return _graph(self.services[service][ptype], service, ptype, window)
-        raise _invalid(f"unknown profile type {ptype!r} for the selected services")
+        return {}
 
     def _SelectMergeStacktraces(self, body: Mapping[str, Any], record: RecordedRequest) -> Any:
         window = _window(body)
@@ -427,6 +437,19 @@ class FakePyroscope:
         except _RejectError as reject:
             return _error(reject)
         return web.json_response(_render_body(graph, ptype))
+
+    async def _handle_label_values(self, request: web.Request) -> web.Response:
+        """`label=__name__`: the server's profile type IDs; any other label: its values."""
+        try:
+            await self._gate(request)
+        except _RejectError as reject:
+            return _error(reject)
+        label = request.query.get("label", "")
+        if not label:
+            return web.Response(status=400, text="label parameter is required\n")
+        key = "__profile_type__" if label == "__name__" else label
+        values = sorted({s[key] for s in self.series() if s.get(key)})
+        return web.json_response(values or None)
 
 
 _RECORD = web.RequestKey("record", RecordedRequest)

@@ -39,6 +39,7 @@ STEP_SECONDS = 15
 # extrapolation adds nothing (with 15 s steps it stops short and reads up to ~10 % low).
 FINE_STEP_SECONDS = 1
 FINE_SECONDS = 5 * 60
+STARTUP_LEAD_SECONDS = 12  # Prometheus starts and scrapes in about 6 s here
 HISTORY_SECONDS = 31 * 60
 START_TIMEOUT_SECONDS = 60.0
 HEAP_MAX_BYTES = 2**30
@@ -299,7 +300,10 @@ def running_prometheus(
     workdir: Path, fleet: tuple[FleetService, ...] = FLEET
 ) -> Iterator[RealPrometheus]:
     """Backfill the fleet's history, start Prometheus and the exporter; stop both on exit."""
-    end = int(time.time()) - 5
+    # The history runs a little into the future, past the time Prometheus needs to start and
+    # scrape: live samples then continue it without a gap (the head refuses the ones that
+    # fall inside the backfilled range), so `rate()` at any "now" is exact.
+    end = int(time.time()) + STARTUP_LEAD_SECONDS
     data = _backfill(workdir, fleet, end)
     with ExitStack() as stack:
         target = stack.enter_context(_exporter(fleet, end - HISTORY_SECONDS))

@@ -1,0 +1,121 @@
+"""Pyroscope query windows are `links.epoch_ms` of the window, wherever they are computed.
+
+Enrichment, `triage` and `top` send the same milliseconds the links carry; a naive time is
+UTC for both, whatever the machine's time zone (here New York, five hours behind UTC).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from urllib.parse import unquote
+
+import httpx
+import pytest
+
+from enrichers.analysis import GroupEnricher
+from enrichers.prometheus import PrometheusClient
+from enrichers.pyroscope import PyroscopeClient
+from enrichers.result import Window
+from enrichers.settings import (
+    EnrichmentSettings,
+    GrafanaSettings,
+    PrometheusSettings,
+    PyroscopeSettings,
+)
+from enrichers.targets import service_target
+from receiver.topcmd import run_top
+from receiver.triage import run_triage
+from tests.fakes.pyroscope import FakePyroscope
+
+CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
+NAIVE_NOW = datetime(2026, 11, 25, 17, 15)  # 17:15 UTC; 12:15 in New York
+INCIDENT_MS = (1795626000000, 1795626900000)  # 17:00-17:15 UTC
+BASELINE_MS = (1795622400000, 1795623300000)  # 16:00-16:15 UTC
+
+
+def empty_vector(request: httpx.Request) -> httpx.Response:
+    body = {"status": "success", "data": {"resultType": "vector", "result": []}}
+    return httpx.Response(200, json=body)
+
+
+@pytest.fixture
+def new_york() -> Iterator[None]:
+    """The process runs in New York time for the test, and back after it."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakePyroscope]:
+    async with FakePyroscope({"checkout": {CPU: {("main", "work"): 9, ("main",): 1}}}) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def enricher(fake: FakePyroscope) -> AsyncIterator[GroupEnricher]:
+    prometheus = PrometheusClient(
+        PrometheusSettings(url="http://prometheus.invalid"),
+        transport=httpx.MockTransport(empty_vector),
+    )
+    enricher = GroupEnricher(
+        EnrichmentSettings(),
+        GrafanaSettings(),
+        prometheus,
+        PyroscopeClient(PyroscopeSettings(url=fake.url)),
+    )
+    yield enricher
+    await enricher.aclose()
+
+
+def windows(fake: FakePyroscope, method: str) -> list[tuple[int, int]]:
+    bodies = [r.body for r in fake.requests if r.path.endswith("/" + method)]
+    return sorted((body["start"], body["end"]) for body in bodies)
+
+
+@pytest.mark.usefixtures("new_york")
+async def test_enrichment_reads_a_naive_window_as_utc(
+    enricher: GroupEnricher, fake: FakePyroscope
+) -> None:
+    """Discovery spans baseline start to incident end; each graph asks its own window."""
+    incident = Window(start=NAIVE_NOW - timedelta(minutes=15), end=NAIVE_NOW)
+    baseline = Window(start=incident.start - timedelta(hours=1), end=NAIVE_NOW - timedelta(hours=1))
+    target = service_target("checkout", enricher.settings)
+    analysis = await enricher.analyze(target, incident, baseline)
+    assert analysis.errors == []
+    assert windows(fake, "Series") == [(BASELINE_MS[0], INCIDENT_MS[1])]
+    assert windows(fake, "SelectMergeStacktraces") == [BASELINE_MS, INCIDENT_MS]
+    assert analysis.links.flame_graph is not None
+    assert '"range":{"from":"1795626000000","to":"1795626900000"}' in unquote(
+        analysis.links.flame_graph
+    )
+
+
+@pytest.mark.usefixtures("new_york")
+async def test_top_reads_a_naive_now_as_utc(enricher: GroupEnricher, fake: FakePyroscope) -> None:
+    """`top` asks for the last 15 minutes before 17:15 UTC."""
+    result = await run_top(enricher, "cpu", "checkout", n=3, now=NAIVE_NOW)
+    assert (result.failure, result.profile_type) == (None, CPU)
+    assert windows(fake, "Series") == [INCIDENT_MS]
+    assert windows(fake, "SelectMergeStacktraces") == [INCIDENT_MS]
+
+
+@pytest.mark.usefixtures("new_york")
+async def test_triage_lists_services_for_a_naive_now_in_utc(
+    enricher: GroupEnricher, fake: FakePyroscope
+) -> None:
+    """`triage` lists the services of the last 15 minutes before 17:15 UTC."""
+    triage = await run_triage(enricher, service=None, now=NAIVE_NOW)
+    assert [a.service for a in triage.analyses] == ["checkout"]
+    assert windows(fake, "LabelValues") == [INCIDENT_MS]
