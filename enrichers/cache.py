@@ -2,13 +2,16 @@
 
 Keys are (service, query or profile type, window end rounded to 30 s) per PRODUCT.md §2;
 values live `ttl` seconds. Concurrent askers of a missing key await the same future, so an
-alert storm about one service costs one request per query, not one per alert. Failures are
-not cached: the next alert asks again.
+alert storm about one service costs one request per query, not one per alert. A failure of
+one of the `remember` exception types is remembered for `failure_ttl` seconds (5 s by
+default): a backend that is down is not asked again by every alert of a storm, and comes
+back into use within seconds of recovering.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
@@ -30,10 +33,15 @@ class SingleFlightCache(Generic[V]):
         clock: Callable[[], float] = time.monotonic,
         *,
         refresh_after: float | None = None,
+        remember: tuple[type[Exception], ...] = (),
+        failure_ttl: float = 5.0,
     ) -> None:
         self._ttl = ttl
         self._clock = clock
         self._refresh_after = refresh_after
+        self._remember = remember
+        self._failure_ttl = failure_ttl
+        self._failures: dict[Hashable, tuple[float, Exception]] = {}
         self._values: dict[Hashable, tuple[float, V]] = {}
         self._flights: dict[Hashable, asyncio.Task[V]] = {}
 
@@ -59,6 +67,11 @@ class SingleFlightCache(Generic[V]):
             if on_hit is not None:
                 on_hit()
             return cached[1]
+        failed = self._failures.get(key)
+        if failed is not None and self._clock() - failed[0] < self._failure_ttl:
+            if on_hit is not None:
+                on_hit()
+            raise copy.copy(failed[1])
         flight = self._flights.get(key) or self._start(key, fetch)
         # shield: one asker giving up (its deadline) must not cancel the others' request.
         return await asyncio.shield(flight)
@@ -73,8 +86,14 @@ class SingleFlightCache(Generic[V]):
     async def _fetch(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> V:
         try:
             value = await fetch()
+        except self._remember as exc:
+            if len(self._failures) >= MAX_ENTRIES:
+                self._failures.clear()
+            self._failures[key] = (self._clock(), exc)
+            raise
         finally:
             self._flights.pop(key, None)
+        self._failures.pop(key, None)
         if self._ttl > 0:
             if len(self._values) >= MAX_ENTRIES:
                 self._evict()

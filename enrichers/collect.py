@@ -80,10 +80,15 @@ class Collector:
         self._pyroscope = pyroscope
         self._preset = preset
         self._observe = observe
-        self._values: SingleFlightCache[float | None] = SingleFlightCache(ttl)
-        self._graphs: SingleFlightCache[FlameGraph] = SingleFlightCache(ttl)
+        # A failed backend request is remembered for 5 s: in a storm, a backend that is down
+        # costs one failed request per query, not one per alert.
+        remember = (BackendError,)
+        self._values: SingleFlightCache[float | None] = SingleFlightCache(ttl, remember=remember)
+        self._graphs: SingleFlightCache[FlameGraph] = SingleFlightCache(ttl, remember=remember)
         self._types: SingleFlightCache[set[str]] = SingleFlightCache(
-            PROFILE_TYPES_TTL_SECONDS, refresh_after=PROFILE_TYPES_REFRESH_SECONDS
+            PROFILE_TYPES_TTL_SECONDS,
+            refresh_after=PROFILE_TYPES_REFRESH_SECONDS,
+            remember=remember,
         )
 
     def tasks(

@@ -5,8 +5,14 @@ to one delivery row per notifier of its route; a delivery goes pending -> sendin
 to the dead-letter table. A delivery found in `sending` at start-up was interrupted between
 its send and its record: it is sent again and counted, never silently.
 
-All calls run on one worker thread (SQLite connections are not shared across threads), so
-the async side never blocks the event loop and the store's counters need no lock.
+Calls run on two threads, each with its own connection (SQLite connections are not shared
+across threads), so the async side never blocks the event loop: the *intake* lane records
+webhooks with `synchronous=FULL` (the 200 promises the record survives a power loss); the
+*work* lane keeps the pipeline's records (sending, done, dead, enrichments, Slack threads)
+with `synchronous=NORMAL`, which in WAL mode survives any crash of the process, kill -9
+included, and only a power loss can roll back its last commits (a delivery then counts as
+interrupted and is resent, counted). With a lane of its own, intake never queues behind
+the pipeline's writes.
 
 A notifier saves its conversation (e.g. the Slack message of a group) right after the send:
 that write waits out a locked or full store instead of failing, since losing it would turn
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,25 +56,41 @@ class Store:
     def __init__(self, path: Path, *, max_page_count: int | None = None) -> None:
         self.path = path
         self._max_page_count = max_page_count
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="flamebot-store")
-        self._conn: sqlite3.Connection | None = None
-        self.pending = 0  # notifications not yet finished; read from the event loop
+        self._intake = ThreadPoolExecutor(1, thread_name_prefix="flamebot-store-intake")
+        self._work = ThreadPoolExecutor(1, thread_name_prefix="flamebot-store-work")
+        self._local = threading.local()  # each lane's thread holds its own connection
+        self._open = False
+        self._pending_lock = threading.Lock()
+        self._pending = 0
+
+    @property
+    def pending(self) -> int:
+        """Notifications accepted and not yet finished (read from the event loop)."""
+        return self._pending
+
+    def _count(self, change: int) -> None:
+        with self._pending_lock:
+            self._pending += change
 
     # -- plumbing -------------------------------------------------------------------------
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        """Run on the work lane."""
+        return await asyncio.get_running_loop().run_in_executor(self._work, fn, *args)
+
+    async def _call_intake(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._intake, fn, *args)
 
     @property
     def is_open(self) -> bool:
-        return self._conn is not None
+        return self._open
 
     @property
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
             raise StoreUnavailableError("the store is not open")
-        return self._conn
+        return conn
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in one IMMEDIATE transaction; SQLite failures become StoreUnavailable."""
@@ -87,37 +110,45 @@ class Store:
             raise
         return result
 
-    def _open_sync(self) -> None:
+    def _connect_sync(self, synchronous: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
-        )
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # the 200 promises the record survives power loss
+        conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(SCHEMA)
         if self._max_page_count is not None:
             conn.execute(f"PRAGMA max_page_count={int(self._max_page_count)}")
-        self._conn = conn
-        self.pending = conn.execute(
+        self._local.conn = conn
+
+    def _count_pending_sync(self) -> None:
+        (count,) = self._db.execute(
             "SELECT COUNT(*) FROM notifications WHERE done_at IS NULL"
-        ).fetchone()[0]
+        ).fetchone()
+        self._count(count - self._pending)
 
     async def open(self) -> None:
         try:
-            await self._call(self._open_sync)
+            await self._call(self._connect_sync, "NORMAL")
+            await self._call_intake(self._connect_sync, "FULL")
+            await self._call(self._count_pending_sync)
         except (sqlite3.Error, OSError) as exc:
             reason = getattr(exc, "strerror", None) or exc
             raise StoreUnavailableError(f"cannot open the store {self.path}: {reason}") from exc
+        self._open = True
 
     def _close_sync(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
     async def close(self) -> None:
+        self._open = False
         await self._call(self._close_sync)
-        self._executor.shutdown(wait=True)
+        await self._call_intake(self._close_sync)
+        self._work.shutdown(wait=True)
+        self._intake.shutdown(wait=True)
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -135,8 +166,8 @@ class Store:
         ).fetchone()
         if row is not None:
             return AcceptResult(id=row[0], duplicate=True, received_at=row[1])
-        if self.pending >= max_pending:
-            raise StoreFullError(f"{self.pending} notifications are waiting")
+        if self._pending >= max_pending:
+            raise StoreFullError(f"{self._pending} notifications are waiting")
 
         now = time.time()
 
@@ -157,7 +188,7 @@ class Store:
 
         nid = self._write(insert)
         if notifiers:
-            self.pending += 1
+            self._count(+1)
         return AcceptResult(id=nid, duplicate=False, received_at=now)
 
     async def accept(
@@ -171,7 +202,7 @@ class Store:
     ) -> AcceptResult:
         """Record a notification durably, or find the original of a redelivery."""
         try:
-            return await self._call(
+            return await self._call_intake(
                 self._accept_sync, identity, route, group_key, payload, notifiers, max_pending
             )
         except sqlite3.Error as exc:
@@ -242,7 +273,7 @@ class Store:
                 (time.time(), nid),
             )
             if cur.rowcount:
-                self.pending -= 1
+                self._count(-1)
 
     async def mark_sending(self, nid: int, notifier: str) -> None:
         await self._call(self._set_state, nid, notifier, "sending", None)
@@ -390,7 +421,7 @@ class Store:
             db.execute("INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", (time.time(),))
 
         try:
-            await self._call(self._write, beat)
+            await self._call_intake(self._write, beat)
         except StoreUnavailableError:
             return False
         return True

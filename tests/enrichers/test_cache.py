@@ -59,8 +59,8 @@ async def test_values_live_for_the_ttl() -> None:
     assert (backend.calls, hits) == (2, [1])
 
 
-async def test_failures_are_not_cached() -> None:
-    """A failed request is raised to every asker and asked again next time."""
+async def test_failures_are_not_cached_unless_remembered() -> None:
+    """Without `remember`, a failed request is raised and asked again next time."""
     cache: SingleFlightCache[int] = SingleFlightCache(60, Clock())
     backend = Backend()
     backend.fail = True
@@ -108,3 +108,21 @@ async def test_zero_ttl_caches_nothing() -> None:
     cache: SingleFlightCache[int] = SingleFlightCache(0, Clock())
     backend = Backend()
     assert [await cache.get("k", backend.fetch) for _ in range(3)] == [1, 2, 3]
+
+
+async def test_remembered_failures_spare_the_backend_for_a_while() -> None:
+    """A remembered failure is raised again for failure_ttl without asking the backend."""
+    clock = Clock()
+    cache: SingleFlightCache[int] = SingleFlightCache(
+        60, clock, remember=(RuntimeError,), failure_ttl=5
+    )
+    backend, hits = Backend(), []
+    backend.fail = True
+    for _ in range(3):
+        with pytest.raises(RuntimeError, match="backend down"):
+            await cache.get("k", backend.fetch, lambda: hits.append(1))
+    assert (backend.calls, len(hits)) == (1, 2)
+    clock.now += 5
+    backend.fail = False
+    assert await cache.get("k", backend.fetch) == 2
+    assert await cache.get("k", backend.fetch) == 2
