@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+import httpx
 
 from enrichers.result import EnrichmentResult
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
 
-__all__ = ["Notification", "Notifier", "check_status", "parse_retry_after", "transport_error"]
+__all__ = [
+    "Notification",
+    "Notifier",
+    "check_status",
+    "parse_retry_after",
+    "send",
+    "transport_error",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +85,27 @@ def transport_error(integration: str, exc: BaseException) -> NotifyError:
     """A connection, TLS or timeout failure: retryable. The URL is left out (it may hold a key)."""
     kind = type(exc).__name__
     return NotifyError(integration, f"transport error ({kind})", retryable=True)
+
+
+async def send(
+    client: httpx.AsyncClient,
+    integration: str,
+    method: str,
+    url: str,
+    *,
+    detail: Callable[[httpx.Response], str] | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    """One HTTP call, classified: a transport error or a non-2xx answer is a NotifyError
+    (`detail` says what the far end said about it)."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.TransportError as exc:
+        raise transport_error(integration, exc) from None
+    check_status(
+        integration,
+        response.status_code,
+        retry_after=response.headers.get("Retry-After"),
+        detail=detail(response) if detail is not None else "",
+    )
+    return response

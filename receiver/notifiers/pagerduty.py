@@ -21,7 +21,7 @@ import structlog
 
 from receiver.config import PagerDutyNotifierSettings
 from receiver.errors import NotifyError
-from receiver.notifiers.base import Notification, check_status, transport_error
+from receiver.notifiers.base import Notification, send
 from receiver.notifiers.pagerduty_event import render_event, render_note
 from receiver.store import Store
 
@@ -55,18 +55,10 @@ class PagerDutyNotifier:
             transport=transport,
         )
 
-    async def _post(self, what: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self._client.post(url, **kwargs)
-        except httpx.TransportError as exc:
-            raise transport_error(f"pagerduty {what}", exc) from None
-        check_status(
-            f"pagerduty {what}",
-            response.status_code,
-            retry_after=response.headers.get("Retry-After"),
-            detail=_error_detail(response),
+    async def _send(self, what: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return await send(
+            self._client, f"pagerduty {what}", method, url, detail=_error_detail, **kwargs
         )
-        return response
 
     async def notify(self, notification: Notification) -> None:
         settings = self._settings
@@ -77,7 +69,7 @@ class PagerDutyNotifier:
             routing_key=routing_key,
             default_severity=settings.default_severity,
         )
-        await self._post("events", settings.events_url, json=event)
+        await self._send("events", "POST", settings.events_url, json=event)
         key = notification.payload.group_key
         if event["event_action"] == "resolve":
             await self._store.save_conversation(self.name, key, None)
@@ -118,8 +110,9 @@ class PagerDutyNotifier:
             return
         settings = self._settings
         body = {"note": {"content": render_note(notification.payload, notification.enrichment)}}
-        await self._post(
+        await self._send(
             "notes",
+            "POST",
             f"{settings.api_url.rstrip('/')}/incidents/{incident}/notes",
             json=body,
             headers=self._rest_headers(),
@@ -149,12 +142,8 @@ class PagerDutyNotifier:
         for wait in (0.0, *INCIDENT_LOOKUP_WAITS):
             if wait:
                 await self._sleep(wait)
-            try:
-                response = await self._client.get(url, params=params, headers=self._rest_headers())
-            except httpx.TransportError as exc:
-                raise transport_error("pagerduty incidents", exc) from None
-            check_status(
-                "pagerduty incidents", response.status_code, detail=_error_detail(response)
+            response = await self._send(
+                "incidents", "GET", url, params=params, headers=self._rest_headers()
             )
             incidents = response.json().get("incidents") or []
             if incidents:

@@ -11,7 +11,7 @@ import json
 import httpx
 
 from receiver.config import WebhookNotifierSettings
-from receiver.notifiers.base import Notification, check_status, transport_error
+from receiver.notifiers.base import Notification, send
 
 __all__ = ["WebhookNotifier"]
 
@@ -38,15 +38,7 @@ class WebhookNotifier:
             "group": json.loads(notification.payload.model_dump_json(by_alias=True)),
             "enrichment": json.loads(notification.enrichment.model_dump_json()),
         }
-        try:
-            response = await self._client.post(self._url, json=body)
-        except httpx.TransportError as exc:
-            raise transport_error(f"webhook {self.name}", exc) from None
-        check_status(
-            f"webhook {self.name}",
-            response.status_code,
-            retry_after=response.headers.get("Retry-After"),
-        )
+        await send(self._client, f"webhook {self.name}", "POST", self._url, json=body)
 
     async def aclose(self) -> None:
         await self._client.aclose()
