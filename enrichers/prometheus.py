@@ -16,13 +16,13 @@ from typing import Any
 
 import httpx
 
+from enrichers.backend_http import backend_client
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.settings import PrometheusSettings
 
 __all__ = ["PrometheusClient", "parse_query_response"]
 
 BACKEND = "prometheus"
-USER_AGENT = "flamebot/0.1"
 _MAX_REASON = 200
 
 Observe = Callable[[str, str], None]
@@ -72,21 +72,6 @@ def _api_error(response: httpx.Response) -> BackendError:
     return BackendError(BACKEND, f"HTTP {response.status_code} {response.reason_phrase}".strip())
 
 
-def _headers(settings: PrometheusSettings) -> dict[str, str]:
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-    headers.update(settings.headers)
-    if settings.bearer_token is not None:
-        headers["Authorization"] = f"Bearer {settings.bearer_token.get_secret_value()}"
-    return headers
-
-
-def _auth(settings: PrometheusSettings) -> httpx.BasicAuth | None:
-    basic = settings.basic
-    if basic is None or basic.password is None:
-        return None
-    return httpx.BasicAuth(basic.username, basic.password.get_secret_value())
-
-
 def _unix_seconds(at: datetime) -> str:
     """`at` as unix seconds with milliseconds; a naive datetime is taken as UTC."""
     if at.tzinfo is None:
@@ -106,12 +91,8 @@ class PrometheusClient:
     ) -> None:
         self._timeout = settings.timeout_seconds
         self._observe = observe
-        self._client = httpx.AsyncClient(
-            base_url=settings.url,
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            headers=_headers(settings),
-            auth=_auth(settings),
-            transport=transport,
+        self._client = backend_client(
+            settings, transport=transport, defaults={"Accept": "application/json"}
         )
 
     async def query(self, promql: str, at: datetime) -> float | None:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from enrichers.backend_http import backend_client, credentials
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph, parse_connect, parse_render
 from enrichers.promql import label_selector
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 BACKEND = "pyroscope"
-USER_AGENT = "flamebot/0.1"
 QUERIER = "/querier.v1.QuerierService/"
 RENDER = "/pyroscope/render"
 LABEL_VALUES = "/pyroscope/label-values"
@@ -123,30 +123,13 @@ class PyroscopeClient:
         transport: httpx.AsyncBaseTransport | None = None,
         observe: Callable[[str, str], None] | None = None,
     ) -> None:
-        headers = {"User-Agent": USER_AGENT, **settings.headers}
-        if settings.tenant:
-            headers["X-Scope-OrgID"] = settings.tenant  # multi-tenant servers (§1.5)
-        auth: httpx.Auth | None = None
-        secrets = [settings.tenant]
-        if settings.basic is not None and settings.basic.password is not None:
-            password = settings.basic.password.get_secret_value()
-            auth = httpx.BasicAuth(settings.basic.username, password)
-            secrets.append(password)
-        elif settings.bearer_token is not None:
-            token = settings.bearer_token.get_secret_value()
-            headers["Authorization"] = f"Bearer {token}"
-            secrets.append(token)
-        self._secrets = [secret for secret in secrets if secret]
+        # Multi-tenant servers need the tenant on every request (§1.5).
+        tenant = {"X-Scope-OrgID": settings.tenant} if settings.tenant else {}
+        self._secrets = [s for s in (settings.tenant, *credentials(settings)) if s]
         self._settings = settings
         self._observe = observe
         self._legacy = False  # set once the Connect route answered 404
-        self._client = httpx.AsyncClient(
-            base_url=settings.url,
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            headers=headers,
-            auth=auth,
-            transport=transport,
-        )
+        self._client = backend_client(settings, transport=transport, overrides=tenant)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import structlog
 
+from enrichers.backend_http import USER_AGENT
 from receiver.config import PagerDutyNotifierSettings
 from receiver.errors import NotifyError
 from receiver.notifiers.base import Notification, send
@@ -29,7 +30,6 @@ __all__ = ["PagerDutyNotifier"]
 
 log = structlog.get_logger("flamebot.pagerduty")
 
-USER_AGENT = "flamebot/0.1"
 REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
 INCIDENT_LOOKUP_WAITS = (0.5, 1.0, 2.0, 4.0)  # the incident appears shortly after the 202
 NOTE_RETRY_WAITS = (1.0, 2.0)  # a note refused with 429/5xx is tried twice more

@@ -18,6 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from enrichers.backend_http import USER_AGENT
 from receiver.config import SlackNotifierSettings
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
@@ -90,7 +91,7 @@ class SlackNotifier:
                 base_url=self._settings.api_url,
                 session=self._session,
                 retry_handlers=[],
-                user_agent_prefix="flamebot/0.1",
+                user_agent_prefix=USER_AGENT,
             )
         return self._client
 

@@ -10,12 +10,11 @@ import json
 
 import httpx
 
+from enrichers.backend_http import USER_AGENT
 from receiver.config import WebhookNotifierSettings
 from receiver.notifiers.base import Notification, send
 
 __all__ = ["WebhookNotifier"]
-
-USER_AGENT = "flamebot/0.1"
 
 
 class WebhookNotifier:
