@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from enrichers.classifier import ProfileFindings, classify
 from enrichers.collect import Collection, Collector
+from enrichers.discovery import ProfileTypeIndex
 from enrichers.flamegraph import (
     FlameGraph,
     TopFunctions,
@@ -24,6 +25,7 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
+from enrichers.links import epoch_ms
 from enrichers.linkset import group_links, service_links
 from enrichers.presets import Preset, build_preset, render_action
 from enrichers.prometheus import PrometheusClient
@@ -98,6 +100,25 @@ class GroupEnricher:
         self._collector = Collector(
             prometheus, pyroscope, self.preset, ttl=settings.cache_ttl_seconds, observe=observe
         )
+
+    def start(self) -> None:
+        """Keep the fleet's profile types listed in the background (`enrichers.discovery`),
+        so a first alert about a service waits for its flame graphs only. For a service
+        that runs for long; one-shot commands ask per service instead."""
+        if self._collector.index is None:
+            self._collector.index = ProfileTypeIndex(self.pyroscope, self._listing_window)
+        self._collector.index.start()
+
+    async def listed(self) -> None:
+        """Wait for the first fleet listing after `start()` (answered or failed)."""
+        if self._collector.index is not None:
+            await self._collector.index.loaded.wait()
+
+    def _listing_window(self) -> tuple[int, int]:
+        """From the start of a baseline window of an alert starting now, to now."""
+        now = self._clock()
+        lookback = self.settings.baseline_offset + self.settings.window
+        return epoch_ms(now - lookback), epoch_ms(now)
 
     async def enrich(self, group: GroupLike) -> EnrichmentResult:
         """Analyse every service of the group within the deadline."""
@@ -210,6 +231,8 @@ class GroupEnricher:
         return (self.preset.profile_types.get(kind) or self.preset.profile_types["cpu"])[0]
 
     async def aclose(self) -> None:
+        if self._collector.index is not None:
+            await self._collector.index.aclose()
         await self.prometheus.aclose()
         await self.pyroscope.aclose()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrichers.cache import SingleFlightCache
+from enrichers.discovery import ProfileTypeIndex
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph
 from enrichers.links import epoch_ms
@@ -80,6 +81,7 @@ class Collector:
         self._pyroscope = pyroscope
         self._preset = preset
         self._observe = observe
+        self.index: ProfileTypeIndex | None = None  # the fleet listing, once started
         # A failed backend request is remembered for 5 s: in a storm, a backend that is down
         # costs one failed request per query, not one per alert.
         remember = (BackendError,)
@@ -120,12 +122,14 @@ class Collector:
     ) -> None:
         service = target.pyroscope_service
         start, end = epoch_ms(baseline.start), epoch_ms(incident.end)
+        available = self.index.lookup(service) if self.index is not None else None
         try:
-            available = await self._types.get(
-                service,
-                lambda: self._pyroscope.profile_types(service, start, end),
-                lambda: self._observe("pyroscope", "cached"),
-            )
+            if available is None:
+                available = await self._types.get(
+                    service,
+                    lambda: self._pyroscope.profile_types(service, start, end),
+                    lambda: self._observe("pyroscope", "cached"),
+                )
         except BackendError as exc:
             into.fail("pyroscope", exc)
             return

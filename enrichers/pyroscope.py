@@ -32,6 +32,7 @@ __all__ = [
     "parse_legacy_label_values",
     "parse_profile_types",
     "parse_series_points",
+    "parse_service_profile_types",
 ]
 
 BACKEND = "pyroscope"
@@ -61,6 +62,22 @@ def parse_profile_types(doc: Mapping[str, Any]) -> set[str]:
                 if not isinstance(value, str):
                     raise ValueError(f"{PROFILE_TYPE_LABEL}: expected a string value")
                 found.add(value)
+    return found
+
+
+def parse_service_profile_types(doc: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Per `service_name`, its `__profile_type__` values, from a `Series` response that
+    asked for both label names (§1.4); a label set without a service name is skipped."""
+    found: dict[str, set[str]] = {}
+    for labels_set in _labels(doc, "labelsSet"):
+        pairs = {}
+        for label in _labels(labels_set, "labels"):
+            if not isinstance(label, Mapping) or not isinstance(label.get("value", ""), str):
+                raise ValueError("labels: expected name/value strings")
+            pairs[label.get("name")] = label.get("value", "")
+        service, ptype = pairs.get("service_name"), pairs.get(PROFILE_TYPE_LABEL)
+        if service and ptype:
+            found.setdefault(service, set()).add(ptype)
     return found
 
 
@@ -97,6 +114,10 @@ def parse_series_points(doc: Mapping[str, Any]) -> list[list[tuple[int, float]]]
             points.append((int(timestamp), float(value)))
         series.append(points)
     return series
+
+
+async def _no_fleet_listing() -> dict[str, set[str]]:
+    raise BackendError(BACKEND, "the legacy API lists no profile types per service")
 
 
 class _NotFoundError(BackendError):
@@ -144,6 +165,18 @@ class PyroscopeClient:
             "end": end_ms,
         }
         return await self._query("Series", body, parse_profile_types, self._legacy_profile_types)
+
+    async def fleet_profile_types(self, start_ms: int, end_ms: int) -> dict[str, set[str]]:
+        """Every service with data in the window and its profile type IDs, in one `Series`
+        call with no matcher (§1.4: an empty matcher list selects every series). The legacy
+        API has no per-service listing: there this raises without asking the server."""
+        body = {
+            "matchers": [],
+            "labelNames": ["service_name", PROFILE_TYPE_LABEL],
+            "start": start_ms,
+            "end": end_ms,
+        }
+        return await self._query("Series", body, parse_service_profile_types, _no_fleet_listing)
 
     async def services(self, start_ms: int, end_ms: int) -> list[str]:
         """Every `service_name` with data in the window, sorted."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Protocol
 
 from enrichers.promql import instance_selector
@@ -71,9 +72,9 @@ class Target:
     match: tuple[tuple[str, str], ...]
     alerts: tuple[AlertLike, ...]
 
-    @property
+    @cached_property
     def selector(self) -> str:
-        """The inside of a PromQL selector, label values escaped."""
+        """The inside of a PromQL selector, label values escaped (built once per target)."""
         return instance_selector(self.host, dict(self.match))
 
 

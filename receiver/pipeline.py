@@ -37,6 +37,9 @@ T = TypeVar("T")
 
 
 class Enricher(Protocol):
+    def start(self) -> None:
+        """Begin the enricher's background work; called once when the service starts."""
+
     async def enrich(self, payload: WebhookPayload) -> EnrichmentResult:
         """Analyse an alert group; never raises for a failed backend (it says so instead)."""
 

@@ -68,6 +68,7 @@ class Service:
         self.metrics.queue_depth.set_function(lambda: self.store.pending)
         resumed = await self.store.open_deliveries()
         self.dispatcher.start()
+        self.enricher.start()
         for delivery in resumed:
             self.dispatcher.submit(delivery)
         if resumed:

@@ -75,7 +75,7 @@ class DemoReceiver:
 
     def __init__(self, config: Config, clock: Callable[[], datetime]) -> None:
         self.console = OnCallConsole()
-        enricher = GroupEnricher(
+        self._enricher = enricher = GroupEnricher(
             config.enrichment,
             config.grafana,
             PrometheusClient(config.prometheus),
@@ -90,6 +90,7 @@ class DemoReceiver:
 
     async def __aenter__(self) -> DemoReceiver:
         await self.service.start()
+        await self._enricher.listed()  # deterministic: every alert finds the listing done
         self._runner = web.AppRunner(build_app(self._config, self.service), access_log=None)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -28,9 +28,10 @@ ORDER_HEADLINE = (
     " hotspot com.example.OrderVerticle.processOrders (71.3% Mutex)"
 )
 # Prometheus: 7 jvm preset queries for each of the 2 alerted services and the 8 triaged ones.
-# Pyroscope: per analysed service one Series and two flame graphs (baseline, incident) per
-# profile type (payment 3, order 4, the 6 healthy ones 3), plus triage's LabelValues.
-SERVED = "simulation served 70 Prometheus and 75 Pyroscope requests"
+# Pyroscope: the receiver's one fleet-wide Series at start-up; two flame graphs (baseline,
+# incident) per profile type of each analysed service (payment 3, order 4, the 6 healthy
+# ones 3); triage's LabelValues, and a Series per service it triages.
+SERVED = "simulation served 70 Prometheus and 74 Pyroscope requests"
 AES_SCENARIO = {
     "services": {
         "payment-service": {

@@ -41,6 +41,10 @@ class FixedEnricher:
     def __init__(self, make: Callable[[WebhookPayload], EnrichmentResult] | None = None) -> None:
         self.calls: list[WebhookPayload] = []
         self._make = make
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
 
     async def enrich(self, payload: WebhookPayload) -> EnrichmentResult:
         self.calls.append(payload)

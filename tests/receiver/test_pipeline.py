@@ -185,6 +185,9 @@ async def test_crashing_enricher_still_delivers(tmp_path: Path) -> None:
     """An enricher bug costs the analysis, not the alert: delivered with the error named."""
 
     class Broken:
+        def start(self) -> None:
+            return None
+
         async def enrich(self, payload: WebhookPayload) -> Any:
             raise RuntimeError("boom")
 
@@ -275,4 +278,13 @@ async def test_replay_refuses_a_state_the_group_has_moved_past(tmp_path: Path) -
         " replaying 1 would bring back an older state"
     )
     assert [n.id for n in notifiers["a"].delivered] == [2]
+    await service.stop()
+
+
+async def test_the_service_starts_its_enricher(tmp_path: Path) -> None:
+    """Starting the service starts the enricher's background work (profile-type listing)."""
+    enricher = FixedEnricher()
+    assert not enricher.started
+    service, _, _ = await started(tmp_path, enricher=enricher)
+    assert enricher.started
     await service.stop()

@@ -1,0 +1,249 @@
+"""The fleet's profile types, listed in one `Series` call and kept warm in the background."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from enrichers.analysis import GroupEnricher
+from enrichers.discovery import ProfileTypeIndex
+from enrichers.errors import BackendError
+from enrichers.prometheus import PrometheusClient
+from enrichers.pyroscope import PyroscopeClient, parse_service_profile_types
+from enrichers.result import Window
+from enrichers.settings import (
+    EnrichmentSettings,
+    GrafanaSettings,
+    PrometheusSettings,
+    PyroscopeSettings,
+)
+from enrichers.targets import service_target
+from tests.fakes.pyroscope import FakePyroscope
+
+CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
+ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
+MUTEX = "mutex:contentions:count:mutex:count"
+GRAPH = {("main", "work"): 9, ("main",): 1}
+NOW = datetime(2026, 11, 25, 17, 15, tzinfo=UTC)
+NOW_MS = 1795626900000
+LISTING_START_MS = NOW_MS - 75 * 60 * 1000  # default baseline offset 1 h + window 15 min
+SERIES = "/querier.v1.QuerierService/Series"
+
+
+def fleet(**kwargs: object) -> FakePyroscope:
+    services = {"checkout": {CPU: GRAPH, ALLOC: GRAPH}, "cart": {CPU: GRAPH}}
+    return FakePyroscope(services, **kwargs)  # type: ignore[arg-type]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def series_bodies(fake: FakePyroscope) -> list[object]:
+    return [r.body for r in fake.requests if r.path == SERIES]
+
+
+def test_parse_service_profile_types() -> None:
+    doc = {
+        "labelsSet": [
+            {
+                "labels": [
+                    {"name": "__profile_type__", "value": CPU},
+                    {"name": "service_name", "value": "a"},
+                ]
+            },
+            {
+                "labels": [
+                    {"name": "__profile_type__", "value": ALLOC},
+                    {"name": "service_name", "value": "a"},
+                ]
+            },
+            {
+                "labels": [
+                    {"name": "__profile_type__", "value": CPU},
+                    {"name": "service_name", "value": "b"},
+                ]
+            },
+            {"labels": [{"name": "__profile_type__", "value": CPU}]},
+        ]
+    }
+    assert parse_service_profile_types(doc) == {"a": {CPU, ALLOC}, "b": {CPU}}
+    assert parse_service_profile_types({}) == {}
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"labelsSet": {}}, "labelsSet: expected a list"),
+        (
+            {"labelsSet": [{"labels": [{"name": "service_name", "value": 3}]}]},
+            "labels: expected name/value strings",
+        ),
+        ({"labelsSet": [{"labels": ["service_name"]}]}, "labels: expected name/value strings"),
+    ],
+)
+def test_parse_service_profile_types_rejects_malformed(
+    doc: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^labels") as caught:
+        parse_service_profile_types(doc)
+    assert str(caught.value) == message
+
+
+async def test_fleet_listing_is_one_series_call_without_matchers() -> None:
+    async with fleet() as fake:
+        client = PyroscopeClient(PyroscopeSettings(url=fake.url))
+        try:
+            listed = await client.fleet_profile_types(LISTING_START_MS, NOW_MS)
+        finally:
+            await client.aclose()
+    assert listed == {"checkout": {CPU, ALLOC}, "cart": {CPU}}
+    assert series_bodies(fake) == [
+        {
+            "matchers": [],
+            "labelNames": ["service_name", "__profile_type__"],
+            "start": LISTING_START_MS,
+            "end": NOW_MS,
+        }
+    ]
+
+
+async def test_legacy_server_has_no_fleet_listing() -> None:
+    """After the Connect 404 the client knows better than to ask again."""
+    async with fleet(connect=False, legacy_render=True) as fake:
+        client = PyroscopeClient(PyroscopeSettings(url=fake.url))
+        try:
+            for _ in range(2):
+                with pytest.raises(BackendError) as caught:
+                    await client.fleet_profile_types(LISTING_START_MS, NOW_MS)
+                assert str(caught.value) == (
+                    "pyroscope: the legacy API lists no profile types per service"
+                )
+        finally:
+            await client.aclose()
+    assert [r.path for r in fake.requests] == [SERIES]
+
+
+async def test_index_lists_at_start_refreshes_and_expires() -> None:
+    clock = Clock()
+    async with fleet() as fake:
+        client = PyroscopeClient(PyroscopeSettings(url=fake.url))
+        index = ProfileTypeIndex(
+            client,
+            lambda: (LISTING_START_MS, NOW_MS),
+            refresh_seconds=3600,
+            max_age_seconds=600,
+            clock=clock,
+        )
+        assert index.lookup("checkout") is None  # nothing listed yet
+        index.start()
+        await asyncio.wait_for(index.loaded.wait(), 5)
+        assert index.lookup("checkout") == {CPU, ALLOC}
+        assert index.lookup("cart") == {CPU}
+        assert index.lookup("unlisted") is None
+
+        fake.services["new"] = {MUTEX: GRAPH}
+        await index.refresh()
+        assert index.lookup("new") == {MUTEX}
+
+        fake.fail_with = 500  # a failed refresh keeps the last listing...
+        clock.now += 599
+        await index.refresh()
+        assert index.lookup("checkout") == {CPU, ALLOC}
+        clock.now += 2  # ...until it is too old to trust
+        assert index.lookup("checkout") is None
+        await index.aclose()
+        await client.aclose()
+    listing = {
+        "matchers": [],
+        "labelNames": ["service_name", "__profile_type__"],
+        "start": LISTING_START_MS,
+        "end": NOW_MS,
+    }
+    # The third listing was refused before the fake read its body.
+    assert series_bodies(fake) == [listing, listing, None]
+
+
+async def test_index_keeps_listing_every_refresh_period() -> None:
+    async with fleet() as fake:
+        client = PyroscopeClient(PyroscopeSettings(url=fake.url))
+        index = ProfileTypeIndex(client, lambda: (LISTING_START_MS, NOW_MS), refresh_seconds=0.05)
+        index.start()
+        for _ in range(200):
+            if len(series_bodies(fake)) >= 3:
+                break
+            await asyncio.sleep(0.01)
+        await index.aclose()
+        listed = len(series_bodies(fake))
+        await asyncio.sleep(0.1)  # closed: no more listings
+        await client.aclose()
+    assert listed >= 3
+    assert len(series_bodies(fake)) == listed
+
+
+def empty_vector(request: httpx.Request) -> httpx.Response:
+    body = {"status": "success", "data": {"resultType": "vector", "result": []}}
+    return httpx.Response(200, json=body)
+
+
+@pytest.fixture
+async def started() -> AsyncIterator[tuple[GroupEnricher, FakePyroscope]]:
+    async with fleet() as fake:
+        prometheus = PrometheusClient(
+            PrometheusSettings(url="http://prometheus.invalid"),
+            transport=httpx.MockTransport(empty_vector),
+        )
+        enricher = GroupEnricher(
+            EnrichmentSettings(),
+            GrafanaSettings(),
+            prometheus,
+            PyroscopeClient(PyroscopeSettings(url=fake.url)),
+            clock=lambda: NOW,
+        )
+        enricher.start()
+        await asyncio.wait_for(enricher.listed(), 5)
+        yield enricher, fake
+        await enricher.aclose()
+
+
+async def analyse(enricher: GroupEnricher, service: str) -> list[str]:
+    incident = Window(start=NOW - timedelta(minutes=15), end=NOW)
+    baseline = Window(start=incident.start - timedelta(hours=1), end=NOW - timedelta(hours=1))
+    analysis = await enricher.analyze(
+        service_target(service, enricher.settings), incident, baseline
+    )
+    assert analysis.errors == []
+    return sorted(analysis.profile_types.values())
+
+
+async def test_a_listed_service_goes_straight_to_its_flame_graphs(
+    started: tuple[GroupEnricher, FakePyroscope],
+) -> None:
+    enricher, fake = started
+    assert await analyse(enricher, "checkout") == [ALLOC, CPU]
+    listing = {
+        "matchers": [],
+        "labelNames": ["service_name", "__profile_type__"],
+        "start": LISTING_START_MS,
+        "end": NOW_MS,
+    }
+    assert series_bodies(fake) == [listing]
+    graphs = [r.body["profileTypeID"] for r in fake.requests if r.path.endswith("Stacktraces")]
+    assert sorted(graphs) == [ALLOC, ALLOC, CPU, CPU]  # incident and baseline of each
+
+
+async def test_an_unlisted_service_is_asked_for_alone(
+    started: tuple[GroupEnricher, FakePyroscope],
+) -> None:
+    enricher, fake = started
+    fake.services["new"] = {CPU: GRAPH}  # appeared after the listing
+    assert await analyse(enricher, "new") == [CPU]
+    assert [body["matchers"] for body in series_bodies(fake)] == [[], ['{service_name="new"}']]
