@@ -23,6 +23,15 @@ V = TypeVar("V")
 MAX_ENTRIES = 10_000
 
 
+def _bare(exc: Exception) -> Exception:
+    """A copy of `exc` to remember: without its traceback and the exception it replaced,
+    which hold every frame of the failed request (and all their locals) alive."""
+    remembered = copy.copy(exc)
+    remembered.__traceback__ = None
+    remembered.__context__ = remembered.__cause__ = None
+    return remembered
+
+
 class SingleFlightCache(Generic[V]):
     """`refresh_after`: an entry older than this is still served, and refreshed in the
     background, so a key in steady use never waits for its backend again."""
@@ -89,7 +98,7 @@ class SingleFlightCache(Generic[V]):
         except self._remember as exc:
             if len(self._failures) >= MAX_ENTRIES:
                 self._failures.clear()
-            self._failures[key] = (self._clock(), exc)
+            self._failures[key] = (self._clock(), _bare(exc))
             raise
         finally:
             self._flights.pop(key, None)

@@ -66,8 +66,10 @@ class ProfileTypeIndex:
         try:
             services = await self._pyroscope.fleet_profile_types(start_ms, end_ms)
         except BackendError as exc:
-            log.info("profile_type_listing_failed", reason=exc.reason)
+            log.info("profile_types_not_listed", reason=exc.reason)
             return
+        if self._listed_at is None or len(services) != len(self._services):
+            log.info("profile_types_listed", services=len(services))
         self._services, self._listed_at = services, self._clock()
 
     async def _keep_fresh(self) -> None:

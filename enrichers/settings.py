@@ -180,6 +180,9 @@ MetricName = Literal[
 class EnrichmentSettings(StrictModel):
     preset: Literal["jvm", "go"] = "jvm"
     deadline_seconds: PositiveSeconds = 8.0
+    # Alert groups analysed at once; in a storm the rest wait their turn (each still gets
+    # its whole deadline), so the receiver's event loop stays free to answer webhooks.
+    concurrency: Annotated[int, Field(ge=1, le=1024)] = 32
     window: Duration = timedelta(minutes=15)
     baseline_offset: Duration = timedelta(hours=1)
     cache_ttl_seconds: Annotated[float, Field(ge=0)] = 60.0

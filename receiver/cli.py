@@ -32,7 +32,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args)
     configure_logging(secret_values(config))
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, freeze_startup=True))
     except StartupError as exc:
         print(f"flamebot: {exc}", file=sys.stderr)
         return 1

@@ -77,7 +77,13 @@ async def replay(config: Config, dead_id: int) -> int:
     notifiers = build_notifiers(config, store)
     enricher = build_enricher(config, metrics.backend_outcome)
     pipeline = Pipeline(
-        store, enricher, notifiers, metrics, config.delivery, workers=config.queue.workers
+        store,
+        enricher,
+        notifiers,
+        metrics,
+        config.delivery,
+        workers=config.queue.workers,
+        analyses=config.enrichment.concurrency,
     )
     try:
         letters = await store.dead_letters(dead_id)

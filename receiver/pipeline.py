@@ -67,6 +67,16 @@ class RetryPolicy:
         return self.clock() + state.upcoming_sleep > deadline
 
 
+def _bound(delivery: Delivery) -> structlog.typing.FilteringBoundLogger:
+    bound: structlog.typing.FilteringBoundLogger = log.bind(
+        notification_id=delivery.notification_id,
+        notifier=delivery.notifier,
+        route=delivery.route,
+        group_key=delivery.group_key,
+    )
+    return bound
+
+
 def _empty_enrichment(reason: str) -> EnrichmentResult:
     return EnrichmentResult(
         enriched_at=datetime.now(UTC), errors=[SourceError(source="enrichment", reason=reason)]
@@ -83,6 +93,7 @@ class Pipeline:
         settings: DeliverySettings,
         *,
         workers: int,
+        analyses: int,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -96,28 +107,33 @@ class Pipeline:
         # Each notifier has `workers` slots of its own: a hanging integration fills only its
         # own, so it never delays the others. Enrichment takes none: its deadline bounds it.
         self._slots = {name: asyncio.Semaphore(workers) for name in notifiers}
+        # At most `analyses` notifications are read and analysed at once. Unbounded, a storm
+        # of thousands of groups fills the event loop with their steps and every webhook
+        # answer waits behind them; bounded, the backlog waits in the store instead.
+        self._analysing = asyncio.Semaphore(analyses)
         self._enrichments: dict[int, asyncio.Task[EnrichmentResult]] = {}
 
     async def deliver(self, delivery: Delivery) -> None:
         """Deliver one notification to one notifier; records every outcome in the store."""
-        nid, name = delivery.notification_id, delivery.notifier
-        bound = log.bind(
-            notification_id=nid, notifier=name, route=delivery.route, group_key=delivery.group_key
-        )
-        if delivery.interrupted:
-            self._metrics.resent.labels(notifier=name).inc()
-            bound.warning("delivery_resumed", reason="interrupted between send and record")
+        bound: structlog.typing.FilteringBoundLogger | None = None
         try:
-            notification = await self._notification(nid)
-            bound = bound.bind(receiver=notification.payload.receiver)
-            notifier = self._notifiers.get(name)
+            async with self._analysing:
+                notification = await self._notification(delivery.notification_id)
+            # Bound only now: a delivery waiting its turn holds as little as possible.
+            bound = _bound(delivery).bind(receiver=notification.payload.receiver)
+            if delivery.interrupted:
+                self._metrics.resent.labels(notifier=delivery.notifier).inc()
+                bound.warning("delivery_resumed", reason="interrupted between send and record")
+            notifier = self._notifiers.get(delivery.notifier)
             if notifier is None:
-                await self._bury(delivery, f"no notifier named {name!r} is configured", bound)
+                reason = f"no notifier named {delivery.notifier!r} is configured"
+                await self._bury(delivery, reason, bound)
                 return
             await self._send(delivery, notifier, notification, bound)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            bound = bound or _bound(delivery)
             bound.exception("delivery_crashed")
             await self._bury(delivery, f"internal error: {type(exc).__name__}", bound)
 

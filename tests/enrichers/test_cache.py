@@ -126,3 +126,30 @@ async def test_remembered_failures_spare_the_backend_for_a_while() -> None:
     backend.fail = False
     assert await cache.get("k", backend.fetch) == 2
     assert await cache.get("k", backend.fetch) == 2
+
+
+async def test_a_remembered_failure_holds_no_frames() -> None:
+    """What is remembered is the failure alone: no traceback and no replaced exception,
+    which would keep every frame of the failed request (and its locals) alive."""
+
+    async def fetch() -> int:
+        try:
+            raise OSError("connection refused")
+        except OSError:
+            raise RuntimeError("backend down") from None
+
+    cache: SingleFlightCache[int] = SingleFlightCache(60, remember=(RuntimeError,))
+    with pytest.raises(RuntimeError) as first:
+        await cache.get("k", fetch)
+    assert first.value.__context__ is not None  # the caller still sees the whole story
+    with pytest.raises(RuntimeError) as again:
+        await cache.get("k", fetch)
+    remembered = again.value
+    assert (str(remembered), remembered.__context__, remembered.__cause__) == (
+        "backend down",
+        None,
+        None,
+    )
+    assert remembered is not first.value
+    (_, kept) = cache._failures["k"]
+    assert (kept.__traceback__, kept.__context__) == (None, None)

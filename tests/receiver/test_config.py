@@ -190,6 +190,10 @@ def test_secret_files_are_read_and_trailing_newline_stripped(tmp_path: Path) -> 
             ["prometheus.url: must start with http:// or https://"],
         ),
         ("enrichment: {preset: cobol}\n", ["enrichment.preset: Input should be 'jvm' or 'go'"]),
+        (
+            "enrichment: {concurrency: 0}\n",
+            ["enrichment.concurrency: Input should be greater than or equal to 1"],
+        ),
         ("- a\n- b\n", ["{path}: the top level must be a mapping of sections"]),
         ("server: [\n", ["{path}: invalid YAML at line 2, column 1"]),
     ],

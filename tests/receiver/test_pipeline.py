@@ -288,3 +288,36 @@ async def test_the_service_starts_its_enricher(tmp_path: Path) -> None:
     service, _, _ = await started(tmp_path, enricher=enricher)
     assert enricher.started
     await service.stop()
+
+
+async def test_at_most_enrichment_concurrency_groups_are_analysed_at_once(tmp_path: Path) -> None:
+    """With `enrichment.concurrency: 2`, 6 groups are analysed two at a time, all delivered."""
+    release = asyncio.Event()
+    running: list[int] = []
+    entered: list[str] = []
+    most = 0
+
+    class Gated(FixedEnricher):
+        async def enrich(self, payload: WebhookPayload) -> Any:
+            nonlocal most
+            entered.append(payload.group_key)
+            running.append(1)
+            most = max(most, len(running))
+            await release.wait()
+            running.pop()
+            return await super().enrich(payload)
+
+    config = make_config(tmp_path, enrichment={"concurrency": 2})
+    enricher = Gated()
+    service, notifiers, _ = await started(tmp_path, config=config, enricher=enricher)
+    for n in range(6):
+        body = load_payload("firing.json")
+        body["groupKey"] = f"{{}}:{{n={n}}}"
+        await service.accept("default", WebhookPayload.model_validate(body))
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    assert (len(entered), len(running)) == (2, 2)  # the other four wait their turn
+    release.set()
+    assert await service.dispatcher.wait_idle(5)
+    assert (most, len(entered), len(notifiers["a"].delivered)) == (2, 6, 6)
+    await service.stop()

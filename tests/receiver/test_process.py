@@ -203,3 +203,43 @@ def test_dead_letter_commands_never_create_a_store(tmp_path: Path, command: list
         "flamebot: no store at flamebot.db (see store.path)\n",
     )
     assert list(tmp_path.iterdir()) == []
+
+
+SERVE_AND_REPORT_FREEZE = """
+import asyncio, gc, json, sys
+from receiver.config import Config
+from receiver.service import serve
+
+async def main():
+    stop = asyncio.Event()
+    frozen = []
+
+    async def watch():
+        while not gc.get_freeze_count():
+            await asyncio.sleep(0.01)
+        frozen.append(gc.get_freeze_count())
+        stop.set()
+
+    watcher = asyncio.create_task(watch())
+    config = Config.model_validate(json.loads(sys.argv[1]))
+    await asyncio.wait_for(serve(config, stop=stop, freeze_startup=True), 30)
+    await watcher
+    print(frozen[0])
+
+asyncio.run(main())
+"""
+
+
+def test_serve_freezes_what_is_alive_once_started(tmp_path: Path) -> None:
+    """`serve` leaves its start-up objects out of the cyclic GC's full collections."""
+    config = {"server": {"port": free_port()}, "store": {"path": str(tmp_path / "f.db")}}
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_AND_REPORT_FREEZE, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    # The modules, schemas and config of a started service: tens of thousands of objects.
+    assert int(done.stdout.splitlines()[-1]) > 10_000

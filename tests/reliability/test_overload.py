@@ -145,7 +145,8 @@ def test_sigterm_during_a_hanging_enrichment_is_bounded_and_clean(
     for i, name in enumerate(hosts(2), start=1):
         answer = flamebot.post(alert_group(name), headers=AUTH)
         assert answer.json() == {"status": "accepted", "id": i}
-    wait_until(lambda: flamebot.metrics().get(PYROSCOPE_OK) == 2.0)  # enrichment under way
+    # Enrichment under way: the start-up listing, then each unlisted service's own Series.
+    wait_until(lambda: flamebot.metrics().get(PYROSCOPE_OK) == 3.0)
     signalled = time.monotonic()
     assert flamebot.terminate(timeout=grace + EXIT_MARGIN) == 0
     assert time.monotonic() - signalled < grace + EXIT_MARGIN

@@ -37,6 +37,9 @@ def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.05) ->
         time.sleep(interval)
 
 
+LISTING_EVENTS = ('"profile_types_listed"', '"profile_types_not_listed"')
+
+
 class FlamebotProcess:
     """`python -m receiver serve` on a config written to `workdir`; stderr kept in a file."""
 
@@ -69,6 +72,12 @@ class FlamebotProcess:
         stdout.close()
         stderr.close()
         wait_until(self._healthy, timeout)
+        # The start-up listing of profile types settles before a test counts backend
+        # requests: answered, failed or timed out (the Pyroscope timeout, 5 s by default).
+        wait_until(self._listing_settled, timeout)
+
+    def _listing_settled(self) -> bool:
+        return any(event in self.stderr() for event in LISTING_EVENTS)
 
     def _healthy(self) -> bool:
         assert self.proc is not None
