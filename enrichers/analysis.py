@@ -45,7 +45,7 @@ from enrichers.settings import (
     PrometheusSettings,
     PyroscopeSettings,
 )
-from enrichers.targets import AlertLike, Target, incident_windows, targets_of
+from enrichers.targets import AlertLike, StickyNow, Target, incident_windows, targets_of
 
 __all__ = ["GroupEnricher", "GroupLike", "build_enricher", "compare_with_baseline"]
 
@@ -97,9 +97,13 @@ class GroupEnricher:
         self.prometheus = prometheus
         self.pyroscope = pyroscope
         self._clock = clock
+        self._sticky = StickyNow()
         self._collector = Collector(
             prometheus, pyroscope, self.preset, ttl=settings.cache_ttl_seconds, observe=observe
         )
+
+    def _now(self, target: Target, now: datetime) -> datetime:
+        return self._sticky.now_for((target.selector, target.pyroscope_service), now)
 
     def start(self) -> None:
         """Keep the fleet's profile types listed in the background (`enrichers.discovery`),
@@ -126,7 +130,10 @@ class GroupEnricher:
         now = self._clock()
         targets = targets_of(group.alerts, self.settings)
         analyses = await asyncio.gather(
-            *(self.analyze(t, *incident_windows(t.alerts, self.settings, now)) for t in targets)
+            *(
+                self.analyze(t, *incident_windows(t.alerts, self.settings, self._now(t, now)))
+                for t in targets
+            )
         )
         return EnrichmentResult(
             services=list(analyses),

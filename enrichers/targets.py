@@ -14,7 +14,7 @@ the cache's resolution. Baseline = the incident window shifted back by `baseline
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -27,6 +27,7 @@ from enrichers.settings import EnrichmentSettings
 __all__ = [
     "WINDOW_RESOLUTION_SECONDS",
     "AlertLike",
+    "StickyNow",
     "Target",
     "address_of",
     "host_of",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 WINDOW_RESOLUTION_SECONDS = 30
+_RESOLUTION = timedelta(seconds=WINDOW_RESOLUTION_SECONDS)
 # An alert firing for days is looked at over its last day (plus `window`): a longer profile
 # would dilute the incident, and a nonsense startsAt (year 1) must not break the arithmetic.
 LONGEST_INCIDENT = timedelta(days=1)
@@ -126,6 +128,31 @@ def targets_of(alerts: Sequence[AlertLike], settings: EnrichmentSettings) -> lis
 def _floor(moment: datetime) -> datetime:
     seconds = int(moment.timestamp()) % WINDOW_RESOLUTION_SECONDS
     return moment.replace(microsecond=0) - timedelta(seconds=seconds)
+
+
+class StickyNow:
+    """The `now` to analyse a target at: its last analysis' window end while that analysis
+    is younger than WINDOW_RESOLUTION_SECONDS, else the real now.
+
+    Window ends are rounded down to 30 s and so are cache keys (PRODUCT.md §2); without
+    this, a storm that straddles a :00 or :30 boundary asks every backend query of every
+    service twice, for windows 30 s apart. With it, the window end of a firing group is
+    at most 60 s old instead of 30, and one storm costs one round of queries per service.
+    """
+
+    _MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._chosen: dict[Hashable, tuple[datetime, datetime]] = {}  # key -> (end, chosen at)
+
+    def now_for(self, key: Hashable, now: datetime) -> datetime:
+        recent = self._chosen.get(key)
+        if recent is not None and timedelta(0) <= now - recent[1] < _RESOLUTION:
+            return recent[0]
+        if len(self._chosen) >= self._MAX_KEYS:
+            self._chosen = {k: v for k, v in self._chosen.items() if now - v[1] < _RESOLUTION}
+        self._chosen[key] = (_floor(now), now)
+        return now
 
 
 def incident_windows(

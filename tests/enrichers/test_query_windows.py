@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import httpx
@@ -26,8 +26,10 @@ from enrichers.settings import (
     PyroscopeSettings,
 )
 from enrichers.targets import service_target
+from receiver.models import WebhookPayload
 from receiver.topcmd import run_top
 from receiver.triage import run_triage
+from tests.conftest import load_payload
 from tests.fakes.pyroscope import FakePyroscope
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -119,3 +121,42 @@ async def test_triage_lists_services_for_a_naive_now_in_utc(
     triage = await run_triage(enricher, service=None, now=NAIVE_NOW)
     assert [a.service for a in triage.analyses] == ["checkout"]
     assert windows(fake, "LabelValues") == [INCIDENT_MS]
+
+
+async def test_a_storm_across_a_30_s_boundary_asks_each_query_once(fake: FakePyroscope) -> None:
+    """Alerts about one service at 17:00:29 and 17:00:31 share one window (ending 17:00:00)
+    and one round of requests; at 17:00:59, 30 s after the first, a new window (17:00:30)."""
+    prometheus_calls: list[str] = []
+
+    def vector(request: httpx.Request) -> httpx.Response:
+        prometheus_calls.append(request.content.decode())
+        return empty_vector(request)
+
+    now = [datetime(2026, 11, 25, 17, 0, 29, tzinfo=UTC)]
+    enricher = GroupEnricher(
+        EnrichmentSettings(),
+        GrafanaSettings(),
+        PrometheusClient(
+            PrometheusSettings(url="http://prometheus.invalid"),
+            transport=httpx.MockTransport(vector),
+        ),
+        PyroscopeClient(PyroscopeSettings(url=fake.url)),
+        clock=lambda: now[0],
+    )
+
+    async def window_end() -> tuple[datetime, int, int]:
+        body = load_payload("reference-highcpuusage.json")
+        body["alerts"][0]["labels"]["service"] = "checkout"
+        result = await enricher.enrich(WebhookPayload.model_validate(body))
+        (analysis,) = result.services
+        return analysis.window.end, len(prometheus_calls), len(fake.requests)
+
+    try:
+        first = await window_end()
+        assert first == (datetime(2026, 11, 25, 17, 0, tzinfo=UTC), 7, 3)
+        now[0] += timedelta(seconds=2)
+        assert await window_end() == first  # nothing asked again
+        now[0] += timedelta(seconds=28)
+        assert await window_end() == (datetime(2026, 11, 25, 17, 0, 30, tzinfo=UTC), 14, 5)
+    finally:
+        await enricher.aclose()

@@ -9,6 +9,7 @@ import pytest
 from enrichers.result import Window
 from enrichers.settings import EnrichmentSettings
 from enrichers.targets import (
+    StickyNow,
     address_of,
     host_of,
     incident_windows,
@@ -178,3 +179,20 @@ def test_recent_windows_end_now() -> None:
     assert baseline == Window(
         start=END - timedelta(hours=1, minutes=15), end=END - timedelta(hours=1)
     )
+
+
+def test_sticky_now_keeps_a_recent_window_end_for_30_seconds() -> None:
+    """Within 30 s of a target's analysis, later ones get its window end, even across a
+    :00/:30 boundary; from 30 s on, the real now again. Other targets are independent."""
+    sticky = StickyNow()
+    first = datetime(2026, 11, 25, 17, 0, 29, 500000, tzinfo=UTC)
+    assert sticky.now_for("a", first) == first
+    end = datetime(2026, 11, 25, 17, 0, 0, tzinfo=UTC)
+    assert sticky.now_for("a", first + timedelta(seconds=2)) == end  # 17:00:31
+    assert sticky.now_for("a", first + timedelta(seconds=29.9)) == end
+    assert sticky.now_for("b", first + timedelta(seconds=2)) == first + timedelta(seconds=2)
+    later = first + timedelta(seconds=30)  # 17:00:59.5: a new choice, 17:00:30
+    assert sticky.now_for("a", later) == later
+    assert sticky.now_for("a", later + timedelta(seconds=1)) == end + timedelta(seconds=30)
+    earlier = first - timedelta(seconds=5)  # a clock that went back: a fresh choice
+    assert sticky.now_for("a", earlier) == earlier
