@@ -3,7 +3,8 @@
 A `FlameGraph` holds one internal form, the *single* format of the Connect API and of
 `/pyroscope/render`: per level, 4 integers per node `[x_delta, total, self, name_idx]`,
 where `x_delta` is delta-encoded within the level and `total`/`self` are absolute
-(pyroscope-api.md §1.6). Diffs (7 integers per node) are converted to two single graphs.
+(pyroscope-api.md §1.6). Parsing and its checks live in `enrichers.flamegraph_parse` and
+are re-exported here.
 
 Self per function is the sum of `self` over every node with that name; total per function
 counts a node only when no ancestor has the same name, so recursion is not double-counted.
@@ -13,12 +14,19 @@ values are exact floats: renderers round them.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from itertools import chain, compress, count
+from typing import Literal
 
+from enrichers.flamegraph_parse import (
+    FlameGraph,
+    FlameGraphError,
+    node_ends,
+    parse_connect,
+    parse_render,
+    parse_render_diff,
+)
 from enrichers.frames import frame_class, normalize_frame
 from enrichers.result import FunctionChange, FunctionStat
 
@@ -39,20 +47,6 @@ __all__ = [
 ]
 
 OTHER = "other"  # the truncation node's name (pyroscope-api.md §1.6, "Truncation")
-_INT = re.compile(r"-?[0-9]{1,20}")  # int64 range, and below int()'s digit limit
-
-
-class FlameGraphError(ValueError):
-    """A flame graph document is malformed; the message says where."""
-
-
-@dataclass(frozen=True)
-class FlameGraph:
-    """Single-format flame graph: `levels[d]` holds `[x_delta, total, self, name_idx] * k`."""
-
-    names: list[str]
-    levels: list[list[int]]
-    total: int
 
 
 @dataclass(frozen=True)
@@ -64,152 +58,7 @@ class TopFunctions:
     total: int
 
 
-# --- parsing ---------------------------------------------------------------------------
-
-
-def _int(value: Any, where: str) -> int:
-    """A non-negative integer from a JSON number or a proto3 int64 string."""
-    if isinstance(value, str) and _INT.fullmatch(value):
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise FlameGraphError(f"{where}: expected an integer, got {type(value).__name__}")
-    if value < 0:
-        raise FlameGraphError(f"{where}: negative value {value}")
-    return value
-
-
-def _field(doc: Any, key: str, kind: type, where: str) -> Any:
-    """`doc[key]` checked to be `kind`; a missing key is the zero value (proto3 JSON)."""
-    if not isinstance(doc, Mapping):
-        raise FlameGraphError(f"{where}: expected an object, got {type(doc).__name__}")
-    value = doc.get(key, kind())
-    if not isinstance(value, kind):
-        raise FlameGraphError(
-            f"{where}.{key}: expected {kind.__name__}, got {type(value).__name__}"
-        )
-    return value
-
-
-def _names(raw: list[Any], where: str) -> list[str]:
-    if not all(isinstance(name, str) for name in raw):
-        raise FlameGraphError(f"{where}.names: expected a list of strings")
-    return list(raw)
-
-
-def _levels(raw: list[Any], names: list[str], width: int, where: str) -> list[list[int]]:
-    """Integer levels of `width` values per node, the name index (last value) in range."""
-    levels = []
-    for depth, level in enumerate(raw):
-        at = f"{where}.levels[{depth}]"
-        if not isinstance(level, list):
-            raise FlameGraphError(f"{at}: expected a list, got {type(level).__name__}")
-        if len(level) % width:
-            raise FlameGraphError(f"{at}: {len(level)} values is not a multiple of {width}")
-        values = [_int(value, f"{at}[{i}]") for i, value in enumerate(level)]
-        for i in range(width - 1, len(values), width):
-            if values[i] >= len(names):
-                raise FlameGraphError(
-                    f"{at}[{i}]: name index {values[i]} out of range ({len(names)} names)"
-                )
-        levels.append(values)
-    return levels
-
-
-def _checked(graph: FlameGraph) -> FlameGraph:
-    _parents(graph)  # raises when a node lies outside every node of the level above
-    return graph
-
-
-def parse_connect(doc: Mapping[str, Any]) -> FlameGraph:
-    """A Connect `SelectMergeStacktraces` response; `{}` is an empty graph (zero values omitted)."""
-    flamegraph = _field(doc, "flamegraph", dict, "response")
-    names = _names(_field(flamegraph, "names", list, "flamegraph"), "flamegraph")
-    raw = [
-        _field(level, "values", list, f"flamegraph.levels[{depth}]")
-        for depth, level in enumerate(_field(flamegraph, "levels", list, "flamegraph"))
-    ]
-    total = _int(flamegraph.get("total", 0), "flamegraph.total")
-    return _checked(FlameGraph(names, _levels(raw, names, 4, "flamegraph"), total))
-
-
-def parse_render(doc: Mapping[str, Any]) -> FlameGraph:
-    """A legacy `/pyroscope/render` response (`flamebearer` with number levels, `numTicks`)."""
-    bearer = _field(doc, "flamebearer", dict, "response")
-    if _field(doc, "metadata", dict, "response").get("format") == "double":
-        raise FlameGraphError("response: a diff (format double); use parse_render_diff")
-    names = _names(_field(bearer, "names", list, "flamebearer"), "flamebearer")
-    levels = _levels(_field(bearer, "levels", list, "flamebearer"), names, 4, "flamebearer")
-    total = _int(bearer.get("numTicks", 0), "flamebearer.numTicks")
-    return _checked(FlameGraph(names, levels, total))
-
-
-def _side(levels: list[list[int]], column: int) -> list[list[int]]:
-    """One side of 7-value diff levels (x at `column`) as single levels; empty nodes dropped."""
-    side = []
-    for level in levels:
-        single: list[int] = []
-        x_end = prev_end = 0
-        for i in range(0, len(level), 7):
-            x, total, self_ = (
-                level[i + column] + x_end,
-                level[i + column + 1],
-                level[i + column + 2],
-            )
-            x_end = x + total
-            if total:
-                single += [x - prev_end, total, self_, level[i + 6]]
-                prev_end = x_end
-        side.append(single)
-    while side and not side[-1]:
-        side.pop()
-    return side
-
-
-def parse_render_diff(doc: Mapping[str, Any]) -> tuple[FlameGraph, FlameGraph]:
-    """A `/pyroscope/render-diff` response as (left, right) graphs (pyroscope-api.md §1.3, §1.6)."""
-    bearer = _field(doc, "flamebearer", dict, "response")
-    names = _names(_field(bearer, "names", list, "flamebearer"), "flamebearer")
-    levels = _levels(_field(bearer, "levels", list, "flamebearer"), names, 7, "flamebearer")
-    left = FlameGraph(names, _side(levels, 0), _int(doc.get("leftTicks", 0), "leftTicks"))
-    right = FlameGraph(names, _side(levels, 3), _int(doc.get("rightTicks", 0), "rightTicks"))
-    return _checked(left), _checked(right)
-
-
-# --- the tree --------------------------------------------------------------------------
-
-
-def _absolute_x(level: list[int]) -> list[int]:
-    """Decode x offsets: x_abs = x_delta + end of the previous node on the level."""
-    xs, prev_end = [], 0
-    for i in range(0, len(level), 4):
-        x = level[i] + prev_end
-        xs.append(x)
-        prev_end = x + level[i + 1]
-    return xs
-
-
-def _parents(graph: FlameGraph) -> list[list[int]]:
-    """Per level, each node's parent index on the level above (-1: root level or empty node)."""
-    parents: list[list[int]] = []
-    upper_x: list[int] = []
-    for depth, level in enumerate(graph.levels):
-        xs, row, j = _absolute_x(level), [], 0
-        upper = graph.levels[depth - 1] if depth else []
-        for k, x in enumerate(xs):
-            total = level[4 * k + 1]
-            if depth == 0 or total == 0:
-                row.append(-1)
-                continue
-            while j < len(upper_x) and upper_x[j] + upper[4 * j + 1] <= x:
-                j += 1
-            if j == len(upper_x) or upper_x[j] > x or x + total > upper_x[j] + upper[4 * j + 1]:
-                raise FlameGraphError(
-                    f"levels[{depth}]: node {k} at x={x} lies outside every node of the level above"
-                )
-            row.append(j)
-        parents.append(row)
-        upper_x = xs
-    return parents
+# --- per function ----------------------------------------------------------------------
 
 
 def _labels(graph: FlameGraph, normalize: bool) -> list[str]:
@@ -218,49 +67,57 @@ def _labels(graph: FlameGraph, normalize: bool) -> list[str]:
 
 def _self_by_function(graph: FlameGraph, labels: list[str]) -> tuple[dict[str, int], int]:
     """Self per function in first-appearance order (level-major), and the `other` self."""
-    selfs: dict[str, int] = {}
-    other = 0
+    by_name = [0] * len(graph.names)
     for level in graph.levels[1:]:
-        for i in range(0, len(level), 4):
-            name = labels[level[i + 3]]
-            if name == OTHER:
-                other += level[i + 2]
-            else:
-                selfs[name] = selfs.get(name, 0) + level[i + 2]
-    return selfs, other
+        selfs = level[2::4]
+        for name, value in compress(zip(level[3::4], selfs, strict=True), selfs):
+            by_name[name] += value  # only the nodes with self time
+    appearance = dict.fromkeys(chain.from_iterable(level[3::4] for level in graph.levels[1:]))
+    by_label: dict[str, int] = {}
+    other = 0
+    for name in appearance:
+        label = labels[name]
+        if label == OTHER:
+            other += by_name[name]
+        else:
+            by_label[label] = by_label.get(label, 0) + by_name[name]
+    return by_label, other
 
 
-def _total_by_function(graph: FlameGraph, labels: list[str]) -> Counter[str]:
-    """Total per function over nodes with no same-named ancestor (iterative depth-first walk)."""
-    parents = _parents(graph)
-    names: list[str] = []
-    totals_of: list[int] = []
-    children: list[list[int]] = []
-    offsets: list[int] = []
-    for depth, level in enumerate(graph.levels):
-        offsets.append(len(names))
-        for k, parent in enumerate(parents[depth]):
-            if depth >= 2 and parent >= 0:
-                children[offsets[depth - 1] + parent].append(len(names))
-            names.append(labels[level[4 * k + 3]])
-            totals_of.append(level[4 * k + 1])
-            children.append([])
-    roots = [offsets[1] + k for k, p in enumerate(parents[1]) if p >= 0] if offsets[1:] else []
-    totals: Counter[str] = Counter()
-    active: Counter[str] = Counter()
-    stack = [(node, False) for node in reversed(roots)]
-    while stack:
-        node, leaving = stack.pop()
-        name = names[node]
-        if leaving:
-            active[name] -= 1
-            continue
-        if not active[name]:
-            totals[name] += totals_of[node]
-        active[name] += 1
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(children[node]))
-    return totals
+def _union_length(spans: list[tuple[int, int]]) -> int:
+    """The length of the union of `[start, end)` spans."""
+    covered = reached = 0
+    for start, end in sorted(spans):
+        if end > reached:
+            covered += end - max(start, reached)
+            reached = end
+    return covered
+
+
+def _total_by_function(
+    graph: FlameGraph, labels: list[str], functions: Iterable[str]
+) -> dict[str, int]:
+    """Total of each of `functions` over its nodes with no same-named ancestor.
+
+    A node's span `[x, x + total)` lies inside its parent's (checked when parsed, §1.6), so
+    two spans are nested or disjoint: the union of a function's spans is the union of its
+    outermost nodes, and its length counts a recursive call inside one of them only once.
+    """
+    spans: dict[str, list[tuple[int, int]]] = {name: [] for name in functions}
+    label_of = {name: label for name, label in enumerate(labels) if label in spans}
+    for level in graph.levels[1:]:
+        names = level[3::4]
+        hits = list(compress(count(), map(label_of.__contains__, names)))
+        if hits:
+            ends = node_ends(level[: 4 * hits[-1] + 4])
+            for k in hits:
+                spans[label_of[names[k]]].append((ends[k] - level[4 * k + 1], ends[k]))
+    return {name: _union_length(found) for name, found in spans.items()}
+
+
+def _ranked(values: Mapping[str, int]) -> list[str]:
+    """Names with a positive value, largest first; ties keep their order in `values`."""
+    return sorted((name for name in values if values[name] > 0), key=lambda f: -values[f])
 
 
 # --- ranking ---------------------------------------------------------------------------
@@ -288,9 +145,13 @@ def top_functions(
         return TopFunctions([], 0.0, graph.total)
     labels = _labels(graph, normalize)
     selfs, other = _self_by_function(graph, labels)
-    totals = _total_by_function(graph, labels)
-    ranking = selfs if by == "self" else {name: totals[name] for name in selfs}
-    ranked = sorted((name for name in ranking if ranking[name] > 0), key=lambda f: -ranking[f])
+    if by == "self":
+        ranking, ranked = selfs, _ranked(selfs)[:n]
+        totals = _total_by_function(graph, labels, ranked)  # only the functions shown
+    else:
+        totals = _total_by_function(graph, labels, selfs)
+        ranking = {name: totals[name] for name in selfs}
+        ranked = _ranked(ranking)[:n]
     functions = [
         FunctionStat(
             function=name,
@@ -300,7 +161,7 @@ def top_functions(
             unit=unit,
             frame_class=frame_class(name, runtime, app_prefixes),
         )
-        for name in ranked[:n]
+        for name in ranked
     ]
     return TopFunctions(functions, 100.0 * other / graph.total, graph.total)
 
