@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest install tools serve clean
+.PHONY: demo test lint typecheck pytest install tools serve clean \
+	bench-notify bench-intake bench-storm bench-flamegraph
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,19 @@ pytest: install tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Benchmarks, by hand (bench/README.md): each prints a table and a ratio to its baseline.
+bench-notify: install
+	$(BIN)/python bench/notify.py
+
+bench-intake: install
+	$(BIN)/python bench/intake.py
+
+bench-storm: install
+	$(BIN)/python bench/storm.py
+
+bench-flamegraph: install
+	$(BIN)/python bench/flamegraph.py
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

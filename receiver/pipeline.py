@@ -105,11 +105,12 @@ class Pipeline:
         self._settings = settings
         self._sleep = sleep
         # Each notifier has `workers` slots of its own: a hanging integration fills only its
-        # own, so it never delays the others. Enrichment takes none: its deadline bounds it.
+        # own, so it never delays the others. Enrichment takes none of these slots.
         self._slots = {name: asyncio.Semaphore(workers) for name in notifiers}
-        # At most `analyses` notifications are read and analysed at once. Unbounded, a storm
-        # of thousands of groups fills the event loop with their steps and every webhook
-        # answer waits behind them; bounded, the backlog waits in the store instead.
+        # At most `analyses` notifications are read and analysed at once (each within its
+        # deadline). Unbounded, a backlog of thousands of groups fills the event loop and
+        # the heap, and every webhook answer waits behind their steps and the full garbage
+        # collections they cause; bounded, the backlog waits its turn, holding little.
         self._analysing = asyncio.Semaphore(analyses)
         self._enrichments: dict[int, asyncio.Task[EnrichmentResult]] = {}
 
