@@ -50,6 +50,7 @@ if str(REPO) not in sys.path:
 
 from tests.fakes.pyroscope import FakePyroscope, by_window  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.support.harness import BASELINE_CPU, HANDLER, INCIDENT_CPU, RUN  # noqa: E402
 
 __all__ = [
     "ALL_SERVICES",
@@ -86,22 +87,9 @@ CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
 MUTEX = "mutex:contentions:count:mutex:count"
 WALL = "wall:wall:nanoseconds:wall:nanoseconds"
-_RUN = ("java/lang/Thread.run", "io/vertx/core/impl/ContextImpl.run")
-_HANDLER = (*_RUN, "com/example/PaymentVerticle.handleTransfer")
-_INCIDENT_CPU = {
-    (*_HANDLER, "com/example/PaymentVerticle.sha256"): 342,
-    (*_HANDLER, "com/example/PaymentVerticle.formatHex"): 200,
-    (*_HANDLER, "java/math/BigDecimal.<init>"): 300,
-    (*_RUN, "io/netty/channel/nio/NioEventLoop.select"): 158,
-}
-_BASELINE_CPU = {
-    (*_HANDLER, "com/example/PaymentVerticle.sha256"): 51,
-    (*_HANDLER, "java/math/BigDecimal.<init>"): 149,
-    (*_RUN, "io/netty/channel/nio/NioEventLoop.select"): 800,
-}
-_ALLOC = {(*_HANDLER, "java/math/BigDecimal.<init>"): 121, (*_RUN, "byte[]"): 110}
-_MUTEX = {(*_HANDLER, "com/example/PaymentVerticle.ledgerLock"): 30}
-_WALL = {(*_HANDLER, "java/net/SocketInputStream.read"): 500, (*_RUN,): 500}
+_ALLOC = {(*HANDLER, "java/math/BigDecimal.<init>"): 121, (*RUN, "byte[]"): 110}
+_MUTEX = {(*HANDLER, "com/example/PaymentVerticle.ledgerLock"): 30}
+_WALL = {(*HANDLER, "java/net/SocketInputStream.read"): 500, (*RUN,): 500}
 _HOST = re.compile(r'instance=~"([^"(]*)')
 
 
@@ -192,7 +180,7 @@ def pyroscope_name(service: str) -> str:
 def _jvm_profiles() -> dict[str, Any]:
     """The four JVM profile types; CPU has sha256 rising since the baseline window."""
     since = int((time.time() - 30 * 60) * 1000)  # between the baseline and the incident
-    cpu = by_window([(since, _BASELINE_CPU), (10**14, _INCIDENT_CPU)])
+    cpu = by_window([(since, BASELINE_CPU), (10**14, INCIDENT_CPU)])
     return {CPU: cpu, ALLOC: _ALLOC, MUTEX: _MUTEX, WALL: _WALL}
 
 
