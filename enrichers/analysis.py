@@ -103,6 +103,10 @@ class GroupEnricher:
         )
 
     def _now(self, target: Target, now: datetime) -> datetime:
+        """The `now` a firing target's window ends at (`StickyNow`); a resolved target's
+        window ends at its alerts' `endsAt`, whatever was analysed before."""
+        if not any(alert.status == "firing" for alert in target.alerts):
+            return now
         return self._sticky.now_for((target.selector, target.pyroscope_service), now)
 
     def start(self) -> None:

@@ -134,10 +134,11 @@ class StickyNow:
     """The `now` to analyse a target at: its last analysis' window end while that analysis
     is younger than WINDOW_RESOLUTION_SECONDS, else the real now.
 
-    Window ends are rounded down to 30 s and so are cache keys (PRODUCT.md §2); without
-    this, a storm that straddles a :00 or :30 boundary asks every backend query of every
-    service twice, for windows 30 s apart. With it, the window end of a firing group is
-    at most 60 s old instead of 30, and one storm costs one round of queries per service.
+    For firing groups only (a resolved group's window ends at its `endsAt`). Window ends
+    are rounded down to 30 s and so are cache keys (PRODUCT.md §2); without this, a storm
+    that straddles a :00 or :30 boundary asks every backend query of every service twice,
+    for windows 30 s apart. With it, the window end of a firing group is at most 60 s old
+    instead of 30, and one storm costs one round of queries per service.
     """
 
     _MAX_KEYS = 10_000

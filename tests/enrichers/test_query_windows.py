@@ -124,8 +124,9 @@ async def test_triage_lists_services_for_a_naive_now_in_utc(
 
 
 async def test_a_storm_across_a_30_s_boundary_asks_each_query_once(fake: FakePyroscope) -> None:
-    """Alerts about one service at 17:00:29 and 17:00:31 share one window (ending 17:00:00)
-    and one round of requests; at 17:00:59, 30 s after the first, a new window (17:00:30)."""
+    """Firing alerts about one service at 17:00:29 and 17:00:31 share one window (ending
+    17:00:00) and one round of requests; at 17:00:59, 30 s after the first, a new window
+    (17:00:30). A resolve in between keeps its own window end."""
     prometheus_calls: list[str] = []
 
     def vector(request: httpx.Request) -> httpx.Response:
@@ -144,9 +145,12 @@ async def test_a_storm_across_a_30_s_boundary_asks_each_query_once(fake: FakePyr
         clock=lambda: now[0],
     )
 
-    async def window_end() -> tuple[datetime, int, int]:
+    async def window_end(resolved_at: datetime | None = None) -> tuple[datetime, int, int]:
         body = load_payload("reference-highcpuusage.json")
         body["alerts"][0]["labels"]["service"] = "checkout"
+        if resolved_at is not None:
+            body["status"] = body["alerts"][0]["status"] = "resolved"
+            body["alerts"][0]["endsAt"] = resolved_at.isoformat()
         result = await enricher.enrich(WebhookPayload.model_validate(body))
         (analysis,) = result.services
         return analysis.window.end, len(prometheus_calls), len(fake.requests)
@@ -156,7 +160,10 @@ async def test_a_storm_across_a_30_s_boundary_asks_each_query_once(fake: FakePyr
         assert first == (datetime(2026, 11, 25, 17, 0, tzinfo=UTC), 7, 3)
         now[0] += timedelta(seconds=2)
         assert await window_end() == first  # nothing asked again
-        now[0] += timedelta(seconds=28)
-        assert await window_end() == (datetime(2026, 11, 25, 17, 0, 30, tzinfo=UTC), 14, 5)
+        # A resolve ends its window at its endsAt (17:00:30), sticky firing window or not.
+        resolved = await window_end(resolved_at=now[0])
+        assert resolved == (datetime(2026, 11, 25, 17, 0, 30, tzinfo=UTC), 14, 5)
+        now[0] += timedelta(seconds=28)  # 17:00:59: a firing alert's new window, cached
+        assert await window_end() == resolved
     finally:
         await enricher.aclose()
