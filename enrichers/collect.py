@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrichers.cache import SingleFlightCache
-from enrichers.discovery import ProfileTypeIndex
+from enrichers.discovery import (
+    PROFILE_TYPES_REFRESH_SECONDS,
+    PROFILE_TYPES_TTL_SECONDS,
+    ProfileTypeIndex,
+)
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph
 from enrichers.links import epoch_ms
@@ -25,11 +29,6 @@ from enrichers.settings import MetricName
 from enrichers.targets import WINDOW_RESOLUTION_SECONDS, Target
 
 __all__ = ["Collection", "Collector"]
-
-# Which profile types a service has changes rarely: kept 10 minutes, refreshed in the
-# background after 2, so discovery stays off the hot path of a service that keeps alerting.
-PROFILE_TYPES_TTL_SECONDS = 600.0
-PROFILE_TYPES_REFRESH_SECONDS = 120.0
 
 
 def _bucket(window: Window) -> int:

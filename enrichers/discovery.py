@@ -25,8 +25,10 @@ __all__ = ["ProfileTypeIndex"]
 
 log = structlog.get_logger("flamebot.discovery")
 
-REFRESH_SECONDS = 120.0  # as the per-service answers are refreshed (enrichers.collect)
-MAX_AGE_SECONDS = 600.0  # and as long as they are kept
+# Which profile types a service has changes rarely: a listing (or, in enrichers.collect, one
+# service's answer) is used for 10 minutes and refreshed in the background every 2.
+PROFILE_TYPES_REFRESH_SECONDS = 120.0
+PROFILE_TYPES_TTL_SECONDS = 600.0
 
 
 class ProfileTypeIndex:
@@ -35,8 +37,8 @@ class ProfileTypeIndex:
         pyroscope: PyroscopeClient,
         window: Callable[[], tuple[int, int]],
         *,
-        refresh_seconds: float = REFRESH_SECONDS,
-        max_age_seconds: float = MAX_AGE_SECONDS,
+        refresh_seconds: float = PROFILE_TYPES_REFRESH_SECONDS,
+        max_age_seconds: float = PROFILE_TYPES_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pyroscope = pyroscope
