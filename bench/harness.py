@@ -317,6 +317,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def process_mb(pid: int, key: str) -> float:
+    """A memory line of `/proc/<pid>/status` (`VmRSS`, `VmHWM`) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus text exposition as {"name{labels}": value}."""
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
 @dataclass
 class Flamebot:
     """A running `python -m receiver serve` child process."""
@@ -330,29 +348,17 @@ class Flamebot:
     def log(self) -> Path:
         return self.workdir / "flamebot.log"
 
-    def _status_mb(self, key: str) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-        return math.nan
-
     def rss_mb(self) -> float:
-        return self._status_mb("VmRSS")
+        return process_mb(self.proc.pid, "VmRSS")
 
     def peak_rss_mb(self) -> float:
         """The high-water mark of resident memory since the process started (VmHWM)."""
-        return self._status_mb("VmHWM")
+        return process_mb(self.proc.pid, "VmHWM")
 
     async def metrics(self) -> dict[str, float]:
         """flamebot's own /metrics samples, by `name{labels}`."""
         async with httpx.AsyncClient(timeout=5) as client:
-            text = (await client.get(f"{self.url}/metrics")).text
-        samples = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                samples[name] = float(value)
-        return samples
+            return parse_metrics((await client.get(f"{self.url}/metrics")).text)
 
     async def stats(self) -> BotStats:
         """What flamebot itself counted: backend requests by outcome, mean enrichment time."""
@@ -422,7 +428,7 @@ async def _wait_healthy(bot: Flamebot) -> None:
     raise SystemExit(f"flamebot did not answer /healthz in {STARTUP_TIMEOUT_SECONDS:g} s")
 
 
-def _spawn(workdir: Path, config: Mapping[str, Any]) -> subprocess.Popen[bytes]:
+def spawn_flamebot(workdir: Path, config: Mapping[str, Any]) -> subprocess.Popen[bytes]:
     """`python -m receiver serve` on `config`, in `workdir`, its output in flamebot.log."""
     path = workdir / "flamebot.yaml"
     path.write_text(json.dumps(config, indent=2))  # JSON is YAML
@@ -440,7 +446,7 @@ async def running_flamebot(
     workdir = Path(tempfile.mkdtemp(prefix="flamebot-bench-"))
     port = free_port()
     config = flamebot_config(fakes, workdir, port, service_map, deadline)
-    proc = _spawn(workdir, config)
+    proc = spawn_flamebot(workdir, config)
     bot = Flamebot(proc, f"http://127.0.0.1:{port}", workdir, config)
     try:
         await _wait_healthy(bot)

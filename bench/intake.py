@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import free_port, machine, percentile
+from harness import free_port, machine, parse_metrics, percentile, process_mb, spawn_flamebot
 
 BASELINE_SERVER = """
 import sys
@@ -46,13 +44,6 @@ app.router.add_get("/healthz", lambda r: web.json_response({}))
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
 TARGET_SENDERS, TARGET_RATE, TARGET_P99_MS = 10, 1000.0, 50.0  # the goal at 10 senders
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def wait_healthy(url: str) -> None:
@@ -138,8 +129,7 @@ async def load(port: int, numbers: range, senders: int) -> tuple[float, list[flo
 def queue_depth(port: int) -> float:
     """flamebot's `flamebot_queue_depth` gauge, read from /metrics."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    found = re.search(r"^flamebot_queue_depth (\S+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else float("nan")
+    return parse_metrics(text).get("flamebot_queue_depth", float("nan"))
 
 
 def drained_after(port: int, limit: float = 120.0) -> float:
@@ -164,14 +154,8 @@ def main(requests: int, senders: list[int]) -> None:
         "pyroscope": {"url": dead},
         "notifiers": [{"name": "console", "type": "console"}],
     }
-    (work / "config.yaml").write_text(json.dumps(config))
-    with open(os.devnull, "wb") as quiet:
-        baseline = subprocess.Popen([sys.executable, "-c", BASELINE_SERVER, str(base_port)])
-        flamebot = subprocess.Popen(
-            [sys.executable, "-m", "receiver", "serve", "--config", str(work / "config.yaml")],
-            stdout=quiet,
-            stderr=quiet,
-        )
+    baseline = subprocess.Popen([sys.executable, "-c", BASELINE_SERVER, str(base_port)])
+    flamebot = spawn_flamebot(work, config)  # the console's output goes to its log there
     results: dict[int, tuple[float, float, float]] = {}  # senders -> rate, p99 ms, base rate
     try:
         wait_healthy(f"http://127.0.0.1:{base_port}")
@@ -179,7 +163,7 @@ def main(requests: int, senders: list[int]) -> None:
         asyncio.run(load(base_port, range(10**7, 10**7 + 200), 10))  # warm both up
         asyncio.run(load(port, range(10**7, 10**7 + 200), 10))
         drained_after(port)
-        before = rss_mb(flamebot.pid)
+        before = process_mb(flamebot.pid, "VmRSS")
         print(machine())
         print(f"{requests} distinct webhooks per run, loopback")
         print(
@@ -199,7 +183,9 @@ def main(requests: int, senders: list[int]) -> None:
                 f" {percentile(ms, 50):6.1f} {percentile(ms, 99):6.1f}"
                 f"  {rate / base_rate:5.2f}  {drained:5.1f} s"
             )
-        print(f"flamebot RSS {before:.1f} MB before, {rss_mb(flamebot.pid):.1f} MB after")
+        print(
+            f"flamebot RSS {before:.1f} MB before, {process_mb(flamebot.pid, 'VmRSS'):.1f} MB after"
+        )
     finally:
         stop(baseline)
         stop(flamebot)
