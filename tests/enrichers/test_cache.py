@@ -7,14 +7,7 @@ import asyncio
 import pytest
 
 from enrichers.cache import SingleFlightCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes.clock import ManualClock
 
 
 class Backend:
@@ -36,7 +29,7 @@ class Backend:
 
 async def test_concurrent_askers_share_one_request() -> None:
     """Fifty concurrent askers of one key cost one backend request and get one answer."""
-    cache: SingleFlightCache[int] = SingleFlightCache(60, Clock())
+    cache: SingleFlightCache[int] = SingleFlightCache(60, ManualClock())
     backend = Backend()
     backend.gate = asyncio.Event()
     askers = [asyncio.create_task(cache.get("k", backend.fetch)) for _ in range(50)]
@@ -48,7 +41,7 @@ async def test_concurrent_askers_share_one_request() -> None:
 
 async def test_values_live_for_the_ttl() -> None:
     """Within the TTL a hit calls on_hit and no backend; after it, the backend again."""
-    clock = Clock()
+    clock = ManualClock()
     cache: SingleFlightCache[int] = SingleFlightCache(60, clock)
     backend, hits = Backend(), []
     assert await cache.get("k", backend.fetch, lambda: hits.append(1)) == 1
@@ -61,7 +54,7 @@ async def test_values_live_for_the_ttl() -> None:
 
 async def test_failures_are_not_cached_unless_remembered() -> None:
     """Without `remember`, a failed request is raised and asked again next time."""
-    cache: SingleFlightCache[int] = SingleFlightCache(60, Clock())
+    cache: SingleFlightCache[int] = SingleFlightCache(60, ManualClock())
     backend = Backend()
     backend.fail = True
     with pytest.raises(RuntimeError, match="backend down"):
@@ -72,7 +65,7 @@ async def test_failures_are_not_cached_unless_remembered() -> None:
 
 async def test_an_asker_giving_up_does_not_cancel_the_others() -> None:
     """One asker cancelled at its deadline leaves the shared request running for the rest."""
-    cache: SingleFlightCache[int] = SingleFlightCache(60, Clock())
+    cache: SingleFlightCache[int] = SingleFlightCache(60, ManualClock())
     backend = Backend()
     backend.gate = asyncio.Event()
     impatient = asyncio.create_task(cache.get("k", backend.fetch))
@@ -86,7 +79,7 @@ async def test_an_asker_giving_up_does_not_cancel_the_others() -> None:
 
 async def test_stale_entries_are_served_and_refreshed_in_the_background() -> None:
     """Past refresh_after the old value is served at once and a refresh runs behind it."""
-    clock = Clock()
+    clock = ManualClock()
     cache: SingleFlightCache[int] = SingleFlightCache(600, clock, refresh_after=120)
     backend = Backend()
     assert await cache.get("k", backend.fetch) == 1
@@ -105,14 +98,14 @@ async def test_stale_entries_are_served_and_refreshed_in_the_background() -> Non
 
 async def test_zero_ttl_caches_nothing() -> None:
     """cache_ttl_seconds: 0 turns caching off (single-flight still applies)."""
-    cache: SingleFlightCache[int] = SingleFlightCache(0, Clock())
+    cache: SingleFlightCache[int] = SingleFlightCache(0, ManualClock())
     backend = Backend()
     assert [await cache.get("k", backend.fetch) for _ in range(3)] == [1, 2, 3]
 
 
 async def test_remembered_failures_spare_the_backend_for_a_while() -> None:
     """A remembered failure is raised again for failure_ttl without asking the backend."""
-    clock = Clock()
+    clock = ManualClock()
     cache: SingleFlightCache[int] = SingleFlightCache(
         60, clock, remember=(RuntimeError,), failure_ttl=5
     )

@@ -22,6 +22,8 @@ from enrichers.settings import (
     PyroscopeSettings,
 )
 from enrichers.targets import service_target
+from tests.fakes.clock import ManualClock
+from tests.fakes.prometheus import empty_vector
 from tests.fakes.pyroscope import FakePyroscope
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -37,14 +39,6 @@ SERIES = "/querier.v1.QuerierService/Series"
 def fleet(**kwargs: object) -> FakePyroscope:
     services = {"checkout": {CPU: GRAPH, ALLOC: GRAPH}, "cart": {CPU: GRAPH}}
     return FakePyroscope(services, **kwargs)  # type: ignore[arg-type]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def series_bodies(fake: FakePyroscope) -> list[object]:
@@ -133,7 +127,7 @@ async def test_legacy_server_has_no_fleet_listing() -> None:
 
 
 async def test_index_lists_at_start_refreshes_and_expires() -> None:
-    clock = Clock()
+    clock = ManualClock()
     async with fleet() as fake:
         client = PyroscopeClient(PyroscopeSettings(url=fake.url))
         index = ProfileTypeIndex(
@@ -187,11 +181,6 @@ async def test_index_keeps_listing_every_refresh_period() -> None:
         await client.aclose()
     assert listed >= 3
     assert len(series_bodies(fake)) == listed
-
-
-def empty_vector(request: httpx.Request) -> httpx.Response:
-    body = {"status": "success", "data": {"resultType": "vector", "result": []}}
-    return httpx.Response(200, json=body)
 
 
 @pytest.fixture

@@ -30,17 +30,13 @@ from receiver.models import WebhookPayload
 from receiver.topcmd import run_top
 from receiver.triage import run_triage
 from tests.conftest import load_payload
+from tests.fakes.prometheus import empty_vector
 from tests.fakes.pyroscope import FakePyroscope
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 NAIVE_NOW = datetime(2026, 11, 25, 17, 15)  # 17:15 UTC; 12:15 in New York
 INCIDENT_MS = (1795626000000, 1795626900000)  # 17:00-17:15 UTC
 BASELINE_MS = (1795622400000, 1795623300000)  # 16:00-16:15 UTC
-
-
-def empty_vector(request: httpx.Request) -> httpx.Response:
-    body = {"status": "success", "data": {"resultType": "vector", "result": []}}
-    return httpx.Response(200, json=body)
 
 
 @pytest.fixture

@@ -18,3 +18,13 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
+
+
+class ManualClock:
+    """A monotonic clock for caches and listings: `clock()` reads `now`; tests move it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
