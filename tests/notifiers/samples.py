@@ -37,6 +37,7 @@ from enrichers.result import (
     Window,
 )
 from enrichers.settings import Dashboard, GrafanaSettings
+from receiver.demo.fleet import FLEET
 from receiver.models import WebhookPayload
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -192,16 +193,6 @@ def reference_enrichment(payload: WebhookPayload, window: Window = INCIDENT) -> 
     )
 
 
-FLEET = (
-    "api-gateway",
-    "order-service",
-    "payment-service",
-    "fraud-service",
-    "account-service",
-    "loan-service",
-    "notification-service",
-    "stream-service",
-)
 FLEET_VERDICTS: tuple[Verdict, ...] = (
     "HEALTHY",
     "I/O-BOUND",
