@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from enrichers.classifier import ProfileFindings, classify
+from enrichers.clients.discovery import ProfileTypeIndex
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient
 from enrichers.collect import Collection, Collector
-from enrichers.discovery import ProfileTypeIndex
 from enrichers.flamegraph import (
     FlameGraph,
     TopFunctions,
@@ -25,11 +27,8 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
-from enrichers.links import epoch_ms
 from enrichers.linkset import group_links, service_links
 from enrichers.presets import Preset, build_preset, render_action
-from enrichers.prometheus import PrometheusClient
-from enrichers.pyroscope import PyroscopeClient
 from enrichers.result import (
     EnrichmentResult,
     FunctionChange,
@@ -46,6 +45,7 @@ from enrichers.settings import (
     PyroscopeSettings,
 )
 from enrichers.targets import AlertLike, StickyNow, Target, incident_windows, targets_of
+from enrichers.times import epoch_ms
 
 __all__ = ["GroupEnricher", "GroupLike", "build_enricher", "compare_with_baseline"]
 
@@ -110,7 +110,7 @@ class GroupEnricher:
         return self._sticky.now_for((target.selector, target.pyroscope_service), now)
 
     def start(self) -> None:
-        """Keep the fleet's profile types listed in the background (`enrichers.discovery`),
+        """Keep the fleet's profile types listed in the background (`enrichers.clients.discovery`),
         so a first alert about a service waits for its flame graphs only. For a service
         that runs for long; one-shot commands ask per service instead."""
         if self._collector.index is None:

@@ -11,22 +11,22 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from enrichers.cache import SingleFlightCache
-from enrichers.discovery import (
+from enrichers.clients.cache import SingleFlightCache
+from enrichers.clients.discovery import (
     PROFILE_TYPES_REFRESH_SECONDS,
     PROFILE_TYPES_TTL_SECONDS,
     ProfileTypeIndex,
 )
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph
-from enrichers.links import epoch_ms
 from enrichers.presets import Preset
-from enrichers.prometheus import PrometheusClient
 from enrichers.promql import label_selector, render_query
-from enrichers.pyroscope import PyroscopeClient
 from enrichers.result import HealthMetrics, ProfileKind, SourceError, Window
 from enrichers.settings import MetricName
 from enrichers.targets import WINDOW_RESOLUTION_SECONDS, Target
+from enrichers.times import epoch_ms
 
 __all__ = ["Collection", "Collector"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from enrichers.result import FrameClass
 
-__all__ = ["frame_class", "normalize_frame"]
+__all__ = ["frame_class", "normalize_frame", "strip_go_type_parameters"]
 
 _JFR_SEPARATOR = re.compile(r"/(?!0x)")  # keeps hidden-class suffixes: Foo$$Lambda$1/0x0800
 # [unknown], [vdso]; libc.so.6.*, libjvm.so.*; paths and stubs (./tmp/x.so, .itable stub);
@@ -26,6 +26,27 @@ def normalize_frame(name: str) -> str:
     if name.startswith(("/", ".")):  # a native library path or a stub, not a class
         return name
     return _JFR_SEPARATOR.sub(".", name)
+
+
+def strip_go_type_parameters(name: str) -> str:
+    """A Go generic name as Pyroscope shows it, without its type arguments:
+    `pkg.(*Client[go.shape.struct { ... }]).CallUnary` -> `pkg.(*Client).CallUnary`.
+
+    Every bracketed group after the first character is dropped, nested brackets included
+    (`[]uint8` inside a shape); a name that starts with `[` is a pseudo frame (`[unknown]`).
+    """
+    if "[" not in name[1:]:
+        return name
+    kept: list[str] = []
+    depth = 0
+    for index, char in enumerate(name):
+        if char == "[" and (depth or index):
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+        elif not depth:
+            kept.append(char)
+    return "".join(kept)
 
 
 def _is_runtime(name: str, runtime: str) -> bool:

@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from enrichers.result import Window
 from enrichers.settings import Dashboard, GrafanaSettings
+from enrichers.times import epoch_ms
 
 __all__ = [
     "EXPLORE_PANE_ID",
@@ -34,7 +35,6 @@ __all__ = [
     "dashboard_url",
     "drilldown_diff_url",
     "drilldown_flamegraph_url",
-    "epoch_ms",
     "explore_url",
     "flame_graph_url",
     "runbook_link",
@@ -47,18 +47,10 @@ PYROSCOPE_DATASOURCE_TYPE = "grafana-pyroscope-datasource"
 EXPLORE_PANE_ID = "prf"
 DRILLDOWN_PATH = "/a/grafana-pyroscope-app/explore"
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # RFC 3986 reserved characters and `%`: kept as they are, so a valid URL keeps its meaning.
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def epoch_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch, rounded down; a naive time is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _q(value: str | int) -> str:

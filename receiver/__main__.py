@@ -1,5 +1,5 @@
 """`python -m receiver` is `flamebot`."""
 
-from receiver.cli import main
+from receiver.commands.cli import main
 
 raise SystemExit(main())

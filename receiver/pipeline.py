@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
@@ -26,25 +26,14 @@ from receiver.config import DeliverySettings
 from receiver.errors import NotifyError, ReplayRefusedError, StoreUnavailableError
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import Notification, Notifier
+from receiver.seams import Enricher, Notification, Notifier
 from receiver.store import Delivery, Store, StoredNotification
 
-__all__ = ["Enricher", "Pipeline", "RetryPolicy"]
+__all__ = ["Pipeline", "RetryPolicy"]
 
 log = structlog.get_logger("flamebot.pipeline")
 
 T = TypeVar("T")
-
-
-class Enricher(Protocol):
-    def start(self) -> None:
-        """Begin the enricher's background work; called once when the service starts."""
-
-    async def enrich(self, payload: WebhookPayload) -> EnrichmentResult:
-        """Analyse an alert group; never raises for a failed backend (it says so instead)."""
-
-    async def aclose(self) -> None:
-        """Release the backend clients; called once at shutdown."""
 
 
 class RetryPolicy:

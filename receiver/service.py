@@ -18,8 +18,9 @@ from receiver.dispatch import Dispatcher
 from receiver.errors import StartupError, StoreUnavailableError
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload, notification_identity
-from receiver.notifiers import Notifier, build_notifiers
-from receiver.pipeline import Enricher, Pipeline
+from receiver.notifiers import build_notifiers
+from receiver.pipeline import Pipeline
+from receiver.seams import Enricher, Notifier
 from receiver.store import AcceptResult, Delivery, Store
 
 __all__ = ["Service", "serve"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from enrichers.folded import encode_flamegraph
+from receiver.demo.folded import encode_flamegraph
 from receiver.demo.matchers import Matcher, MatcherError, find_matchers
 from receiver.demo.record import RequestLog
 from receiver.demo.scenario import PROFILE_TYPES, Scenario

@@ -20,13 +20,13 @@ import httpx
 from aiohttp import web
 
 from enrichers.analysis import GroupEnricher
-from enrichers.prometheus import PrometheusClient
-from enrichers.pyroscope import PyroscopeClient
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient
 from receiver.app import build_app
 from receiver.config import Config
 from receiver.errors import FlamebotError
-from receiver.notifiers.base import Notification
 from receiver.notifiers.console import ConsoleNotifier
+from receiver.seams import Notification
 from receiver.service import Service
 
 __all__ = ["DeliveredAlert", "DemoError", "DemoReceiver", "OnCallConsole"]

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from receiver.commands.triage import print_triage
 from receiver.config import Config
 from receiver.demo.fleet import DEFAULT_SCENARIO
 from receiver.demo.receiver import DeliveredAlert, DemoError, DemoReceiver
@@ -30,7 +31,6 @@ from receiver.errors import ConfigError
 from receiver.notifiers.pagerduty_event import render_event
 from receiver.notifiers.slack_blocks import render_slack
 from receiver.notifiers.summary import alert_service, primary_analysis
-from receiver.triage import print_triage
 
 __all__ = ["PAGERDUTY_ROUTING_KEY", "demo_config", "run_demo"]
 

@@ -9,11 +9,11 @@ from receiver.config import (
     SlackNotifierSettings,
     WebhookNotifierSettings,
 )
-from receiver.notifiers.base import Notification, Notifier
 from receiver.notifiers.console import ConsoleNotifier
 from receiver.notifiers.pagerduty import PagerDutyNotifier
 from receiver.notifiers.slack import SlackNotifier
 from receiver.notifiers.webhook import WebhookNotifier
+from receiver.seams import Notification, Notifier
 from receiver.store import Store
 
 __all__ = ["Notification", "Notifier", "build_notifiers"]

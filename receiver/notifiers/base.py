@@ -10,43 +10,18 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from enrichers.result import EnrichmentResult
 from receiver.errors import NotifyError
-from receiver.models import WebhookPayload
 
 __all__ = [
-    "Notification",
-    "Notifier",
     "check_status",
     "parse_retry_after",
     "send",
     "transport_error",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """One accepted webhook, enriched, on its way to one notifier."""
-
-    id: int
-    route: str
-    payload: WebhookPayload
-    enrichment: EnrichmentResult
-
-
-class Notifier(Protocol):
-    name: str
-
-    async def notify(self, notification: Notification) -> None:
-        """Deliver, or raise NotifyError saying whether a retry may help."""
-
-    async def aclose(self) -> None:
-        """Release connections; called once at shutdown."""
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

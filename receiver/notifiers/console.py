@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from receiver.notifiers.base import Notification
 from receiver.notifiers.text import render_text
+from receiver.seams import Notification
 
 __all__ = ["ConsoleNotifier"]
 

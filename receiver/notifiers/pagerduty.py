@@ -19,11 +19,12 @@ from typing import Any
 import httpx
 import structlog
 
-from enrichers.backend_http import USER_AGENT
+from enrichers.clients.backend_http import USER_AGENT
 from receiver.config import PagerDutyNotifierSettings
 from receiver.errors import NotifyError
-from receiver.notifiers.base import Notification, send
+from receiver.notifiers.base import send
 from receiver.notifiers.pagerduty_event import render_event, render_note
+from receiver.seams import Notification
 from receiver.store import Store
 
 __all__ = ["PagerDutyNotifier"]

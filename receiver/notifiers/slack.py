@@ -18,12 +18,13 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from enrichers.backend_http import USER_AGENT
+from enrichers.clients.backend_http import USER_AGENT
 from receiver.config import SlackNotifierSettings
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import Notification, parse_retry_after
+from receiver.notifiers.base import parse_retry_after
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
+from receiver.seams import Notification
 from receiver.store import Store
 
 __all__ = ["SlackNotifier", "describe_change"]

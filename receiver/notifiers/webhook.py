@@ -10,9 +10,10 @@ import json
 
 import httpx
 
-from enrichers.backend_http import USER_AGENT
+from enrichers.clients.backend_http import USER_AGENT
 from receiver.config import WebhookNotifierSettings
-from receiver.notifiers.base import Notification, send
+from receiver.notifiers.base import send
+from receiver.seams import Notification
 
 __all__ = ["WebhookNotifier"]
 

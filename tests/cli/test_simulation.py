@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient
 from enrichers.flamegraph import parse_connect, top_functions
 from enrichers.presets import JVM
-from enrichers.prometheus import PrometheusClient
 from enrichers.promql import instance_selector, label_selector, render_query
-from enrichers.pyroscope import PyroscopeClient
 from enrichers.settings import PrometheusSettings, PyroscopeSettings
 from receiver.demo.fleet import DEFAULT_SCENARIO, NOW
 from receiver.demo.record import ServedRequest

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from enrichers.analysis import build_enricher
+from receiver.commands.terminal import DelayedStatus, wants_colour
+from receiver.commands.triage import run_triage
+from receiver.commands.triage_report import render_triage
 from receiver.config import Config
 from receiver.demo.fleet import DEFAULT_SCENARIO, NOW
 from receiver.demo.simulation import Simulation
-from receiver.terminal import DelayedStatus, wants_colour
-from receiver.triage import run_triage
-from receiver.triage_report import render_triage
 
 
 class Terminal(io.StringIO):

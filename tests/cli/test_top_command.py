@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from receiver.commands.top import format_value
 from receiver.demo.fleet import DEFAULT_SCENARIO
 from receiver.demo.simulation import Simulation
-from receiver.topcmd import format_value
 from tests.cli.conftest import flamebot, unused_url, write_config
 
 ORDER_MUTEX_TABLE = """\

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from enrichers.cache import SingleFlightCache
+from enrichers.clients.cache import SingleFlightCache
 from tests.fakes.clock import ManualClock
 
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from enrichers.analysis import GroupEnricher
-from enrichers.discovery import ProfileTypeIndex
+from enrichers.clients.discovery import ProfileTypeIndex
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient, parse_service_profile_types
 from enrichers.errors import BackendError
-from enrichers.prometheus import PrometheusClient
-from enrichers.pyroscope import PyroscopeClient, parse_service_profile_types
 from enrichers.result import Window
 from enrichers.settings import (
     EnrichmentSettings,

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import pytest
 
 from enrichers.analysis import GroupEnricher
-from enrichers.prometheus import PrometheusClient
-from enrichers.pyroscope import PyroscopeClient
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient
 from enrichers.settings import (
     EnrichmentSettings,
     GrafanaSettings,

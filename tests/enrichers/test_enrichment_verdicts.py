@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from enrichers.analysis import GroupEnricher
-from enrichers.prometheus import PrometheusClient
-from enrichers.pyroscope import PyroscopeClient
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient
 from enrichers.settings import (
     EnrichmentSettings,
     GrafanaSettings,

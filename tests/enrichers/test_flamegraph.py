@@ -22,9 +22,9 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
-from enrichers.folded import encode_flamegraph
 from enrichers.pprof import PprofError, parse_pprof, parse_pprof_json, top_self_from_pprof
 from enrichers.result import FunctionChange, FunctionStat
+from receiver.demo.folded import encode_flamegraph
 
 
 def graph_of(stacks: dict[tuple[str, ...], int]) -> FlameGraph:

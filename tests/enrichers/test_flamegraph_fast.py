@@ -29,8 +29,8 @@ from enrichers.flamegraph import (
     top_functions,
 )
 from enrichers.flamegraph_parse import _int, _side
-from enrichers.folded import encode_flamegraph
 from enrichers.result import FunctionStat
+from receiver.demo.folded import encode_flamegraph
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "pyroscope"
 CONNECT = "connect_selectmergestacktraces_go_cpu_pyroscope-server.json"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +12,6 @@ from enrichers.links import (
     dashboard_url,
     drilldown_diff_url,
     drilldown_flamegraph_url,
-    epoch_ms,
     explore_url,
     flame_graph_url,
     runbook_link,
@@ -256,11 +255,3 @@ def test_every_builder_is_safe_inside_slack_link_syntax() -> None:
 def test_service_selector_escapes_the_service_name() -> None:
     """The Pyroscope selector quotes the service name like a PromQL string."""
     assert label_selector('a"b\\c') == '{service_name="a\\"b\\\\c"}'
-
-
-def test_epoch_ms() -> None:
-    """Milliseconds since the epoch, rounded down, from aware or naive (UTC) times."""
-    assert epoch_ms(datetime(2024, 11, 25, 13, 20, tzinfo=UTC)) == 1732540800000
-    assert epoch_ms(datetime(2024, 11, 25, 13, 20, 0, 999_999)) == 1732540800999
-    east = timezone(timedelta(hours=2))
-    assert epoch_ms(datetime(2024, 11, 25, 15, 20, tzinfo=east)) == 1732540800000

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from aiohttp import web
 
+from enrichers.clients.prometheus import PrometheusClient
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.presets import GO, JVM
-from enrichers.prometheus import PrometheusClient
 from enrichers.promql import instance_selector, render_query
 from enrichers.settings import PrometheusSettings
 from tests.support.prometheus import HOSTILE_HOST, RealPrometheus

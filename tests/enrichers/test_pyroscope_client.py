@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from enrichers.clients.pyroscope import PyroscopeClient, parse_legacy_label_values
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph, parse_connect
-from enrichers.folded import encode_flamegraph
 from enrichers.promql import label_selector
-from enrichers.pyroscope import PyroscopeClient, parse_legacy_label_values
 from enrichers.settings import PyroscopeSettings
+from receiver.demo.folded import encode_flamegraph
 from tests.fakes.pyroscope import FakePyroscope, Matcher, by_window, parse_selector
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"

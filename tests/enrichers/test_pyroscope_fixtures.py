@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from enrichers.clients.pyroscope import parse_profile_types, parse_series_points
 from enrichers.flamegraph import (
     FlameGraph,
     frame_class,
@@ -18,8 +19,8 @@ from enrichers.flamegraph import (
     profile_unit,
     top_functions,
 )
+from enrichers.frames import strip_go_type_parameters
 from enrichers.pprof import parse_pprof, parse_pprof_json, top_self_from_pprof
-from enrichers.pyroscope import parse_profile_types, parse_series_points
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "pyroscope"
 
@@ -156,6 +157,41 @@ PPROF: list[tuple[str, str, Top]] = [
     ),
     ("pprof_go_push_mutex.pb.gz", "delay", [("sync.(*Mutex).Unlock", 4688969939, 100.0)]),
     ("pprof_go_push_mutex.pb.gz", "contentions", [("sync.(*Mutex).Unlock", 21, 100.0)]),
+    # Node's CPU profile is a wall-type profile; names as the file holds them (no file:line).
+    (
+        "pprof_nodejs_cpu.pb.gz",
+        "wall",
+        [
+            ("(anonymous)", 7742000, 87.49),
+            ("(idle)", 811000, 9.16),
+            ("(garbage collector)", 150000, 1.70),
+        ],
+    ),
+    (
+        "pprof_nodejs_heap.pb.gz",
+        "inuse_space",
+        [
+            ("./index.js:(anonymous):19", 4194672, 50.19),
+            (":(external):0", 984418, 11.78),
+            (":test:0", 555360, 6.64),
+        ],
+    ),
+    # A broken agent build: every function id is 0, so read raw everything is `[unknown]`.
+    ("pprof_dotnet_3.pb.gz", "cpu", [("[unknown]", 5653000000, 100.0)]),
+    (
+        "pprof_go_heap_delta.pb",
+        "alloc_space",
+        [
+            ("io.ReadAll", 3051131, 17.16),
+            ("reflect.growslice", 2098592, 11.80),
+            ("compress/flate.(*dictDecoder).init", 1081685, 6.08),
+        ],
+    ),
+    (
+        "pprof_rust_cpu.pb",
+        "cpu",
+        [("libunwind.rs:93 - backtrace::backtrace::libunwind::trace", 11960000000, 100.0)],
+    ),
 ]
 
 OTHER_FILES = {
@@ -164,6 +200,8 @@ OTHER_FILES = {
     "connect_series_service_profile_types.json",
     "connect_selectseries_go_cpu_pyroscope-server.json",
     "connect_selectmergeprofile_pprofjson_go_cpu_pyroscope-server.json",
+    "go_type_parameters.txt",
+    "go_type_parameters.expected.txt",
 }
 
 
@@ -278,3 +316,17 @@ def test_jfr_frames_normalize_and_classify() -> None:
         "java.util.regex.Pattern$CharPropertyGreedy.match",
         "runtime",
     )
+
+
+def test_go_type_parameters_are_stripped_as_pyroscope_shows_them() -> None:
+    """Go generic names lose their `[go.shape...]` type arguments, line for line."""
+    names = (FIXTURES / "go_type_parameters.txt").read_text().splitlines()
+    expected = (FIXTURES / "go_type_parameters.expected.txt").read_text().splitlines()
+    assert len(names) == len(expected) == 11
+    assert [strip_go_type_parameters(name) for name in names] == expected
+
+
+@pytest.mark.parametrize("name", ["[unknown]", "[vdso]", "main.main", "runtime.mallocgc"])
+def test_names_without_type_parameters_stay_as_they_are(name: str) -> None:
+    """Pseudo frames such as `[unknown]` and plain Go names are kept."""
+    assert strip_go_type_parameters(name) == name

@@ -1,4 +1,4 @@
-"""Pyroscope query windows are `links.epoch_ms` of the window, wherever they are computed.
+"""Pyroscope query windows are `times.epoch_ms` of the window, wherever they are computed.
 
 Enrichment, `triage` and `top` send the same milliseconds the links carry; a naive time is
 UTC for both, whatever the machine's time zone (here New York, five hours behind UTC).
@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from enrichers.analysis import GroupEnricher
-from enrichers.prometheus import PrometheusClient
-from enrichers.pyroscope import PyroscopeClient
+from enrichers.clients.prometheus import PrometheusClient
+from enrichers.clients.pyroscope import PyroscopeClient
 from enrichers.result import Window
 from enrichers.settings import (
     EnrichmentSettings,
@@ -26,9 +26,9 @@ from enrichers.settings import (
     PyroscopeSettings,
 )
 from enrichers.targets import service_target
+from receiver.commands.top import run_top
+from receiver.commands.triage import run_triage
 from receiver.models import WebhookPayload
-from receiver.topcmd import run_top
-from receiver.triage import run_triage
 from tests.conftest import load_payload
 from tests.fakes.prometheus import empty_vector
 from tests.fakes.pyroscope import FakePyroscope

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enrichers.result import EnrichmentResult
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import Notification
+from receiver.seams import Notification
 
 
 class RecordingNotifier:

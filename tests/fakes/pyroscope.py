@@ -33,7 +33,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
-from enrichers.folded import encode_flamegraph
+from receiver.demo.folded import encode_flamegraph
 
 __all__ = ["FakePyroscope", "Matcher", "RecordedRequest", "by_window", "parse_selector"]
 

@@ -18,7 +18,7 @@ from receiver.config import Config, secret_values
 from receiver.errors import NotifyError
 from receiver.logs import configure_logging
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import Notification
+from receiver.seams import Notification
 from receiver.service import Service
 from tests.conftest import load_payload
 from tests.fakes.notifiers import FixedEnricher

@@ -11,8 +11,8 @@ import pytest
 from receiver.config import Config
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import Notification
 from receiver.notifiers.slack import SlackNotifier, describe_change
+from receiver.seams import Notification
 from receiver.service import Service
 from receiver.store import Store
 from tests.conftest import load_payload

@@ -22,15 +22,15 @@ from typing import TextIO
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.errors import BackendError
 from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
-from enrichers.links import epoch_ms
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, Window
 from enrichers.targets import recent_windows, service_target
+from enrichers.times import epoch_ms
+from receiver.commands.terminal import DelayedStatus
+from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
+from receiver.commands.triage_report import duration_text, failure_line
 from receiver.config import Config
 from receiver.notifiers.summary import window_line
-from receiver.terminal import DelayedStatus
-from receiver.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
-from receiver.triage_report import duration_text, failure_line
 
 __all__ = ["KINDS", "TopResult", "format_value", "print_top", "render_top", "run_top"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,16 +25,16 @@ from enrichers.result import (
     ServiceAnalysis,
     Window,
 )
+from enrichers.times import iso_time
+from receiver.commands.terminal import SEVERITY_COLOURS, paint
 from receiver.notifiers.summary import hotspot_line, source_error_line, window_line
 from receiver.notifiers.summary import ranked as by_importance
-from receiver.terminal import SEVERITY_COLOURS, paint
 
 __all__ = [
     "MARKERS",
     "Triage",
     "duration_text",
     "failure_line",
-    "iso_time",
     "metrics_text",
     "public_url",
     "ranked",
@@ -66,11 +66,6 @@ class Triage:
 def ranked(analyses: Sequence[ServiceAnalysis]) -> list[ServiceAnalysis]:
     """Critical first, then warning, then ok; then decision-table order; then name."""
     return by_importance(sorted(analyses, key=lambda a: a.service))
-
-
-def iso_time(moment: datetime) -> str:
-    """`2026-11-25T17:26:30Z`."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def duration_text(span: timedelta) -> str:

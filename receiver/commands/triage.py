@@ -19,18 +19,18 @@ from typing import TextIO
 
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.errors import BackendError
-from enrichers.links import epoch_ms
 from enrichers.result import ServiceAnalysis, Window
 from enrichers.targets import recent_windows, service_target
-from receiver.config import Config
-from receiver.terminal import DelayedStatus, wants_colour
-from receiver.triage_report import (
+from enrichers.times import epoch_ms
+from receiver.commands.terminal import DelayedStatus, wants_colour
+from receiver.commands.triage_report import (
     Triage,
     duration_text,
     failure_line,
     render_triage,
     triage_document,
 )
+from receiver.config import Config
 
 __all__ = ["EXIT_BACKEND", "EXIT_OK", "EXIT_UNKNOWN", "exit_code", "print_triage", "run_triage"]
 

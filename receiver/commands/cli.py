@@ -50,20 +50,20 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
-    from receiver.sendtest import send_test
+    from receiver.commands.sendtest import send_test
 
     return send_test(args.url, token=args.token, basic=args.basic, timeout=args.timeout)
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
-    from receiver.deadletters import list_dead_letters
+    from receiver.commands.deadletters import list_dead_letters
 
     config = _load(args)
     return asyncio.run(list_dead_letters(config, as_json=args.json))
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from receiver.deadletters import replay
+    from receiver.commands.deadletters import replay
 
     config = _load(args)
     configure_logging(secret_values(config))
@@ -71,7 +71,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
-    from receiver.triage import print_triage
+    from receiver.commands.triage import print_triage
 
     config = _load(args)
     configure_logging(secret_values(config), level="warning")
@@ -83,7 +83,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
 
 
 def cmd_top(args: argparse.Namespace) -> int:
-    from receiver.topcmd import print_top
+    from receiver.commands.top import print_top
 
     config = _load(args)
     configure_logging(secret_values(config), level="warning")

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from enrichers.backend_http import backend_client, credentials
+from enrichers.clients.backend_http import backend_client, credentials
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph, parse_connect, parse_render
 from enrichers.promql import label_selector

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import structlog
 
+from enrichers.clients.pyroscope import PyroscopeClient
 from enrichers.errors import BackendError
-from enrichers.pyroscope import PyroscopeClient
 
 __all__ = ["ProfileTypeIndex"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from enrichers.backend_http import backend_client
+from enrichers.clients.backend_http import backend_client
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.settings import PrometheusSettings
 

@@ -1,0 +1,1 @@
+"""The `flamebot` command line: one module per command, `cli` wires them (PRODUCT.md §4)."""
