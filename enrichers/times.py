@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from enrichers.result import Window
 from enrichers.settings import parse_duration
 
-__all__ = ["epoch_ms", "iso_time", "parse_time"]
+__all__ = ["epoch_ms", "iso_time", "parse_time", "window_line"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RELATIVE = re.compile(r"now(?:\s*([+-])\s*(\S+))?")
@@ -29,6 +30,12 @@ def epoch_ms(moment: datetime) -> int:
 def iso_time(moment: datetime) -> str:
     """`2026-11-25T17:26:30Z`: RFC 3339 in UTC."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def window_line(window: Window) -> str:
+    """`2026-11-25 17:10:32 to 17:26:31 UTC`."""
+    start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
+    return f"{start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC"
 
 
 def parse_time(text: str, now: datetime) -> datetime:
