@@ -47,7 +47,8 @@ def _cut(text: str, room: float, measure: Measure) -> str:
             low = middle
         else:
             high = middle - 1
-    return text[:low] + ELLIPSIS if low >= MIN_KEPT else ""
+    kept = text[:low].rstrip("._:/ ")  # `Message…`, not `Message.…`
+    return kept + ELLIPSIS if len(kept) >= MIN_KEPT else ""
 
 
 def fit_label(name: str, room: float, measure: Measure) -> str:

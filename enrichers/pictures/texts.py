@@ -28,7 +28,7 @@ KIND_NAMES = {
     "wall": "wall-clock time",
     "goroutines": "goroutines",
 }
-GRADIENT_LABEL = f"share of the total shrank · grew (full colour at ±{DIFF_FULL_PP:g} pp)"
+GRADIENT_LABEL = f"blue: share of the total shrank · red: grew (full at ±{DIFF_FULL_PP:g} pp)"
 MERGED_NOTE = "frames under 0.5% of the total are merged into their parent"
 NO_SAMPLES = "no samples in the window"
 

@@ -81,10 +81,10 @@ def test_narrow_frames_get_the_short_name_or_a_cut_label() -> None:
         "total",
         "main",
         "Work.hash",  # 144 px: 135 of room, the full name needs 147
-        "HashMap.…",  # 72 px: 63 of room; HashMap.get needs 77
+        "HashMap…",  # 72 px: 63 of room; HashMap.get needs 77, the cut drops its dot
     ]
     assert [frame.label for frame in layout(picture(), Geometry(width=114), seven).frames][2:] == [
-        "Work.…",
+        "Work…",
         "",  # 27 px: 18 of room, under two characters and the ellipsis
     ]
 
@@ -149,7 +149,7 @@ def test_diff_subtitle_names_the_baseline_and_counts_say_what_they_count() -> No
     )
     legend = layout(mutex, GEOMETRY, seven).legend
     assert legend[0] == LegendItem(
-        "gradient", "share of the total shrank · grew (full colour at ±25 pp)", "diff", 12.0
+        "gradient", "blue: share of the total shrank · red: grew (full at ±25 pp)", "diff", 12.0
     )
 
 
