@@ -1,6 +1,8 @@
-"""What decoding and ranking a large Pyroscope flame graph costs, against `json.loads` alone.
+"""What decoding and ranking a large Pyroscope flame graph costs, against `json.loads` alone,
+and what drawing one as a picture costs, against parsing it.
 
-Run by hand: `.venv/bin/python bench/flamegraph.py [--nodes 200000] [--repeat 7]`.
+Run by hand: `.venv/bin/python bench/flamegraph.py [--nodes 200000] [--picture-nodes 10000]
+[--repeat 7]`.
 
 A synthetic Connect `SelectMergeStacktraces` response (pyroscope-api.md §1.4) is built from
 a seeded random call graph of a Java service: `com/example/...` application frames over
@@ -14,6 +16,11 @@ path is what flamebot does with the body of each flame graph: the client's decod
 `self_percentages` only runs for the hotspot's profile type, when the baseline window
 answered too, so it is a row of its own. Each case reports the median and minimum of
 `--repeat` runs and the tracemalloc peak of one more run.
+
+Pictures: a `--picture-nodes` graph (10,000 by default) of the same generator, drawn as the
+`flamebot flamegraph` command and the Slack upload draw it (`enrichers.pictures`: layout,
+then the PNG or SVG backend, JVM frame classes), against decode + `parse_connect` of the
+same response in the same run. Targets: PNG <= 150 ms and <= 250 KB, SVG <= 100 ms.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ TICK = 10_000_000  # one CPU sample at 100 Hz, in nanoseconds
 TOP_N = 5  # EnrichmentSettings.top_n's default
 APP_PREFIXES = ("com/example/",)
 TARGET_MS = 150.0
+PNG_TARGET_MS, SVG_TARGET_MS, PNG_TARGET_KB = 150.0, 100.0, 250.0
 
 # The client decodes a body with `httpx.Response.json()`, which is `json.loads(content)`.
 decode: Callable[[bytes], Any] = json.loads
@@ -299,12 +307,63 @@ def main(nodes: int, repeat: int, seed: int) -> None:
     )
 
 
+def picture_of(graph: FlameGraph) -> Any:
+    """The picture `flamebot flamegraph` draws of a graph: JVM names and frame classes."""
+    from enrichers.flamegraph import frame_class, normalize_frame
+    from enrichers.pictures.picture import Picture
+
+    classes = {normalize_frame(n): frame_class(n, "jvm", APP_PREFIXES) for n in graph.names}
+    names = [normalize_frame(name) for name in graph.names]
+    unit, scale = profile_unit(CPU)
+    shown = FlameGraph(names, graph.levels, graph.total)
+    return Picture(shown, "synthetic-service", CPU, unit, scale, classes=classes)
+
+
+def pictures(nodes: int, repeat: int, seed: int) -> None:
+    from enrichers.pictures.png import render_png
+    from enrichers.pictures.svg import render_svg
+
+    body, shape = synthetic_response(nodes, seed)
+    picture = picture_of(decode_and_parse(body))
+    png, svg = render_png(picture), render_svg(picture)
+    print()
+    print(
+        f"pictures of a {nodes}-node graph ({shape['levels']} levels, {shape['names']} names,"
+        f" {shape['bytes'] / 1e3:.0f} KB JSON): PNG {len(png) / 1e3:.0f} KB, SVG"
+        f" {len(svg) / 1e3:.0f} KB"
+    )
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("decode + parse_connect (baseline)", lambda: decode_and_parse(body)),
+        ("render_png (layout + Pillow + PNG)", lambda: render_png(picture)),
+        ("render_svg (layout + SVG text)", lambda: render_svg(picture)),
+        ("decode + parse + render_png", lambda: render_png(picture_of(decode_and_parse(body)))),
+    ]
+    results = {}
+    print(f"{'case':38s} {'median ms':>10s} {'min ms':>8s}")
+    for name, run in cases:
+        median, least = timed(run, repeat)
+        results[name] = median
+        print(f"{name:38s} {median:10.1f} {least:8.1f}")
+    base = results["decode + parse_connect (baseline)"]
+    png_ms = results["render_png (layout + Pillow + PNG)"]
+    svg_ms = results["render_svg (layout + SVG text)"]
+    met = png_ms <= PNG_TARGET_MS and svg_ms <= SVG_TARGET_MS and len(png) / 1e3 <= PNG_TARGET_KB
+    print(
+        f"pictures of {nodes} nodes: PNG {png_ms:.1f} ms = {png_ms / base:.2f} x parsing"
+        f" ({base:.1f} ms), {len(png) / 1e3:.0f} KB; SVG {svg_ms:.1f} ms = {svg_ms / base:.2f} x;"
+        f" targets PNG <= {PNG_TARGET_MS:.0f} ms and {PNG_TARGET_KB:.0f} KB, SVG <="
+        f" {SVG_TARGET_MS:.0f} ms: {'met' if met else 'MISSED'}"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--picture-nodes", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
-    if args.nodes < 1000 or args.repeat < 1:
-        parser.error("--nodes must be at least 1000 and --repeat at least 1")
+    if min(args.nodes, args.picture_nodes) < 1000 or args.repeat < 1:
+        parser.error("--nodes and --picture-nodes must be at least 1000, --repeat at least 1")
     main(args.nodes, args.repeat, args.seed)
+    pictures(args.picture_nodes, args.repeat, args.seed)

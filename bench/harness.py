@@ -256,7 +256,7 @@ class BenchSlack(FakeSlack):
 
     async def _handle(self, request: web.Request) -> web.Response:
         at = time.perf_counter()
-        body = await request.json()
+        body = await self.arguments(request)
         self.posts.append(SlackPost(at, request.match_info["method"], body))
         await asyncio.sleep(self.latency)
         response: web.Response = await super()._handle(request)

@@ -28,6 +28,7 @@ from enrichers.flamegraph import (
     top_functions,
 )
 from enrichers.linkset import group_links, service_links
+from enrichers.pictures.capture import flamegraph_data
 from enrichers.presets import Preset, build_preset, render_action
 from enrichers.result import (
     EnrichmentResult,
@@ -235,6 +236,15 @@ class GroupEnricher:
             ),
             errors=errors,
             alerts=[a.key for a in target.alerts],
+            flamegraph=flamegraph_data(
+                kind,
+                types.get(kind),
+                got.incident.get(kind),
+                got.baseline.get(kind),
+                runtime=self.preset.name,
+                app_prefixes=self.settings.app_prefixes,
+                normalize=self.preset.normalize_frames,
+            ),
         )
 
     def _default_type(self, kind: ProfileKind) -> str:

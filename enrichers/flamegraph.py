@@ -42,6 +42,7 @@ __all__ = [
     "parse_render",
     "parse_render_diff",
     "profile_unit",
+    "sample_unit",
     "self_percentages",
     "top_functions",
 ]
@@ -207,6 +208,11 @@ _UNITS = {
 }
 
 
+def sample_unit(unit: str) -> tuple[str, float]:
+    """Display unit and scale of a sample unit: `nanoseconds` -> (`seconds`, 1e-9)."""
+    return _UNITS.get(unit, (unit, 1.0))
+
+
 def profile_unit(profile_type_id: str) -> tuple[str, float]:
     """Display unit and scale of a profile type's sample unit (its 3rd part, §2)."""
     parts = profile_type_id.split(":")
@@ -214,4 +220,4 @@ def profile_unit(profile_type_id: str) -> tuple[str, float]:
         raise ValueError(
             f"not a profile type ID (name:type:unit:period_type:period_unit): {profile_type_id!r}"
         )
-    return _UNITS.get(parts[2], (parts[2], 1.0))
+    return sample_unit(parts[2])

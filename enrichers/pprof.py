@@ -1,9 +1,11 @@
 """pprof profiles (`perftools.profiles.Profile`), pure: gzip protobuf or Connect JSON.
 
-Only what self-time ranking needs is decoded: sample types, samples, locations' lines,
-functions and the string table. Self time of a sample goes to the function of its leaf
-location's first line, the innermost inlined frame (pyroscope-api.md §1.6, "pprof
-alternative"). The protobuf reader is hand-written: varints and length-delimited fields.
+Only what ranking and flame graphs need is decoded: sample types, samples, locations'
+lines, functions and the string table. Self time of a sample goes to the function of its
+leaf location's first line, the innermost inlined frame (pyroscope-api.md §1.6, "pprof
+alternative"). `flamegraph_from_pprof` merges the samples' stacks into a `FlameGraph`, as
+Pyroscope does when it serves one. The protobuf reader is hand-written: varints and
+length-delimited fields.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PprofError", "Profile", "parse_pprof", "parse_pprof_json", "top_self_from_pprof"]
+from enrichers.flamegraph_parse import FlameGraph
+from enrichers.flamegraph_tree import graph_from_stacks
+
+__all__ = [
+    "PprofError",
+    "Profile",
+    "flamegraph_from_pprof",
+    "parse_pprof",
+    "parse_pprof_json",
+    "top_self_from_pprof",
+]
 
 _INT = re.compile(r"-?[0-9]{1,20}")
 
@@ -26,11 +38,12 @@ class PprofError(ValueError):
 
 @dataclass(frozen=True)
 class Profile:
-    """The parts of a pprof profile that self-time ranking needs."""
+    """The parts of a pprof profile that ranking and flame graphs need."""
 
     sample_types: list[tuple[str, str]]  # (type, unit)
     samples: list[tuple[list[int], list[int]]]  # (location ids, leaf first; values)
-    leaf_function: dict[int, int] = field(default_factory=dict)  # location id -> function id
+    # location id -> its lines' function ids, the innermost (inlined) first, the caller last
+    functions: dict[int, list[int]] = field(default_factory=dict)
     function_names: dict[int, str] = field(default_factory=dict)
 
 
@@ -100,7 +113,7 @@ def parse_pprof(data: bytes) -> Profile:
     strings: list[str] = []
     types: list[tuple[int, int]] = []
     samples: list[tuple[list[int], list[int]]] = []
-    leaf: dict[int, int] = {}
+    lines: dict[int, list[int]] = {}
     functions: dict[int, int] = {}
     for number, _, value in _fields(data):
         if not isinstance(value, bytes):
@@ -119,20 +132,21 @@ def parse_pprof(data: bytes) -> Profile:
                     target += _repeated(item)
             samples.append((ids, [_signed(v) for v in values]))
         elif number == 4:  # location{id=1, line=4: Line{function_id=1}}
-            lines = [item for inner, _, item in _fields(value) if inner == 4]
-            if lines and isinstance(lines[0], bytes):
-                leaf[_scalars(value).get(1, 0)] = _scalars(lines[0]).get(1, 0)
+            found = [item for inner, _, item in _fields(value) if inner == 4]
+            ids = [_scalars(line).get(1, 0) for line in found if isinstance(line, bytes)]
+            if ids:
+                lines[_scalars(value).get(1, 0)] = ids
         elif number == 5:  # function{id=1, name=2}
             scalars = _scalars(value)
             functions[scalars.get(1, 0)] = scalars.get(2, 0)
-    return _resolve(strings, types, samples, leaf, functions)
+    return _resolve(strings, types, samples, lines, functions)
 
 
 def _resolve(
     strings: list[str],
     types: list[tuple[int, int]],
     samples: list[tuple[list[int], list[int]]],
-    leaf: dict[int, int],
+    lines: dict[int, list[int]],
     functions: dict[int, int],
 ) -> Profile:
     def text(index: int) -> str:
@@ -143,7 +157,7 @@ def _resolve(
     return Profile(
         sample_types=[(text(kind), text(unit)) for kind, unit in types],
         samples=samples,
-        leaf_function=leaf,
+        functions=lines,
         function_names={fid: text(name) for fid, name in functions.items()},
     )
 
@@ -179,23 +193,23 @@ def parse_pprof_json(doc: Mapping[str, Any]) -> Profile:
         raise PprofError("stringTable: expected a list of strings")
     types = [(_int(t, "type"), _int(t, "unit")) for t in _list(doc, "sampleType")]
     samples = [(_ints(s, "locationId"), _ints(s, "value")) for s in _list(doc, "sample")]
-    leaf = {
-        _int(location, "id"): _int(lines[0], "functionId")
+    lines = {
+        _int(location, "id"): [_int(line, "functionId") for line in found]
         for location in _list(doc, "location")
-        if (lines := _list(location, "line"))
+        if (found := _list(location, "line"))
     }
     functions = {_int(f, "id"): _int(f, "name") for f in _list(doc, "function")}
-    return _resolve(strings, types, samples, leaf, functions)
+    return _resolve(strings, types, samples, lines, functions)
 
 
 # --- ranking ---------------------------------------------------------------------------
 
 
-def top_self_from_pprof(profile: Profile, sample_type: int | str) -> list[tuple[str, int, float]]:
-    """(function, self value, % of all samples) by descending value, ties in sample order.
+UNKNOWN = "[unknown]"  # a location or function the profile does not describe
 
-    `sample_type` is an index into the sample types or a type name such as `cpu` or `delay`.
-    """
+
+def _sample_index(profile: Profile, sample_type: int | str) -> int:
+    """The index of a sample type given as an index or a type name (`cpu`, `delay`)."""
     if isinstance(sample_type, str):
         kinds = [kind for kind, _ in profile.sample_types]
         if sample_type not in kinds:
@@ -203,15 +217,62 @@ def top_self_from_pprof(profile: Profile, sample_type: int | str) -> list[tuple[
         sample_type = kinds.index(sample_type)
     if not 0 <= sample_type < len(profile.sample_types):
         raise PprofError(f"sample type index {sample_type} out of range")
-    acc: dict[str, int] = {}
+    return sample_type
+
+
+def _values(profile: Profile, sample_type: int | str) -> Iterator[tuple[list[int], int]]:
+    """(location ids, leaf first; the value of `sample_type`) of every sample."""
+    index = _sample_index(profile, sample_type)
     for locations, values in profile.samples:
-        if sample_type >= len(values):
+        if index >= len(values):
             raise PprofError(
                 f"a sample has {len(values)} values, expected {len(profile.sample_types)}"
             )
-        function = profile.leaf_function.get(locations[0]) if locations else None
-        name = profile.function_names.get(function, "[unknown]") if function else "[unknown]"
-        acc[name] = acc.get(name, 0) + values[sample_type]
+        yield locations, values[index]
+
+
+def _name(profile: Profile, function: int | None) -> str:
+    return profile.function_names.get(function, UNKNOWN) if function else UNKNOWN
+
+
+def top_self_from_pprof(profile: Profile, sample_type: int | str) -> list[tuple[str, int, float]]:
+    """(function, self value, % of all samples) by descending value, ties in sample order.
+
+    `sample_type` is an index into the sample types or a type name such as `cpu` or `delay`.
+    """
+    acc: dict[str, int] = {}
+    for locations, value in _values(profile, sample_type):
+        leaf = profile.functions.get(locations[0]) if locations else None
+        name = _name(profile, leaf[0] if leaf else None)
+        acc[name] = acc.get(name, 0) + value
     total = sum(acc.values())
     ranked = sorted(acc.items(), key=lambda item: -item[1])
     return [(name, value, 100.0 * value / total if total else 0.0) for name, value in ranked]
+
+
+def _stack(profile: Profile, locations: list[int]) -> list[str]:
+    """A sample's frames, root first: locations from the last (the outermost caller) to the
+    leaf, each location's inlined lines from its caller line to its innermost one."""
+    frames: list[str] = []
+    for location in reversed(locations):
+        functions = profile.functions.get(location)
+        if not functions:
+            frames.append(UNKNOWN)
+            continue
+        frames += [_name(profile, function) for function in reversed(functions)]
+    return frames
+
+
+def flamegraph_from_pprof(profile: Profile, sample_type: int | str) -> FlameGraph:
+    """The flame graph of one sample type: every sample's stack merged root first, in the
+    single format (pyroscope-api.md §1.6) with `graph_from_stacks`.
+
+    Samples without a positive value are left out: a flame graph has no negative frames
+    (a delta profile's negative values only exist as differences).
+    """
+    stacks = (
+        (_stack(profile, locations) or [UNKNOWN], value)
+        for locations, value in _values(profile, sample_type)
+        if value > 0
+    )
+    return graph_from_stacks(stacks)

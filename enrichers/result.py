@@ -11,10 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from enrichers.flamegraph_parse import FlameGraph
+
 __all__ = [
     "VERDICTS",
     "EnrichmentResult",
     "Evidence",
+    "FlameGraphData",
     "FrameClass",
     "FunctionChange",
     "FunctionStat",
@@ -139,6 +142,18 @@ class GroupLinks(_Model):
     source: str | None = None
 
 
+class FlameGraphData(_Model):
+    """The deciding profile's flame graphs as a picture draws them (`enrichers.pictures`):
+    both windows pruned to their frames of at least 0.5% of the total, the names as shown,
+    and the frame class of each name."""
+
+    profile: ProfileKind
+    profile_type: str
+    incident: FlameGraph
+    baseline: FlameGraph | None = None
+    classes: dict[str, FrameClass] = Field(default_factory=dict)
+
+
 class ServiceAnalysis(_Model):
     service: str
     pyroscope_service: str
@@ -160,6 +175,7 @@ class ServiceAnalysis(_Model):
     links: ServiceLinks = Field(default_factory=ServiceLinks)
     errors: list[SourceError] = Field(default_factory=list)
     alerts: list[str] = Field(default_factory=list)
+    flamegraph: FlameGraphData | None = None
 
     @property
     def partial(self) -> bool:

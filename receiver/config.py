@@ -102,6 +102,7 @@ class SlackNotifierSettings(_Notifier):
     channel: str
     api_url: str = "https://slack.com/api/"
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    flamegraph: bool = True  # upload the alert's flame-graph picture into its thread
 
     @model_validator(mode="after")
     def _secrets(self) -> SlackNotifierSettings:

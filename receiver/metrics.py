@@ -44,6 +44,12 @@ class Metrics:
         self.duplicates = Counter(
             "flamebot_duplicates", "Redelivered webhooks answered as duplicates.", registry=r
         )
+        self.uploads = Counter(
+            "flamebot_uploads",
+            "Flame-graph pictures uploaded to Slack threads by outcome (ok, failed, skipped).",
+            ["outcome"],
+            registry=r,
+        )
         self.resent = Counter(
             "flamebot_resent_after_crash",
             "Deliveries sent again because a crash fell between their send and its record.",
@@ -53,6 +59,9 @@ class Metrics:
 
     def backend_outcome(self, backend: str, outcome: str) -> None:
         self.backend_requests.labels(backend=backend, outcome=outcome).inc()
+
+    def upload_outcome(self, outcome: str) -> None:
+        self.uploads.labels(outcome=outcome).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -45,7 +45,9 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.store = Store(config.store.path, max_page_count=config.store.max_page_count)
-        self.notifiers = notifiers if notifiers is not None else build_notifiers(config, self.store)
+        if notifiers is None:
+            notifiers = build_notifiers(config, self.store, uploads=self.metrics.upload_outcome)
+        self.notifiers = notifiers
         if enricher is None:
             from enrichers.analysis import build_enricher
 

@@ -100,6 +100,14 @@ def cmd_top(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_flamegraph(args: argparse.Namespace) -> int:
+    from receiver.commands.flamegraph import print_flamegraph
+
+    config = _load(args)
+    configure_logging(secret_values(config), level="warning")
+    return asyncio.run(print_flamegraph(config, args, out=sys.stdout, err=sys.stderr))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from receiver.demo import run_demo
 
@@ -169,15 +177,22 @@ def build_parser() -> argparse.ArgumentParser:
         "triage": ("verdict per service: the bottleneck of each, from a terminal", cmd_triage),
         "top": ("ranked functions of one profile type for a service", cmd_top),
         "demo": ("the whole flow on a simulated fleet, on loopback", cmd_demo),
+        "flamegraph": (
+            "draw a flame graph (PNG or SVG) of a service or a pprof file",
+            cmd_flamegraph,
+        ),
     }
     parsers = {}
     for name, (help_text, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         parsers[name] = p
-    for name in ("serve", "check-config", "dead-letters", "replay", "triage", "top"):
+    for name in ("serve", "check-config", "dead-letters", "replay", "triage", "top", "flamegraph"):
         _config_arg(parsers[name])
     _add_terminal_commands(parsers)
+    from receiver.commands.flamegraph import add_arguments
+
+    add_arguments(parsers["flamegraph"])
     send = parsers["send-test"]
     send.add_argument("url", help="flamebot's webhook URL, e.g. http://127.0.0.1:8080/webhook")
     send.add_argument("--token", help="bearer token for server.auth.bearer_token")

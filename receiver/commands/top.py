@@ -25,12 +25,12 @@ from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, Window
 from enrichers.targets import recent_windows, service_target
-from enrichers.times import epoch_ms
+from enrichers.times import epoch_ms, window_line
+from enrichers.units import format_value
 from receiver.commands.terminal import DelayedStatus
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.commands.triage_report import duration_text, failure_line
 from receiver.config import Config
-from receiver.notifiers.summary import window_line
 
 __all__ = ["KINDS", "TopResult", "format_value", "print_top", "render_top", "run_top"]
 
@@ -41,7 +41,6 @@ KINDS: dict[str, ProfileKind] = {
     "mutex": "mutex",
     "wall": "wall",
 }
-_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
 @dataclass(frozen=True)
@@ -81,20 +80,6 @@ async def run_top(
         normalize=preset.normalize_frames,
     )
     return TopResult(name, kind, window, ptype, top, sorted(available))
-
-
-def format_value(value: float, unit: str) -> str:
-    """`252.40 s`, `481.2 MiB`, `34,224`: a value in its profile's unit."""
-    if unit == "seconds":
-        return f"{value:,.2f} s"
-    if unit == "bytes":
-        power = 0
-        while abs(value) >= 1024 and power < len(_BINARY) - 1:
-            value, power = value / 1024, power + 1
-        return f"{value:,.0f} {_BINARY[0]}" if power == 0 else f"{value:,.1f} {_BINARY[power]}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:g} {unit}"
 
 
 def render_top(result: TopResult) -> str:

@@ -5,7 +5,8 @@
    on a free loopback port, configured for them;
 3. each scenario alert is POSTed to it as an Alertmanager webhook; once delivered, the
    console text is printed and the Slack and PagerDuty payloads are written to the output
-   directory, as `slack-<service>.json` and `pagerduty-<service>.json`;
+   directory, as `slack-<service>.json` and `pagerduty-<service>.json`, with the flame-graph
+   picture the Slack thread gets, as `flamegraph-<service>.png` and `.svg`;
 4. `flamebot triage` runs against the same simulation and prints the whole fleet.
 
 The clock is the scenario's, so the output is the same on every run.
@@ -20,6 +21,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from enrichers.pictures.picture import picture_of
+from enrichers.pictures.png import render_png
+from enrichers.pictures.svg import render_svg
 from receiver.commands.triage import print_triage
 from receiver.config import Config
 from receiver.demo.fleet import DEFAULT_SCENARIO
@@ -81,10 +85,17 @@ def _write_payloads(delivered: DeliveredAlert, out: Path) -> list[str]:
         payload, enrichment, routing_key=PAGERDUTY_ROUTING_KEY, default_severity="warning"
     )
     _write_json(pagerduty, event)
-    return [
+    lines = [
         f"   wrote {slack} (Slack Block Kit message; paste into {BLOCK_KIT_BUILDER})",
         f"   wrote {pagerduty} (PagerDuty Events API v2 event)",
     ]
+    picture = picture_of(lead) if lead is not None else None
+    if picture is not None:
+        png, svg = out / f"flamegraph-{service}.png", out / f"flamegraph-{service}.svg"
+        png.write_bytes(render_png(picture))
+        svg.write_bytes(render_svg(picture))
+        lines.append(f"   wrote {png} and {svg.name} (the flame graph the Slack thread gets)")
+    return lines
 
 
 def _intro(scenario: Scenario) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from receiver.config import (
     Config,
     ConsoleNotifierSettings,
@@ -19,8 +21,14 @@ from receiver.store import Store
 __all__ = ["Notification", "Notifier", "build_notifiers"]
 
 
-def build_notifiers(config: Config, store: Store) -> dict[str, Notifier]:
-    """One notifier per `notifiers` entry, by name."""
+def _ignore(outcome: str) -> None:
+    return None
+
+
+def build_notifiers(
+    config: Config, store: Store, *, uploads: Callable[[str], None] = _ignore
+) -> dict[str, Notifier]:
+    """One notifier per `notifiers` entry, by name; `uploads` counts picture uploads."""
     built: dict[str, Notifier] = {}
     for settings in config.notifiers:
         notifier: Notifier
@@ -29,7 +37,7 @@ def build_notifiers(config: Config, store: Store) -> dict[str, Notifier]:
         elif isinstance(settings, WebhookNotifierSettings):
             notifier = WebhookNotifier(settings)
         elif isinstance(settings, SlackNotifierSettings):
-            notifier = SlackNotifier(settings, store)
+            notifier = SlackNotifier(settings, store, uploads=uploads)
         elif isinstance(settings, PagerDutyNotifierSettings):
             notifier = PagerDutyNotifier(settings, store)
         else:

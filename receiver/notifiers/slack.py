@@ -5,18 +5,21 @@ each later change `chat.update`s that message, by channel ID and ts, and adds a 
 reply saying what changed; a group that fires again after a full resolve starts a new
 message. The group -> (channel ID, ts) map lives in the durable store, so it survives
 restarts. Failures are classified only: 429 and `ratelimited` (honouring Retry-After), 5xx
-and transport errors are retryable; any other `ok: false` is not.
+and transport errors are retryable; any other `ok: false` is not. With `flamegraph: true`
+(the default) a new alert message gets the picture of its flame graph in its thread, in the
+background (`receiver.notifiers.slack_upload`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from enrichers.clients.backend_http import USER_AGENT
 from receiver.config import SlackNotifierSettings
@@ -24,6 +27,7 @@ from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import parse_retry_after
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
+from receiver.notifiers.slack_upload import Uploads
 from receiver.seams import Notification
 from receiver.store import Store
 
@@ -71,14 +75,25 @@ def _classify(method: str, exc: SlackApiError) -> NotifyError:
     )
 
 
+def _ignore(outcome: str) -> None:
+    return None
+
+
 class SlackNotifier:
-    def __init__(self, settings: SlackNotifierSettings, store: Store) -> None:
+    def __init__(
+        self,
+        settings: SlackNotifierSettings,
+        store: Store,
+        *,
+        uploads: Callable[[str], None] = _ignore,
+    ) -> None:
         assert settings.token is not None  # the config validator guarantees it
         self.name = settings.name
         self._settings = settings
         self._store = store
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
+        self.uploads = Uploads(self._call, self._http, uploads)
 
     def _web(self) -> AsyncWebClient:
         if self._client is None:
@@ -96,13 +111,21 @@ class SlackNotifier:
             )
         return self._client
 
+    def _http(self) -> aiohttp.ClientSession:
+        self._web()
+        assert self._session is not None
+        return self._session
+
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         web = self._web()
+        methods: dict[str, Callable[..., Awaitable[AsyncSlackResponse]]] = {
+            "chat.update": web.chat_update,
+            "chat.postMessage": web.chat_postMessage,
+            "files.getUploadURLExternal": web.files_getUploadURLExternal,
+            "files.completeUploadExternal": web.files_completeUploadExternal,
+        }
         try:
-            if method == "chat.update":
-                response = await web.chat_update(**kwargs)
-            else:
-                response = await web.chat_postMessage(**kwargs)
+            response = await methods[method](**kwargs)
         except SlackApiError as exc:
             raise _classify(method, exc) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -148,7 +171,10 @@ class SlackNotifier:
             "resolved": payload.status == "resolved",
         }
         await self._store.save_conversation(self.name, payload.group_key, json.dumps(state))
+        if self._settings.flamegraph and payload.status == "firing" and state["ts"]:
+            self.uploads.start(notification.enrichment, state["channel"], state["ts"])
 
     async def aclose(self) -> None:
+        await self.uploads.aclose()
         if self._session is not None:
             await self._session.close()

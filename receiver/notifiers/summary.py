@@ -7,7 +7,6 @@ and number formats live here once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 
 from enrichers.result import (
     VERDICTS,
@@ -19,8 +18,8 @@ from enrichers.result import (
     Hotspot,
     ServiceAnalysis,
     SourceError,
-    Window,
 )
+from enrichers.times import window_line
 from receiver.models import Alert, WebhookPayload
 
 __all__ = [
@@ -156,12 +155,6 @@ def errors_line(errors: Sequence[SourceError], *, partial: bool) -> str:
     """`prometheus failed: connection refused — verdict from partial data`."""
     text = "; ".join(source_error_line(e) for e in errors)
     return f"{text} — {PARTIAL_DATA}" if partial else text
-
-
-def window_line(window: Window) -> str:
-    """`2026-11-25 17:10:32 to 17:26:31 UTC`."""
-    start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
-    return f"{start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC"
 
 
 def _importance(analysis: ServiceAnalysis) -> tuple[int, int]:

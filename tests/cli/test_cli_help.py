@@ -7,7 +7,17 @@ from pathlib import Path
 
 from tests.cli.conftest import flamebot
 
-COMMANDS = ["serve", "check-config", "send-test", "dead-letters", "replay", "triage", "top", "demo"]
+COMMANDS = [
+    "serve",
+    "check-config",
+    "send-test",
+    "dead-letters",
+    "replay",
+    "triage",
+    "top",
+    "demo",
+    "flamegraph",
+]
 
 
 async def test_help_lists_every_command(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from PIL import Image
 
 from tests.cli.conftest import FLAMEBOT, RUN_TIMEOUT_SECONDS, Run, child_env, flamebot
 from tests.cli.fleet_report import FLEET_BLOCKS
@@ -164,12 +165,26 @@ def test_demo_writes_slack_and_pagerduty_payloads(demo: tuple[str, Path]) -> Non
     """Per sick service: a valid Block Kit message and an Events API v2 trigger."""
     stdout, out = demo
     assert sorted(p.name for p in out.iterdir()) == [
+        "flamegraph-order-service.png",
+        "flamegraph-order-service.svg",
+        "flamegraph-payment-service.png",
+        "flamegraph-payment-service.svg",
         "pagerduty-order-service.json",
         "pagerduty-payment-service.json",
         "slack-order-service.json",
         "slack-payment-service.json",
     ]
     assert "   wrote out/slack-payment-service.json (Slack Block Kit message;" in stdout
+    assert (
+        "   wrote out/flamegraph-payment-service.png and flamegraph-payment-service.svg"
+        " (the flame graph the Slack thread gets)"
+    ) in stdout
+    with Image.open(out / "flamegraph-order-service.png") as picture:
+        assert (picture.format, picture.width) == ("PNG", 1200)
+    assert (
+        b"com.example.OrderVerticle.processOrders"
+        in (out / "flamegraph-order-service.svg").read_bytes()
+    )
     slack = json.loads((out / "slack-payment-service.json").read_text())
     check_slack_message(slack)
     assert slack["text"] == f"🔥 {PAYMENT_HEADLINE}"

@@ -1,14 +1,23 @@
-"""A fake Slack Web API (chat.postMessage, chat.update) that checks what the real one checks.
+"""A fake Slack Web API (chat.postMessage, chat.update, files upload v2) that checks what
+the real one checks.
 
 Wire facts (reference/protocols.md §2): bot token as `Authorization: Bearer xoxb-…`;
 errors come as HTTP 200 `{"ok": false, "error": …}` (not_authed, invalid_auth,
 channel_not_found, message_not_found, invalid_blocks, msg_blocks_too_long); rate limits as
 HTTP 429 with `Retry-After` and `{"ok": false, "error": "ratelimited"}`. `chat.update`
-needs the channel *ID* and the message ts that `chat.postMessage` returned.
+needs the channel *ID* and the message ts that `chat.postMessage` returned. Arguments come
+as JSON, a form or the query string (slack-sdk sends the files methods' as query string).
+
+Files upload v2 (§2.6), strictly in its three steps: `files.getUploadURLExternal(filename,
+length)` hands out an upload URL and a file ID; a POST of exactly `length` bytes to that
+URL uploads them (anything else: 400); `files.completeUploadExternal(files=[{id, title}],
+channel_id, thread_ts)` shares the uploaded file into the thread of an existing message of
+that channel (by channel ID). A file appears in `files` only once completed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +30,27 @@ HEADER_LIMIT = 150
 FIELDS_LIMIT = 10
 FIELD_TEXT_LIMIT = 2000
 BLOCKS_JSON_LIMIT = 13_200  # observed msg_blocks_too_long threshold (bolt-js#2509)
+
+
+@dataclass
+class SharedFile:
+    """A completed upload: its bytes, where it was shared, its title and alt text."""
+
+    id: str
+    filename: str
+    data: bytes
+    title: str
+    alt_txt: str
+    channel: str
+    thread_ts: str | None
+
+
+@dataclass
+class _Upload:
+    filename: str
+    length: int
+    alt_txt: str
+    data: bytes | None = None
 
 
 @dataclass
@@ -63,6 +93,11 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], Message] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []  # status, body, headers
+        self.files: dict[str, SharedFile] = {}  # completed uploads, by file ID
+        self.uploads: dict[str, _Upload] = {}  # handed out, not completed
+        self.upload_status: int | None = None  # answer uploads with this status instead
+        self.fail_upload_url: str | None = None  # answer getUploadURLExternal with this error
+        self.hold_uploads: asyncio.Event | None = None  # getUploadURLExternal waits for it
         self._clock = 1_700_000_000
 
     def fail_next(self, status: int, error: str, retry_after: int | None = None) -> None:
@@ -84,9 +119,18 @@ class FakeSlack:
         self._clock += 1
         return f"{self._clock}.000100"
 
+    async def arguments(self, request: web.Request) -> dict[str, Any]:
+        """A call's arguments, from the query string, a form or a JSON body."""
+        found: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            found.update(await request.json())
+        elif request.can_read_body:
+            found.update(await request.post())
+        return found
+
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        body = await request.json()
+        body = await self.arguments(request)
         self.calls.append((method, body))
         if self.script:
             status, answer, headers = self.script.pop(0)
@@ -100,7 +144,63 @@ class FakeSlack:
             return web.json_response(self._post(body))
         if method == "chat.update":
             return web.json_response(self._update(body))
+        if method == "files.getUploadURLExternal":
+            if self.hold_uploads is not None:
+                await self.hold_uploads.wait()
+            if self.fail_upload_url is not None:
+                return web.json_response({"ok": False, "error": self.fail_upload_url})
+            return web.json_response(self._upload_url(body, str(request.url.origin())))
+        if method == "files.completeUploadExternal":
+            return web.json_response(self._complete(body))
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    def _upload_url(self, body: dict[str, Any], origin: str) -> dict[str, Any]:
+        filename, length = str(body.get("filename", "")), str(body.get("length", ""))
+        if not filename or not length.isdigit() or int(length) < 1:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self.uploads) + len(self.files) + 1:08d}"
+        self.uploads[file_id] = _Upload(filename, int(length), str(body.get("alt_txt", "")))
+        return {"ok": True, "upload_url": f"{origin}/upload/{file_id}", "file_id": file_id}
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        if self.upload_status is not None:
+            return web.Response(status=self.upload_status, text="scripted failure")
+        data = await request.read()
+        if len(data) != upload.length:
+            return web.Response(status=400, text=f"got {len(data)} bytes, length {upload.length}")
+        upload.data = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(str(body.get("files", "")))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel, thread = str(body.get("channel_id", "")), body.get("thread_ts")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        if channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}  # needs the channel ID
+        if thread is not None and (channel, str(thread)) not in self.messages:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        pending = [(f, self.uploads.get(str(f.get("id")))) for f in files if isinstance(f, dict)]
+        if len(pending) != len(files) or any(u is None or u.data is None for _, u in pending):
+            return {"ok": False, "error": "file_not_found"}  # unknown, or not uploaded yet
+        shared = []
+        for described, upload in pending:
+            assert upload is not None
+            assert upload.data is not None
+            file_id = str(described["id"])
+            title = str(described.get("title") or upload.filename)
+            self.files[file_id] = SharedFile(
+                file_id, upload.filename, upload.data, title, upload.alt_txt, channel, thread
+            )
+            del self.uploads[file_id]
+            shared.append({"id": file_id, "title": title})
+        return {"ok": True, "files": shared}
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel_id(str(body.get("channel", "")))
@@ -137,4 +237,5 @@ class FakeSlack:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_post("/upload/{file_id}", self._receive)
         return app
