@@ -133,7 +133,11 @@ def test_the_notification_is_the_measured_regression() -> None:
     assert service.notes[1] == "order-service becomes LOCK-BOUND (was I/O-BOUND)"
     slack = render_slack(payload, enrichment)
     assert slack["text"].startswith("🔥 [FIRING:1] ProfileRegression on order-service: LOCK-BOUND")
-    assert "1.0% -> 64.5%" in str(slack["blocks"])
+    section = slack["blocks"][1]["text"]["text"]
+    assert f"*Note:* regression gate: order-service Mutex {LOCK}: 1.0% -&gt; 64.5% (+63.5 pp" in (
+        section
+    )
+    assert "*Note:* order-service becomes LOCK-BOUND (was I/O-BOUND)" in section
     event = render_event(payload, enrichment, routing_key="k", default_severity="warning")
     assert (event["event_action"], event["payload"]["severity"]) == ("trigger", "warning")
     assert event["payload"]["summary"].startswith("[FIRING:1] ProfileRegression on order-service")
