@@ -183,9 +183,33 @@ def _add_snapshot_and_gate(
     g.add_argument("--notify", metavar="ROUTE", help="send a regression summary to a route")
 
 
+def _diagnose(load: Loader) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from receiver.commands.diagnose import print_diagnose
+
+        config = _quiet(load, args)
+        return asyncio.run(
+            print_diagnose(
+                config, service=args.service, as_json=args.json, out=sys.stdout, err=sys.stderr
+            )
+        )
+
+    return run
+
+
+def _add_diagnose(sub: argparse._SubParsersAction[argparse.ArgumentParser], load: Loader) -> None:
+    text = "the full diagnostic: triage, HTTP numbers, top functions, app share, firing alerts"
+    p = sub.add_parser("diagnose", help=text, description=text)
+    p.set_defaults(handler=_diagnose(load))
+    p.add_argument("--service", metavar="S", help="only S (Prometheus host or service_name)")
+    p.add_argument("--json", action="store_true", help="JSON output (see the README)")
+    p.add_argument("--config", type=Path, help="YAML config file (default: $FLAMEBOT_CONFIG)")
+
+
 def add_loop_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], load: Loader
 ) -> None:
     """Register the commands; `load` reads the config or exits 1 (cli's `_load`)."""
     _add_compare(sub, load)
     _add_snapshot_and_gate(sub, load)
+    _add_diagnose(sub, load)
