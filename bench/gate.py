@@ -75,10 +75,9 @@ async def measure(args: argparse.Namespace) -> None:
         f" every backend request takes {args.latency_ms:g} ms; at most {PARALLEL_QUERIES}"
         " sub-window queries in flight"
     )
-    print(f"gate exit code {code}; first line: {out.getvalue().splitlines()[0]}")
-    print(
-        f"backend requests: {len(hits)} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
-    )
+    print(f"gate exit code {code}: {out.getvalue().splitlines()[0]}")
+    methods = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+    print(f"backend requests: {len(hits)} ({methods})")
     print(f"  per service: {len(hits) / args.services:g}")
     print(f"max in flight, prometheus / pyroscope: {most[0]} / {most[1]}")
     print(f"gate wall time: {wall:.2f} s")
