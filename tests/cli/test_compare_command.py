@@ -147,7 +147,7 @@ async def test_compare_text_and_markdown(tmp_path: Path, config: Path) -> None:
     assert "### Alloc (`memory:alloc_in_new_tlab_bytes:bytes:space:bytes`)" in markdown.stdout
 
 
-async def test_compare_over_the_legacy_api_and_bad_times(tmp_path: Path, config: Path) -> None:
+async def test_compare_refuses_bad_ranges(tmp_path: Path, config: Path) -> None:
     """A bad range exits 64 with a readable line; nothing is asked."""
     bad = await flamebot(
         "compare", "payment-service", "--before", "now-1h", "--after", "now-5m..now",
