@@ -27,6 +27,7 @@ from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
 from enrichers.times import epoch_ms, parse_time
+from receiver.commands.measure import chosen_types
 from receiver.commands.terminal import DelayedStatus
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.commands.triage_report import failure_line
@@ -116,7 +117,6 @@ async def run_compare(
     """Diff every asked profile type the service has, and classify both windows."""
     target = service_target(service, enricher.settings)
     name = target.pyroscope_service
-    result = CompareResult(target.service, name, before, after)
     start, end = min(before.start, after.start), max(before.end, after.end)
     try:
         available = await enricher.pyroscope.profile_types(name, epoch_ms(start), epoch_ms(end))
@@ -124,14 +124,7 @@ async def run_compare(
         return CompareResult(
             target.service, name, before, after, failures={"pyroscope": exc.reason}
         )
-    chosen = {
-        kind: ptype
-        for kind in kinds
-        for ptype in [
-            next((p for p in enricher.preset.profile_types.get(kind, ()) if p in available), None)
-        ]
-        if ptype is not None
-    }
+    chosen = chosen_types(enricher.preset.profile_types, available, kinds)
     # The before window is its own baseline (its graphs are asked once, single-flight); the
     # after window's baseline is the before window, as an alert's would be.
     analyses = asyncio.gather(
@@ -152,7 +145,7 @@ async def run_compare(
         else:
             profiles.append(outcome)
     return CompareResult(
-        result.service,
+        target.service,
         name,
         before,
         after,

@@ -10,7 +10,7 @@ analysis reads the service as a whole.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from enrichers.analysis import GroupEnricher
@@ -22,7 +22,7 @@ from enrichers.targets import service_target
 from enrichers.times import epoch_ms
 from enrichers.windowed import WindowedProfile, split_window, windowed_profile
 
-__all__ = ["PARALLEL_QUERIES", "Measured", "measure_services", "parse_labels"]
+__all__ = ["PARALLEL_QUERIES", "Measured", "chosen_types", "measure_services", "parse_labels"]
 
 # Sub-window queries in flight at once, all services together: enough to keep a round trip
 # per batch, few enough that a gate over a large fleet does not flood Pyroscope.
@@ -46,6 +46,21 @@ class Measured:
         metrics = self.analysis.metrics.model_dump().values() if self.analysis else []
         seen = any(value is not None for value in metrics)
         return not self.failures and not self.available and not seen
+
+
+def chosen_types(
+    preferences: Mapping[ProfileKind, Sequence[str]],
+    available: Collection[str],
+    kinds: Sequence[ProfileKind] | None = None,
+) -> dict[ProfileKind, str]:
+    """Per profile kind (all of the preset's, or `kinds`), its first preferred type the
+    service has; kinds it has none of are left out."""
+    chosen = {}
+    for kind in preferences if kinds is None else kinds:
+        found = next((p for p in preferences.get(kind, ()) if p in available), None)
+        if found is not None:
+            chosen[kind] = found
+    return chosen
 
 
 def parse_labels(pairs: Sequence[str]) -> dict[str, str]:
@@ -99,11 +114,7 @@ async def _one(
     try:
         start = epoch_ms(min(window.start, versus.start))
         available = await enricher.pyroscope.profile_types(pyro, start, epoch_ms(window.end))
-        chosen = {
-            kind: found
-            for kind, preferred in enricher.preset.profile_types.items()
-            if (found := next((p for p in preferred if p in available), None)) is not None
-        }
+        chosen = chosen_types(enricher.preset.profile_types, available)
         parts = split_window(window, windows)
         selector = label_selector(pyro, labels)
         measured = await asyncio.gather(
