@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck pytest install tools serve clean \
-	bench-notify bench-intake bench-storm bench-flamegraph
+	bench-notify bench-intake bench-storm bench-flamegraph bench-gate
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-storm: install
 
 bench-flamegraph: install
 	$(BIN)/python bench/flamegraph.py
+
+bench-gate: install
+	$(BIN)/python bench/gate.py
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

@@ -24,6 +24,7 @@ from enrichers.flamegraph_parse import (
     FlameGraphError,
     node_ends,
     parse_connect,
+    parse_connect_diff,
     parse_render,
     parse_render_diff,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "function_changes",
     "normalize_frame",
     "parse_connect",
+    "parse_connect_diff",
     "parse_render",
     "parse_render_diff",
     "profile_unit",

@@ -28,6 +28,7 @@ __all__ = [
     "FlameGraphError",
     "node_ends",
     "parse_connect",
+    "parse_connect_diff",
     "parse_render",
     "parse_render_diff",
 ]
@@ -234,4 +235,20 @@ def parse_render_diff(doc: Mapping[str, Any]) -> tuple[FlameGraph, FlameGraph]:
     levels = _levels(_field(bearer, "levels", list, "flamebearer"), names, 7, "flamebearer")
     left = FlameGraph(names, _side(levels, 0), _int(doc.get("leftTicks", 0), "leftTicks"))
     right = FlameGraph(names, _side(levels, 3), _int(doc.get("rightTicks", 0), "rightTicks"))
+    return _checked(left), _checked(right)
+
+
+def parse_connect_diff(doc: Mapping[str, Any]) -> tuple[FlameGraph, FlameGraph]:
+    """A Connect `Diff` response (`flamegraph` with 7-value levels as int64 strings,
+    `leftTicks`, `rightTicks`; §1.4) as (left, right) graphs; `{}` is two empty graphs."""
+    flamegraph = _field(doc, "flamegraph", dict, "response")
+    names = _names(_field(flamegraph, "names", list, "flamegraph"), "flamegraph")
+    raw = [
+        _field(level, "values", list, f"flamegraph.levels[{depth}]")
+        for depth, level in enumerate(_field(flamegraph, "levels", list, "flamegraph"))
+    ]
+    levels = _levels(raw, names, 7, "flamegraph")
+    ticks = [_int(flamegraph.get(k, 0), f"flamegraph.{k}") for k in ("leftTicks", "rightTicks")]
+    left = FlameGraph(names, _side(levels, 0), ticks[0])
+    right = FlameGraph(names, _side(levels, 3), ticks[1])
     return _checked(left), _checked(right)

@@ -6,18 +6,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from enrichers.result import Window
-from enrichers.settings import parse_duration
 
-__all__ = ["epoch_ms", "iso_time", "parse_time", "window_line"]
+__all__ = ["TIME_FORMS", "epoch_ms", "iso_time", "parse_time", "window_line"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_RELATIVE = re.compile(r"now(?:\s*([+-])\s*(\S+))?")
-_EPOCH_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]+)?")
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
-    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"  # a zone is required: a naive time is ambiguous
-)
-TIME_FORMS = "RFC 3339 (2026-11-25T17:10:00Z), epoch seconds (1795627800) or now-2h"
+_EPOCH_SECONDS = re.compile(r"[0-9]{1,20}(?:\.[0-9]+)?")
+_RELATIVE = re.compile(r"now(?:-(.+))?")
+# Epoch seconds stay below this until the year 5138; a larger number is milliseconds or more.
+_LARGEST_EPOCH_SECONDS = 1e11
+TIME_FORMS = "RFC 3339 (2026-11-25T17:00:00Z), epoch seconds (1795626000) or now-2h"
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -38,22 +35,39 @@ def window_line(window: Window) -> str:
     return f"{start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC"
 
 
-def parse_time(text: str, now: datetime) -> datetime:
-    """A point in time as the command line takes it, in UTC: RFC 3339 with a zone
-    (`2026-11-25T17:10:00Z`, `...+01:00`), epoch seconds (`1795627800`, `1795627800.5`),
-    or `now` with an optional offset (`now-2h`, `now-1h30m`, `now+5m`; units d, h, m, s,
-    ms). Anything else raises ValueError naming the accepted forms."""
-    value = text.strip()
-    relative = _RELATIVE.fullmatch(value)
+def _ago(text: str, span: str, now: datetime) -> datetime:
+    from enrichers.settings import parse_duration  # settings is heavier; only for now-<span>
+
     try:
-        if relative:
-            sign, duration = relative.groups()
-            offset = parse_duration(duration) if duration else timedelta(0)
-            return (now - offset if sign == "-" else now + offset).astimezone(UTC)
-        if _EPOCH_SECONDS.fullmatch(value):
-            return _EPOCH + timedelta(seconds=float(value))
-        if _RFC3339.fullmatch(value):
-            return datetime.fromisoformat(value.replace("z", "Z")).astimezone(UTC)
-    except (ValueError, OverflowError):
-        pass
-    raise ValueError(f"not a time: {text!r} (expected {TIME_FORMS})")
+        return now - parse_duration(span)
+    except ValueError:
+        raise ValueError(
+            f"time {text!r}: {span!r} is not a duration such as 15m, 2h or 1h30m"
+        ) from None
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    """`text` as an aware UTC datetime: RFC 3339 with a zone, epoch seconds, `now` or
+    `now-<duration>` (durations as in the config: `90s`, `15m`, `2h`, `1d`, `1h30m`).
+
+    `now` is the caller's clock (a naive `now` is UTC). Raises ValueError naming the text
+    and the accepted forms; a number too large for epoch seconds (milliseconds) is refused
+    rather than read as a date thousands of years away.
+    """
+    stripped = text.strip()
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    relative = _RELATIVE.fullmatch(stripped)
+    if relative:
+        return _ago(text, relative.group(1), now) if relative.group(1) else now
+    if _EPOCH_SECONDS.fullmatch(stripped):
+        seconds = float(stripped)
+        if seconds >= _LARGEST_EPOCH_SECONDS:
+            raise ValueError(f"time {text!r}: too large for epoch seconds (milliseconds?)")
+        return _EPOCH + timedelta(seconds=seconds)
+    try:
+        moment = datetime.fromisoformat(stripped)
+    except ValueError:
+        raise ValueError(f"time {text!r}: expected {TIME_FORMS}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r}: RFC 3339 needs a zone (Z or +02:00)")
+    return moment.astimezone(UTC)

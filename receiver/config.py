@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, SecretStr, ValidationError, model_validator
 
+from enrichers.clients.alertmanager import AlertmanagerSettings
 from enrichers.settings import (
     BasicAuth,
     EnrichmentSettings,
@@ -155,6 +156,7 @@ class Config(StrictModel):
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     pyroscope: PyroscopeSettings = Field(default_factory=PyroscopeSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
+    alertmanager: AlertmanagerSettings | None = None  # enrichers/clients/alertmanager.py
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     notifiers: list[NotifierSettings] = Field(default_factory=_default_notifiers)
     # Without `routes`, `/webhook` (the `default` route) goes to every notifier.

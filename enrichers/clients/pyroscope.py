@@ -21,7 +21,13 @@ import httpx
 
 from enrichers.clients.backend_http import backend_client, credentials
 from enrichers.errors import BackendError, BackendTimeoutError
-from enrichers.flamegraph import FlameGraph, parse_connect, parse_render
+from enrichers.flamegraph import (
+    FlameGraph,
+    parse_connect,
+    parse_connect_diff,
+    parse_render,
+    parse_render_diff,
+)
 from enrichers.promql import label_selector
 from enrichers.settings import PyroscopeSettings
 
@@ -38,6 +44,7 @@ __all__ = [
 BACKEND = "pyroscope"
 QUERIER = "/querier.v1.QuerierService/"
 RENDER = "/pyroscope/render"
+RENDER_DIFF = "/pyroscope/render-diff"
 LABEL_VALUES = "/pyroscope/label-values"
 PROFILE_TYPE_LABEL = "__profile_type__"
 LEGACY_PROFILE_TYPES = "__name__"  # the legacy label-values answers profile type IDs for it
@@ -204,6 +211,34 @@ class PyroscopeClient:
         }
         legacy = partial(self._request, "GET", RENDER, parse_render, params=params)
         return await self._query("SelectMergeStacktraces", body, parse_connect, legacy)
+
+    async def diff(
+        self,
+        profile_type: str,
+        label_selector: str,
+        left: tuple[int, int],
+        right: tuple[int, int],
+    ) -> tuple[FlameGraph, FlameGraph]:
+        """The (left, right) graphs of two windows (start ms, end ms) from one server-side
+        diff: Connect `Diff`, or the legacy `/pyroscope/render-diff` (§1.3, §1.4)."""
+
+        def side(window: tuple[int, int]) -> dict[str, Any]:
+            start, end = window
+            return {
+                "profileTypeID": profile_type,
+                "labelSelector": label_selector,
+                "start": start,
+                "end": end,
+                "maxNodes": self._settings.max_nodes,
+            }
+
+        query = profile_type + label_selector
+        params = {"max-nodes": str(self._settings.max_nodes)}
+        for name, (start, end) in (("left", left), ("right", right)):
+            params |= {f"{name}Query": query, f"{name}From": str(start), f"{name}Until": str(end)}
+        legacy = partial(self._request, "GET", RENDER_DIFF, parse_render_diff, params=params)
+        body = {"left": side(left), "right": side(right)}
+        return await self._query("Diff", body, parse_connect_diff, legacy)
 
     async def _query(
         self,

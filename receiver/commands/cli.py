@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from receiver.commands.cli_loop import add_loop_commands
 from receiver.config import Config, load_config, secret_values
 from receiver.errors import ConfigError, StartupError
 from receiver.logs import configure_logging
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         parsers[name] = p
+    add_loop_commands(sub, _load)  # compare, snapshot, gate, diagnose
     for name in ("serve", "check-config", "dead-letters", "replay", "triage", "top", "flamegraph"):
         _config_arg(parsers[name])
     _add_terminal_commands(parsers)

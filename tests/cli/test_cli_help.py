@@ -1,4 +1,4 @@
-"""`flamebot --help` lists every command of PRODUCT.md §4."""
+"""`flamebot --help` lists every command of PRODUCT.md §4 and §7.2."""
 
 from __future__ import annotations
 
@@ -7,17 +7,8 @@ from pathlib import Path
 
 from tests.cli.conftest import flamebot
 
-COMMANDS = [
-    "serve",
-    "check-config",
-    "send-test",
-    "dead-letters",
-    "replay",
-    "triage",
-    "top",
-    "demo",
-    "flamegraph",
-]
+COMMANDS = ["serve", "check-config", "send-test", "dead-letters", "replay", "triage", "top", "demo"]
+COMMANDS += ["flamegraph", "compare", "snapshot", "gate", "diagnose"]
 
 
 async def test_help_lists_every_command(tmp_path: Path) -> None:

@@ -269,6 +269,9 @@ class FakePyroscope:
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._record])
+        from tests.fakes.pyroscope_diff import add_diff_routes  # Connect Diff, render-diff
+
+        add_diff_routes(self, app)
         if self.connect:
             app.router.add_post(QUERIER + "{method}", self._handle_connect)
         if self.legacy_render:
