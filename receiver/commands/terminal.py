@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TextIO
 
@@ -19,6 +19,7 @@ __all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "wants_colour"]
 
 SEVERITY_COLOURS = {"critical": "1;31", "warning": "33", "ok": "32"}  # bold red, yellow, green
 SPINNER = "|/-\\"
+SPINNER_FRAME_SECONDS = 0.1
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -41,10 +42,18 @@ def paint(text: str, code: str | None) -> str:
 class DelayedStatus:
     """`async with DelayedStatus(sys.stderr, "querying..."):` shows the message after `delay`."""
 
-    def __init__(self, stream: TextIO, message: str, delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        message: str,
+        delay: float = 1.0,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._stream = stream
         self._message = message
         self._delay = delay
+        self._sleep = sleep
         self._spinning = False
         self._task: asyncio.Task[None] | None = None
 
@@ -67,7 +76,7 @@ class DelayedStatus:
             self._stream.flush()
 
     async def _show(self) -> None:
-        await asyncio.sleep(self._delay)
+        await self._sleep(self._delay)
         if not _is_terminal(self._stream):
             self._stream.write(self._message + "\n")
             self._stream.flush()
@@ -76,4 +85,4 @@ class DelayedStatus:
         for frame in itertools.cycle(SPINNER):
             self._stream.write(f"\r{frame} {self._message}")
             self._stream.flush()
-            await asyncio.sleep(0.1)
+            await self._sleep(SPINNER_FRAME_SECONDS)

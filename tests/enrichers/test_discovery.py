@@ -22,9 +22,10 @@ from enrichers.settings import (
     PyroscopeSettings,
 )
 from enrichers.targets import service_target
-from tests.fakes.clock import ManualClock
+from tests.fakes.clock import ManualClock, ScriptedSleep
 from tests.fakes.prometheus import empty_vector
 from tests.fakes.pyroscope import FakePyroscope
+from tests.support.waiting import SETTLE_SECONDS
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
@@ -139,7 +140,7 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
         )
         assert index.lookup("checkout") is None  # nothing listed yet
         index.start()
-        await asyncio.wait_for(index.loaded.wait(), 5)
+        await asyncio.wait_for(index.loaded.wait(), SETTLE_SECONDS)
         assert index.lookup("checkout") == {CPU, ALLOC}
         assert index.lookup("cart") == {CPU}
         assert index.lookup("unlisted") is None
@@ -167,20 +168,19 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
 
 
 async def test_index_keeps_listing_every_refresh_period() -> None:
+    """The fleet is listed at start and again after every refresh period, until closed."""
+    three_listings = ScriptedSleep(steps=2)  # two refresh periods pass, the third never ends
     async with fleet() as fake:
         client = PyroscopeClient(PyroscopeSettings(url=fake.url))
-        index = ProfileTypeIndex(client, lambda: (LISTING_START_MS, NOW_MS), refresh_seconds=0.05)
+        index = ProfileTypeIndex(
+            client, lambda: (LISTING_START_MS, NOW_MS), refresh_seconds=120, sleep=three_listings
+        )
         index.start()
-        for _ in range(200):
-            if len(series_bodies(fake)) >= 3:
-                break
-            await asyncio.sleep(0.01)
-        await index.aclose()
-        listed = len(series_bodies(fake))
-        await asyncio.sleep(0.1)  # closed: no more listings
+        await asyncio.wait_for(three_listings.parked.wait(), SETTLE_SECONDS)
+        await index.aclose()  # cancels the third period's wait: no fourth listing
         await client.aclose()
-    assert listed >= 3
-    assert len(series_bodies(fake)) == listed
+    assert three_listings.calls == [120, 120, 120]
+    assert len(series_bodies(fake)) == 3
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ async def started() -> AsyncIterator[tuple[GroupEnricher, FakePyroscope]]:
             clock=lambda: NOW,
         )
         enricher.start()
-        await asyncio.wait_for(enricher.listed(), 5)
+        await asyncio.wait_for(enricher.listed(), SETTLE_SECONDS)
         yield enricher, fake
         await enricher.aclose()
 
