@@ -30,6 +30,8 @@ from pathlib import Path
 import httpx
 from harness import free_port, machine, parse_metrics, percentile, process_mb, spawn_flamebot
 
+from tests.support.waiting import answers_200, wait_until
+
 BASELINE_SERVER = """
 import sys
 from aiohttp import web
@@ -47,15 +49,10 @@ TARGET_SENDERS, TARGET_RATE, TARGET_P99_MS = 10, 1000.0, 50.0  # the goal at 10 
 
 
 def wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"{url} did not come up")
+    try:
+        wait_until(lambda: answers_200(f"{url}/healthz"), 30)
+    except AssertionError:
+        raise SystemExit(f"{url} did not come up") from None
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -135,10 +132,10 @@ def queue_depth(port: int) -> float:
 def drained_after(port: int, limit: float = 120.0) -> float:
     """Seconds until flamebot has finished every notification it accepted."""
     started = time.perf_counter()
-    while queue_depth(port) > 0:
-        if time.perf_counter() - started > limit:
-            return float("inf")
-        time.sleep(0.05)
+    try:
+        wait_until(lambda: not queue_depth(port) > 0, limit)
+    except AssertionError:
+        return float("inf")
     return time.perf_counter() - started
 
 

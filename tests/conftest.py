@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,6 @@ def payload_files() -> list[str]:
         if "groupKey" in json.loads(path.read_text()):
             names.append(path.name)
     return names
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def make_config(tmp_path: Path, **sections: Any) -> Config:

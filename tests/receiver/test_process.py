@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_payload
-from tests.support.process import FlamebotProcess, free_port, wait_until
+from tests.support.process import FlamebotProcess, free_port
+from tests.support.waiting import wait_until
 
 
 class HoldingReceiver:

@@ -20,7 +20,7 @@ from tests.support.alertmanager import (
 )
 from tests.support.harness import PAYMENT_LABELS, TOKEN, Backends, flamebot_config, started
 from tests.support.metrics import moved
-from tests.support.process import wait_until
+from tests.support.waiting import wait_until
 
 GROUP_KEY = '{}:{alertname="HighCpuUsage", instance="payment-service:9404"}'
 FIRING_TEXT = (
@@ -151,10 +151,10 @@ def test_alertmanager_retries_a_locked_store_until_it_is_accepted(
         with running_alertmanager(tmp_path, config) as alertmanager:
             starts = datetime.now(UTC) - timedelta(minutes=3)
             alertmanager.post_alerts([firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})])
-            wait_until(lambda: flamebot.metrics().get(WEBHOOK_503, 0) >= 2, timeout=30)
+            wait_until(lambda: flamebot.metrics().get(WEBHOOK_503, 0) >= 2)
             assert backends.slack.calls == []
             lock.execute("ROLLBACK")
-            wait_until(lambda: len(backends.slack.messages) == 1, timeout=30)
+            wait_until(lambda: len(backends.slack.messages) == 1)
             wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0)
     finally:
         lock.close()

@@ -11,7 +11,8 @@ import httpx
 
 from tests.support.harness import AUTH, Backends, alert_group, flamebot_config
 from tests.support.metrics import moved
-from tests.support.process import FlamebotProcess, wait_until
+from tests.support.process import FlamebotProcess
+from tests.support.waiting import wait_until
 
 WORKERS = 4
 BURST = 50

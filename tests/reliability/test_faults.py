@@ -28,8 +28,9 @@ from tests.support.harness import (
 )
 from tests.support.metrics import moved
 from tests.support.misbehaving import garbage_app, hanging_app
-from tests.support.process import REPO, FlamebotProcess, free_port, wait_until
+from tests.support.process import REPO, FlamebotProcess, free_port
 from tests.support.serving import LoopThread
+from tests.support.waiting import wait_until
 
 FIRING_TEXT = (
     "\N{FIRE} [FIRING:1] HighCpuUsage on payment-service: CPU-BOUND,"

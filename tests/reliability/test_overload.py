@@ -21,8 +21,8 @@ from tests.support.harness import (
 )
 from tests.support.metrics import moved
 from tests.support.misbehaving import hanging_app
-from tests.support.process import wait_until
 from tests.support.serving import LoopThread
+from tests.support.waiting import wait_until
 
 ACCEPTED = 'flamebot_webhooks_total{code="200",route="default"}'
 REFUSED = 'flamebot_webhooks_total{code="503",route="default"}'

@@ -8,12 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+
+from tests.support.metrics import parse_metrics
+from tests.support.waiting import answers_200, running, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,18 +25,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Poll `condition()` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 LISTING_EVENTS = ('"profile_types_listed"', '"profile_types_not_listed"')
@@ -81,12 +71,8 @@ class FlamebotProcess:
 
     def _healthy(self) -> bool:
         assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"flamebot exited with {self.proc.returncode}: {self.stderr()}")
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        log = self.workdir / f"stderr-{self.runs}.txt"
+        return running(self.proc, "flamebot", log) and answers_200(f"{self.url}/healthz")
 
     def post(self, body: Any, path: str = "/webhook", **kwargs: Any) -> httpx.Response:
         data = body if isinstance(body, bytes | str) else json.dumps(body)
@@ -95,12 +81,7 @@ class FlamebotProcess:
 
     def metrics(self) -> dict[str, float]:
         """The /metrics samples as {"name{labels}": value}."""
-        samples = {}
-        for line in httpx.get(f"{self.url}/metrics", timeout=5).text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                samples[name] = float(value)
-        return samples
+        return parse_metrics(httpx.get(f"{self.url}/metrics", timeout=5).text)
 
     def stdout(self) -> str:
         return (self.workdir / f"stdout-{self.runs}.txt").read_text(errors="replace")
