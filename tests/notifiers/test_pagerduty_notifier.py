@@ -16,6 +16,7 @@ from tests.conftest import load_payload
 from tests.fakes.clock import FakeTime
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
+from tests.support.waiting import SETTLE_SECONDS
 
 GROUP_KEY = '{}:{alertname="HighCpuUsage", instance="payment-service:9404"}'
 DEDUP = hashlib.sha256(GROUP_KEY.encode()).hexdigest()
@@ -59,7 +60,7 @@ async def deliver(
     await service.start()
     for body in bodies:
         await service.accept("default", WebhookPayload.model_validate(body))
-        assert await service.dispatcher.wait_idle(10)
+        assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     await service.stop()
     return service
 

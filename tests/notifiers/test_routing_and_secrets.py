@@ -24,6 +24,7 @@ from tests.conftest import load_payload
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
+from tests.support.waiting import SETTLE_SECONDS
 
 SLACK_TOKEN = "xoxb-SECRET-slack-token-4242"
 ROUTING_KEY = "SECRETROUTINGKEY0000000000000042"
@@ -103,7 +104,7 @@ async def test_permanent_failure_is_dead_lettered_while_the_other_delivers(
     accepted = await client.post("/webhook/payments", data=body, headers=good)
     seen.append(await accepted.text())
     assert (refused.status, accepted.status) == (401, 200)
-    assert await service.dispatcher.wait_idle(10)
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
 
     letters = await service.store.dead_letters()
     assert [(x.notifier, x.reason) for x in letters] == [

@@ -19,6 +19,7 @@ from tests.conftest import load_payload
 from tests.fakes.clock import FakeTime
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.slack import FakeSlack
+from tests.support.waiting import SETTLE_SECONDS
 
 
 def slack_config(tmp_path: Path, api_url: str, **extra: Any) -> Config:
@@ -54,7 +55,7 @@ async def run(config: Config, *names: str, fake_time: FakeTime | None = None) ->
     await service.start()
     for name in names:
         await service.accept("default", WebhookPayload.model_validate(load_payload(name)))
-        assert await service.dispatcher.wait_idle(10)
+        assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     await service.stop()
     return service
 
@@ -100,7 +101,7 @@ async def test_fires_again_after_resolve_starts_a_new_message(
         again,
     ):
         await service.accept("default", WebhookPayload.model_validate(body))
-        assert await service.dispatcher.wait_idle(10)
+        assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     await service.stop()
     first, second = fake.top_level()
     assert first.text.startswith("✅ [RESOLVED]")

@@ -13,6 +13,7 @@ import pytest
 
 from receiver.config import Config
 from tests.conftest import load_payload, make_config, payload_files
+from tests.support.waiting import SETTLE_SECONDS
 
 REFERENCE = "reference-highcpuusage.json"
 
@@ -45,7 +46,7 @@ async def test_redelivery_and_ha_peer_are_duplicates(harness_factory: Any) -> No
     assert await h.post(first) == (200, {"status": "accepted", "id": 1})
     assert await h.post(first) == (200, {"status": "duplicate", "id": 1})
     assert await h.post(peer) == (200, {"status": "duplicate", "id": 1})
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [n.id for n in h.notifiers["a"].delivered] == [1]
     metrics = (await (await h.client.get("/metrics")).text()).splitlines()
     assert "flamebot_duplicates_total 2.0" in metrics
@@ -57,7 +58,7 @@ async def test_resolve_is_a_new_notification_of_the_same_group(harness_factory: 
     assert await h.post(load_payload(REFERENCE)) == (200, {"status": "accepted", "id": 1})
     resolved = load_payload("reference-highcpuusage-resolved.json")
     assert await h.post(resolved) == (200, {"status": "accepted", "id": 2})
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [(n.id, n.payload.status) for n in h.notifiers["a"].delivered] == [
         (1, "firing"),
         (2, "resolved"),
@@ -71,7 +72,7 @@ async def test_named_route_reaches_its_notifiers(harness_factory: Any) -> None:
         200,
         {"status": "accepted", "id": 1},
     )
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [n.route for n in h.notifiers["a"].delivered] == ["both"]
     assert [n.route for n in h.notifiers["b"].delivered] == ["both"]
 
@@ -388,7 +389,7 @@ async def test_queue_full_answers_503_and_keeps_duplicates_200(
     )
     assert await h.post(load_payload("firing.json")) == (200, {"status": "duplicate", "id": 1})
     h.notifiers["a"].gate.set()
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert await h.post(load_payload("firing-checkout-service.json")) == (
         200,
         {"status": "accepted", "id": 2},

@@ -84,8 +84,13 @@ def test_slack_429_then_500s_is_delivered_once(
     }
     assert [m.text for m in slack.top_level()] == [FIRING_TEXT]
     assert [method for method, _ in slack.calls] == ["chat.postMessage"] * 4
+    # The waits flamebot chose: Retry-After's 1 s, then backoffs of 0.1 s and 0.2 s (±20 %).
+    waits = [event["wait_seconds"] for event in flamebot.events("notify_retrying")]
+    assert (len(waits), waits[0]) == (3, 1.0)
+    assert 0.08 <= waits[1] <= 0.12
+    assert 0.16 <= waits[2] <= 0.24
     times = [at for at, _ in slack.arrivals]
-    assert times[1] - times[0] >= 1.0  # Retry-After, not the 0.05 s backoff
+    assert times[1] - times[0] >= 1.0  # and waited: a busy machine only makes this longer
 
 
 def test_slack_down_past_the_retry_budget_is_a_dead_letter_until_replayed(

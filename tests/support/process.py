@@ -89,6 +89,14 @@ class FlamebotProcess:
     def stderr(self) -> str:
         return (self.workdir / f"stderr-{self.runs}.txt").read_text(errors="replace")
 
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The log events called `name` of the current run, parsed from its JSON lines."""
+        found = []
+        for line in self.stderr().splitlines():
+            if f'"event": "{name}"' in line:
+                found.append(json.loads(line))
+        return found
+
     def kill(self) -> None:
         """SIGKILL: no chance to clean up, exactly like an OOM kill or a node loss."""
         assert self.proc is not None
