@@ -73,6 +73,7 @@ async def harness_factory(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[
     async def build(config: Config | None = None, **kwargs: Any) -> Harness:
         config = config or make_config(tmp_path)
         notifiers = {n.name: RecordingNotifier(n.name) for n in config.notifiers}
+        notifiers.update(kwargs.pop("notifiers", {}))
         service = Service(
             config, enricher=kwargs.pop("enricher", FixedEnricher()), notifiers=notifiers, **kwargs
         )
@@ -83,4 +84,5 @@ async def harness_factory(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[
 
     yield build
     for service in services:
-        await service.stop()
+        if service.store.is_open:  # a test may have stopped it already (a restart)
+            await service.stop()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from enrichers.analysis import GroupEnricher
 from enrichers.clients.discovery import ProfileTypeIndex
@@ -139,8 +140,9 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
             clock=clock,
         )
         assert index.lookup("checkout") is None  # nothing listed yet
-        index.start()
-        await asyncio.wait_for(index.loaded.wait(), SETTLE_SECONDS)
+        with capture_logs() as logs:
+            index.start()
+            await asyncio.wait_for(index.loaded.wait(), SETTLE_SECONDS)
         assert index.lookup("checkout") == {CPU, ALLOC}
         assert index.lookup("cart") == {CPU}
         assert index.lookup("unlisted") is None
@@ -151,7 +153,8 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
 
         fake.fail_with = 500  # a failed refresh keeps the last listing...
         clock.now += 599
-        await index.refresh()
+        with capture_logs() as failed:
+            await index.refresh()
         assert index.lookup("checkout") == {CPU, ALLOC}
         clock.now += 2  # ...until it is too old to trust
         assert index.lookup("checkout") is None
@@ -165,6 +168,14 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
     }
     # The third listing was refused before the fake read its body.
     assert series_bodies(fake) == [listing, listing, None]
+    assert logs == [{"event": "profile_types_listed", "services": 2, "log_level": "info"}]
+    assert failed == [
+        {
+            "event": "profile_types_not_listed",
+            "reason": "Series: HTTP 500: fake failure: injected by the test",
+            "log_level": "info",
+        }
+    ]
 
 
 async def test_index_keeps_listing_every_refresh_period() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from receiver.config import Config
 from receiver.models import WebhookPayload
@@ -179,9 +180,19 @@ async def test_a_failing_note_never_fails_the_page(
     data["notifiers"][0]["from_email"] = "nobody"
     data["notifiers"][0]["routing_key"] = "R" * 32
     data["notifiers"][0]["api_token"] = "pd-api-token"
-    service = await deliver(
-        Config.model_validate(data), load_payload("reference-highcpuusage.json")
-    )
+    with capture_logs() as logs:
+        service = await deliver(
+            Config.model_validate(data), load_payload("reference-highcpuusage.json")
+        )
+    assert [entry for entry in logs if entry["event"] == "pagerduty_note_failed"] == [
+        {
+            "event": "pagerduty_note_failed",
+            "notifier": "pd",
+            "group_key": GROUP_KEY,
+            "reason": "pagerduty notes: HTTP 400: Invalid Input Provided: Requester User Not Found",
+            "log_level": "warning",
+        }
+    ]
     assert [e["event_action"] for e in fake.events] == ["trigger"]
     assert [(i.status, i.notes) for i in fake.incidents] == [("triggered", [])]
     assert await _dead_letters(tmp_path) == []

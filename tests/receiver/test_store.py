@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from receiver.errors import StoreFullError, StoreUnavailableError
 from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Store
@@ -149,3 +150,42 @@ async def test_store_calls_do_not_block_the_event_loop(store: Store) -> None:
         await accept(store, f"id-{i}")
     task.cancel()
     assert ticks > 20
+
+
+async def test_a_write_that_must_happen_waits_out_a_locked_store(store: Store) -> None:
+    """persist() retries a refused write with doubling waits, logging store_write_postponed."""
+    refusals = [StoreUnavailableError("database is locked")] * 3
+    waits: list[float] = []
+
+    async def write() -> str:
+        if refusals:
+            raise refusals.pop()
+        return "written"
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    with capture_logs() as logs:
+        result = await store.persist(write, first_wait=0.5, longest_wait=1.5, sleep=sleep)
+    assert (result, waits) == ("written", [0.5, 1.0, 1.5])
+    assert logs == [
+        {
+            "event": "store_write_postponed",
+            "reason": "database is locked",
+            "wait_seconds": wait,
+            "log_level": "warning",
+        }
+        for wait in (0.5, 1.0, 1.5)
+    ]
+
+
+async def test_a_closed_store_ends_the_wait_of_a_write(tmp_path: Path) -> None:
+    """Once the store is closed (shutdown), persist() gives up at once: nothing to wait for."""
+    closed = Store(tmp_path / "s.db")
+
+    async def write() -> None:
+        raise StoreUnavailableError("the store is not open")
+
+    with capture_logs() as logs, pytest.raises(StoreUnavailableError, match="not open"):
+        await closed.persist(write)
+    assert logs == []
