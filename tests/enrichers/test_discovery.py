@@ -48,6 +48,7 @@ def series_bodies(fake: FakePyroscope) -> list[object]:
 
 
 def test_parse_service_profile_types() -> None:
+    """A Series answer becomes each service's set of profile types."""
     doc = {
         "labelsSet": [
             {
@@ -89,12 +90,14 @@ def test_parse_service_profile_types() -> None:
 def test_parse_service_profile_types_rejects_malformed(
     doc: dict[str, object], message: str
 ) -> None:
+    """A Series answer of another shape is an error naming what is wrong, not a guess."""
     with pytest.raises(ValueError, match=r"^labels") as caught:
         parse_service_profile_types(doc)
     assert str(caught.value) == message
 
 
 async def test_fleet_listing_is_one_series_call_without_matchers() -> None:
+    """The whole fleet's profile types come from one Series call with no matcher."""
     async with fleet() as fake:
         client = PyroscopeClient(PyroscopeSettings(url=fake.url))
         try:
@@ -129,6 +132,7 @@ async def test_legacy_server_has_no_fleet_listing() -> None:
 
 
 async def test_index_lists_at_start_refreshes_and_expires() -> None:
+    """The index lists at start, takes a refresh, and keeps a failed refresh's old listing."""
     clock = ManualClock()
     async with fleet() as fake:
         client = PyroscopeClient(PyroscopeSettings(url=fake.url))
@@ -227,6 +231,7 @@ async def analyse(enricher: GroupEnricher, service: str) -> list[str]:
 async def test_a_listed_service_goes_straight_to_its_flame_graphs(
     started: tuple[GroupEnricher, FakePyroscope],
 ) -> None:
+    """A service in the listing costs no Series of its own: only its flame graphs."""
     enricher, fake = started
     assert await analyse(enricher, "checkout") == [ALLOC, CPU]
     listing = {
@@ -243,6 +248,7 @@ async def test_a_listed_service_goes_straight_to_its_flame_graphs(
 async def test_an_unlisted_service_is_asked_for_alone(
     started: tuple[GroupEnricher, FakePyroscope],
 ) -> None:
+    """A service that appeared after the listing is asked for with its own matcher."""
     enricher, fake = started
     fake.services["new"] = {CPU: GRAPH}  # appeared after the listing
     assert await analyse(enricher, "new") == [CPU]

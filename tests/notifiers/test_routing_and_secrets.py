@@ -86,8 +86,8 @@ def log_buffer() -> Any:
 async def test_permanent_failure_is_dead_lettered_while_the_other_delivers(
     tmp_path: Path, fakes: Any, log_buffer: io.StringIO, aiohttp_client: Any
 ) -> None:
-    """Slack refuses our token (dead letter); PagerDuty on the same route still gets it;
-    no secret shows in logs, errors, HTTP answers or metrics."""
+    """Slack refusing the token is a dead letter, PagerDuty still pages; no secret leaks."""
+    # No secret shows in logs, errors, HTTP answers or metrics.
     _, pd, slack_url, pd_url = fakes
     config = Config.model_validate(config_data(tmp_path, slack_url, pd_url))
     configure_logging(secret_values(config), stream=log_buffer)

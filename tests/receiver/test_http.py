@@ -142,11 +142,9 @@ async def _post_raw(h: Any, path: str, headers: dict[str, str], data: Any) -> tu
 
 
 async def test_check_order(harness_factory: Any, tmp_path: Path) -> None:
-    """auth (401) < route (404) < content type (415) < size (413) < JSON (400) < schema (400).
-
-    Each request breaks the check it is about *and* every later one, so its answer shows
-    that check runs first.
-    """
+    """auth (401) < route (404) < content type (415) < size (413) < JSON (400) < schema (400)."""
+    # Each request breaks the check it is about *and* every later one, so its answer shows
+    # that check runs first.
     h = await harness_factory(with_auth(tmp_path, max_body_bytes=1000))
     good = "Bearer s3cret-token"
     big_bad_json = "{" * 2000
