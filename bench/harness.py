@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # the fakes live in tests/, which is not installed
 
+from receiver import payloads  # noqa: E402
 from tests.fakes.pyroscope import FakePyroscope, by_window  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
 from tests.support.harness import BASELINE_CPU, HANDLER, INCIDENT_CPU, RUN  # noqa: E402
@@ -55,6 +56,7 @@ from tests.support.process import free_port  # noqa: E402
 from tests.support.waiting import wait_until_async  # noqa: E402
 
 __all__ = [
+    "ALERTMANAGER_URL",
     "ALL_SERVICES",
     "BenchPyroscope",
     "BenchSlack",
@@ -75,7 +77,6 @@ __all__ = [
     "pyroscope_name",
     "running_flamebot",
     "wait_for",
-    "webhook",
 ]
 
 ALL_SERVICES = "*"  # the service of a request that names none (Pyroscope `matchers: []`)
@@ -456,38 +457,14 @@ async def running_flamebot(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def webhook(alerts: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> dict[str, Any]:
-    """An Alertmanager v4 webhook of one group, as Alertmanager builds it."""
-    common = dict(alerts[0]["labels"])
-    for alert in alerts[1:]:
-        common = {k: v for k, v in common.items() if alert["labels"].get(k) == v}
-    inside = ", ".join(f'{k}="{v}"' for k, v in sorted(group_labels.items()))
-    return {
-        "receiver": "flamebot",
-        "status": "firing",
-        "alerts": list(alerts),
-        "groupLabels": dict(group_labels),
-        "commonLabels": common,
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager.example:9093",
-        "version": "4",
-        "groupKey": f"{{}}:{{{inside}}}",
-        "truncatedAlerts": 0,
-    }
+ALERTMANAGER_URL = "http://alertmanager.example:9093"
 
 
-def firing_alert(labels: Mapping[str, str], fingerprint: str, summary: str) -> dict[str, Any]:
-    """One firing alert that started two minutes ago."""
+def firing_alert(labels: Mapping[str, str], summary: str) -> dict[str, Any]:
+    """One firing alert that started two minutes ago (its fingerprint: its labels')."""
     starts = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
-    return {
-        "status": "firing",
-        "labels": dict(labels),
-        "annotations": {"summary": summary},
-        "startsAt": starts.isoformat().replace("+00:00", "Z"),
-        "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1",
-        "fingerprint": fingerprint,
-    }
+    generator = "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1"
+    return payloads.alert(labels, starts, annotations={"summary": summary}, generator_url=generator)
 
 
 async def post_webhook(

@@ -25,11 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from harness import free_port, machine, parse_metrics, percentile, process_mb, spawn_flamebot
 
+from receiver import payloads
 from tests.support.waiting import answers_200, wait_until
 
 BASELINE_SERVER = """
@@ -60,27 +62,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+STARTS = datetime(2026, 11, 25, 17, 25, 32, tzinfo=UTC)
+
+
 def payload(n: int) -> bytes:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "Bench", "instance": f"svc-{n % 50}:9404", "n": str(n)},
-        "annotations": {"summary": "intake benchmark"},
-        "startsAt": "2026-11-25T17:25:32Z",
-        "endsAt": "0001-01-01T00:00:00Z",
-        "fingerprint": f"{n:016x}",
-    }
-    body = {
-        "receiver": "flamebot",
-        "status": "firing",
-        "alerts": [alert],
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="Bench", n="{n}"}}',
-        "truncatedAlerts": 0,
-        "groupLabels": {},
-        "commonLabels": alert["labels"],
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager:9093",
-    }
+    """Webhook `n`: a group of one alert, distinct from every other (its own `n` label)."""
+    labels = {"alertname": "Bench", "instance": f"svc-{n % 50}:9404", "n": str(n)}
+    alert = payloads.alert(labels, STARTS, annotations={"summary": "intake benchmark"})
+    body = payloads.group([alert], ("alertname", "n"), external_url="http://alertmanager:9093")
     return json.dumps(body).encode()
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import math
 import time
 from collections import Counter
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from harness import (
+    ALERTMANAGER_URL,
     BotStats,
     Fakes,
     Hit,
@@ -46,8 +46,9 @@ from harness import (
     pyroscope_name,
     running_flamebot,
     wait_for,
-    webhook,
 )
+
+from receiver import payloads
 
 DEADLINE_SECONDS = 8.0
 TARGET_LATENCY_MS = 200.0
@@ -69,9 +70,8 @@ def reference_alert(service: str) -> dict[str, object]:
         "severity": "warning",
         "verticle": service,
     }
-    fingerprint = hashlib.sha256(service.encode()).hexdigest()[:16]
-    alert = firing_alert(labels, fingerprint, f"High CPU on {service}:9404")
-    return webhook([alert], {"alertname": "HighCpuUsage", "instance": labels["instance"]})
+    alert = firing_alert(labels, f"High CPU on {service}:9404")
+    return payloads.group([alert], ("alertname", "instance"), external_url=ALERTMANAGER_URL)
 
 
 @dataclass
