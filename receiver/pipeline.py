@@ -27,7 +27,7 @@ from receiver.errors import NotifyError, ReplayRefusedError, StoreUnavailableErr
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload
 from receiver.seams import Enricher, Notification, Notifier
-from receiver.store import Delivery, Store, StoredNotification
+from receiver.store import Delivery, DeliveryStore, StoredNotification
 
 __all__ = ["Pipeline", "RetryPolicy"]
 
@@ -75,7 +75,7 @@ def _empty_enrichment(reason: str) -> EnrichmentResult:
 class Pipeline:
     def __init__(
         self,
-        store: Store,
+        store: DeliveryStore,
         enricher: Enricher,
         notifiers: dict[str, Notifier],
         metrics: Metrics,

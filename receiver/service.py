@@ -45,14 +45,18 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.store = Store(config.store.path, max_page_count=config.store.max_page_count)
-        self.notifiers = notifiers if notifiers is not None else build_notifiers(config, self.store)
+        self.notifiers = (
+            notifiers
+            if notifiers is not None
+            else build_notifiers(config, self.store.conversations)
+        )
         if enricher is None:
             from enrichers.analysis import build_enricher
 
             enricher = build_enricher(config, self.metrics.backend_outcome)
         self.enricher = enricher
         self.pipeline = Pipeline(
-            self.store,
+            self.store.deliveries,
             self.enricher,
             self.notifiers,
             self.metrics,
@@ -68,8 +72,8 @@ class Service:
 
     async def start(self) -> None:
         await self.store.open()
-        self.metrics.queue_depth.set_function(lambda: self.store.pending)
-        resumed = await self.store.open_deliveries()
+        self.metrics.queue_depth.set_function(lambda: self.store.intake.pending)
+        resumed = await self.store.deliveries.open_deliveries()
         self.dispatcher.start()
         self.enricher.start()
         for delivery in resumed:
@@ -81,7 +85,7 @@ class Service:
     async def _prune_forever(self) -> None:
         while True:
             try:
-                removed = await self.store.prune()
+                removed = await self.store.intake.prune()
                 if removed:
                     log.info("identities_pruned", count=removed)
             except Exception:
@@ -90,7 +94,7 @@ class Service:
 
     async def accept(self, route: str, payload: WebhookPayload) -> AcceptResult:
         targets = self._routes[route]
-        result = await self.store.accept(
+        result = await self.store.intake.accept(
             notification_identity(route, payload),
             route,
             payload.group_key,

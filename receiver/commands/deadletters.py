@@ -48,7 +48,7 @@ async def list_dead_letters(config: Config, *, as_json: bool) -> int:
     store = Store(config.store.path)
     await store.open()
     try:
-        letters = await store.dead_letters()
+        letters = await store.deliveries.dead_letters()
     finally:
         await store.close()
     if as_json:
@@ -74,10 +74,10 @@ async def replay(config: Config, dead_id: int) -> int:
     store = Store(config.store.path)
     await store.open()
     metrics = Metrics()
-    notifiers = build_notifiers(config, store)
+    notifiers = build_notifiers(config, store.conversations)
     enricher = build_enricher(config, metrics.backend_outcome)
     pipeline = Pipeline(
-        store,
+        store.deliveries,
         enricher,
         notifiers,
         metrics,
@@ -86,7 +86,7 @@ async def replay(config: Config, dead_id: int) -> int:
         analyses=config.enrichment.concurrency,
     )
     try:
-        letters = await store.dead_letters(dead_id)
+        letters = await store.deliveries.dead_letters(dead_id)
         if not letters:
             print(f"replay: no dead letter {dead_id}")
             return 1
@@ -104,7 +104,7 @@ async def replay(config: Config, dead_id: int) -> int:
         except (NotifyError, LookupError) as exc:
             print(f"replay: dead letter {dead_id} failed again: {exc}")
             return 1
-        await store.mark_replayed(dead_id)
+        await store.deliveries.mark_replayed(dead_id)
         print(f"replay: dead letter {dead_id} delivered to {letter.notifier}")
         return 0
     finally:

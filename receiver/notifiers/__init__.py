@@ -14,13 +14,13 @@ from receiver.notifiers.pagerduty import PagerDutyNotifier
 from receiver.notifiers.slack import SlackNotifier
 from receiver.notifiers.webhook import WebhookNotifier
 from receiver.seams import Notification, Notifier
-from receiver.store import Store
+from receiver.store.conversations import Conversations
 
 __all__ = ["Notification", "Notifier", "build_notifiers"]
 
 
-def build_notifiers(config: Config, store: Store) -> dict[str, Notifier]:
-    """One notifier per `notifiers` entry, by name."""
+def build_notifiers(config: Config, conversations: Conversations) -> dict[str, Notifier]:
+    """One notifier per `notifiers` entry, by name; each sees only its own conversations."""
     built: dict[str, Notifier] = {}
     for settings in config.notifiers:
         notifier: Notifier
@@ -29,9 +29,9 @@ def build_notifiers(config: Config, store: Store) -> dict[str, Notifier]:
         elif isinstance(settings, WebhookNotifierSettings):
             notifier = WebhookNotifier(settings)
         elif isinstance(settings, SlackNotifierSettings):
-            notifier = SlackNotifier(settings, store)
+            notifier = SlackNotifier(settings, conversations.of(settings.name))
         elif isinstance(settings, PagerDutyNotifierSettings):
-            notifier = PagerDutyNotifier(settings, store)
+            notifier = PagerDutyNotifier(settings, conversations.of(settings.name))
         else:
             raise TypeError(f"no notifier for type {settings.type!r}")
         built[settings.name] = notifier

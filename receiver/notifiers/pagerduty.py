@@ -25,7 +25,7 @@ from receiver.errors import NotifyError
 from receiver.notifiers.base import send
 from receiver.notifiers.pagerduty_event import render_event, render_note
 from receiver.seams import Notification
-from receiver.store import Store
+from receiver.store import ConversationStore
 
 __all__ = ["PagerDutyNotifier"]
 
@@ -40,7 +40,7 @@ class PagerDutyNotifier:
     def __init__(
         self,
         settings: PagerDutyNotifierSettings,
-        store: Store,
+        conversations: ConversationStore,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -48,7 +48,7 @@ class PagerDutyNotifier:
         assert settings.routing_key is not None  # the config validator guarantees it
         self.name = settings.name
         self._settings = settings
-        self._store = store
+        self._conversations = conversations
         self._sleep = sleep
         self._client = httpx.AsyncClient(
             timeout=settings.timeout_seconds,
@@ -73,7 +73,7 @@ class PagerDutyNotifier:
         await self._send("events", "POST", settings.events_url, json=event)
         key = notification.payload.group_key
         if event["event_action"] == "resolve":
-            await self._store.save_conversation(self.name, key, None)
+            await self._conversations.set(key, None)
         elif settings.api_token is not None:
             await self._note_best_effort(notification, event["dedup_key"])
 
@@ -102,7 +102,7 @@ class PagerDutyNotifier:
 
     async def _note_once(self, notification: Notification, incident_key: str) -> None:
         key = notification.payload.group_key
-        raw = await self._store.conversation(self.name, key)
+        raw = await self._conversations.get(key)
         if raw is not None and json.loads(raw).get("noted"):
             return
         incident = await self._find_incident(incident_key)
@@ -119,7 +119,7 @@ class PagerDutyNotifier:
             headers=self._rest_headers(),
         )
         state = {"noted": True, "incident": incident}
-        await self._store.save_conversation(self.name, key, json.dumps(state))
+        await self._conversations.set(key, json.dumps(state))
 
     def _rest_headers(self) -> dict[str, str]:
         token = self._settings.api_token.get_secret_value() if self._settings.api_token else ""

@@ -25,7 +25,7 @@ from receiver.models import WebhookPayload
 from receiver.notifiers.base import parse_retry_after
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
 from receiver.seams import Notification
-from receiver.store import Store
+from receiver.store import ConversationStore
 
 __all__ = ["SlackNotifier", "describe_change"]
 
@@ -72,11 +72,11 @@ def _classify(method: str, exc: SlackApiError) -> NotifyError:
 
 
 class SlackNotifier:
-    def __init__(self, settings: SlackNotifierSettings, store: Store) -> None:
+    def __init__(self, settings: SlackNotifierSettings, conversations: ConversationStore) -> None:
         assert settings.token is not None  # the config validator guarantees it
         self.name = settings.name
         self._settings = settings
-        self._store = store
+        self._conversations = conversations
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
 
@@ -114,7 +114,7 @@ class SlackNotifier:
     async def notify(self, notification: Notification) -> None:
         payload, enrichment = notification.payload, notification.enrichment
         key = payload.group_key
-        raw = await self._store.conversation(self.name, key)
+        raw = await self._conversations.get(key)
         state: dict[str, Any] | None = json.loads(raw) if raw else None
         statuses: dict[str, str] = {a.key: a.status for a in payload.alerts}
         if state is None or state.get("resolved"):
@@ -134,7 +134,7 @@ class SlackNotifier:
             "chat.postMessage", channel=state["channel"], thread_ts=state["ts"], **reply
         )
         state.update(alerts=statuses, resolved=payload.status == "resolved")
-        await self._store.save_conversation(self.name, key, json.dumps(state))
+        await self._conversations.set(key, json.dumps(state))
 
     async def _post(
         self, payload: WebhookPayload, notification: Notification, statuses: Mapping[str, str]
@@ -147,7 +147,7 @@ class SlackNotifier:
             "alerts": statuses,
             "resolved": payload.status == "resolved",
         }
-        await self._store.save_conversation(self.name, payload.group_key, json.dumps(state))
+        await self._conversations.set(payload.group_key, json.dumps(state))
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -165,7 +165,7 @@ async def _dead_letters(tmp_path: Path) -> list[Any]:
 
     store = Store(tmp_path / "flamebot.db")
     await store.open()
-    letters = await store.dead_letters()
+    letters = await store.deliveries.dead_letters()
     await store.close()
     return letters
 

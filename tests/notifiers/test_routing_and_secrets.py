@@ -106,7 +106,7 @@ async def test_permanent_failure_is_dead_lettered_while_the_other_delivers(
     assert (refused.status, accepted.status) == (401, 200)
     assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
 
-    letters = await service.store.dead_letters()
+    letters = await service.store.deliveries.dead_letters()
     assert [(x.notifier, x.reason) for x in letters] == [
         ("slack", "permanent failure: slack chat.postMessage: invalid_auth")
     ]

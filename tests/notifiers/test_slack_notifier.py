@@ -14,10 +14,9 @@ from receiver.models import WebhookPayload
 from receiver.notifiers.slack import SlackNotifier, describe_change
 from receiver.seams import Notification
 from receiver.service import Service
-from receiver.store import Store
 from tests.conftest import load_payload
 from tests.fakes.clock import FakeTime
-from tests.fakes.notifiers import FixedEnricher
+from tests.fakes.notifiers import FixedEnricher, MemoryConversations
 from tests.fakes.slack import FakeSlack
 from tests.support.waiting import SETTLE_SECONDS
 
@@ -191,10 +190,8 @@ async def test_slack_failures_are_classified(
     """Each Slack answer maps to one retry decision (and Retry-After when retryable)."""
     fake, url = fake_slack
     fake.fail_next(status, error, retry_after)
-    store = Store(tmp_path / "s.db")
-    await store.open()
     settings = slack_config(tmp_path, url).notifiers[0]
-    notifier = SlackNotifier(settings, store)  # type: ignore[arg-type]
+    notifier = SlackNotifier(settings, MemoryConversations())  # type: ignore[arg-type]
     payload = WebhookPayload.model_validate(load_payload("firing.json"))
     enrichment = await FixedEnricher().enrich(payload)
     with pytest.raises(NotifyError) as caught:
@@ -205,15 +202,12 @@ async def test_slack_failures_are_classified(
         expected_after,
     )
     await notifier.aclose()
-    await store.close()
 
 
 async def test_unreachable_slack_is_retryable(tmp_path: Path) -> None:
     """A refused connection is a transport error, retryable."""
-    store = Store(tmp_path / "s.db")
-    await store.open()
     settings = slack_config(tmp_path, "http://127.0.0.1:9/api/").notifiers[0]
-    notifier = SlackNotifier(settings, store)  # type: ignore[arg-type]
+    notifier = SlackNotifier(settings, MemoryConversations())  # type: ignore[arg-type]
     payload = WebhookPayload.model_validate(load_payload("firing.json"))
     with pytest.raises(NotifyError) as caught:
         await notifier.notify(
@@ -224,7 +218,6 @@ async def test_unreachable_slack_is_retryable(tmp_path: Path) -> None:
         True,
     )
     await notifier.aclose()
-    await store.close()
 
 
 async def test_429_retry_after_is_waited_out(

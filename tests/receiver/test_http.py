@@ -338,7 +338,7 @@ async def test_schema_errors_get_400_with_pydantic_errors(
     payload = load_payload(REFERENCE)
     mutate(payload)
     assert await h.post(payload) == (400, {"error": "invalid_payload", "detail": detail})
-    assert h.service.store.pending == 0
+    assert h.service.store.intake.pending == 0
 
 
 async def test_extra_fields_are_tolerated(harness_factory: Any) -> None:

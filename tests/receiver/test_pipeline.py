@@ -66,7 +66,7 @@ async def test_retryable_failures_back_off_then_deliver(tmp_path: Path) -> None:
         'flamebot_notifications_total{notifier="a",outcome="ok"} 1.0\n'
         'flamebot_notifications_total{notifier="a",outcome="retry"} 2.0'
     )
-    assert await service.store.open_deliveries() == []
+    assert await service.store.deliveries.open_deliveries() == []
     await service.stop()
 
 
@@ -88,7 +88,7 @@ async def test_permanent_failure_goes_to_dead_letters_at_once(tmp_path: Path) ->
     await service.accept("default", payload())
     assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert (len(notifiers["a"].attempts), fake.sleeps) == (1, [])
-    letters = await service.store.dead_letters()
+    letters = await service.store.deliveries.dead_letters()
     assert [(x.notifier, x.reason, x.attempts) for x in letters] == [
         ("a", "permanent failure: fake: HTTP 400: invalid_blocks", 1)
     ]
@@ -109,7 +109,7 @@ async def test_retry_budget_is_bounded(tmp_path: Path) -> None:
     assert sum(fake.sleeps) <= 30
     assert len(notifiers["a"].attempts) == len(fake.sleeps) + 1
     assert 4 <= len(notifiers["a"].attempts) <= 8
-    letters = await service.store.dead_letters()
+    letters = await service.store.deliveries.dead_letters()
     assert [x.reason for x in letters] == ["retry budget exhausted: fake: HTTP 503"]
     assert letters[0].attempts == len(notifiers["a"].attempts)
     await service.stop()
@@ -122,7 +122,7 @@ async def test_one_failing_notifier_never_blocks_the_other(tmp_path: Path) -> No
     await service.accept("both", payload())
     assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [n.id for n in notifiers["a"].delivered] == [1]
-    assert [x.notifier for x in await service.store.dead_letters()] == ["b"]
+    assert [x.notifier for x in await service.store.deliveries.dead_letters()] == ["b"]
     await service.stop()
 
 
@@ -173,7 +173,7 @@ async def test_enrichment_runs_once_per_notification(tmp_path: Path) -> None:
     assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert len(enricher.calls) == 1
     assert notifiers["a"].delivered[0].enrichment == notifiers["b"].delivered[0].enrichment
-    stored = await service.store.notification(result.id)
+    stored = await service.store.deliveries.notification(result.id)
     assert stored is not None
     assert stored.enrichment is not None
     await service.stop()
@@ -208,7 +208,7 @@ async def test_replay_delivers_a_dead_letter(tmp_path: Path) -> None:
     notifiers["a"].failures = [permanent()]
     await service.accept("default", payload())
     assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
-    [letter] = await service.store.dead_letters()
+    [letter] = await service.store.deliveries.dead_letters()
     await service.pipeline.replay(letter.notification_id, "a")
     assert [n.id for n in notifiers["a"].delivered] == [letter.notification_id]
     notifiers["a"].failures = [permanent("HTTP 404")]
@@ -270,7 +270,7 @@ async def test_replay_refuses_a_state_the_group_has_moved_past(tmp_path: Path) -
     await service.accept("default", payload("reference-highcpuusage.json"))
     await service.accept("default", payload("reference-highcpuusage-resolved.json"))
     assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
-    [letter] = await service.store.dead_letters()
+    [letter] = await service.store.deliveries.dead_letters()
     with pytest.raises(ReplayRefusedError) as caught:
         await service.pipeline.replay(letter.notification_id, "a")
     assert str(caught.value) == (
@@ -317,7 +317,7 @@ async def test_at_most_enrichment_concurrency_groups_are_analysed_at_once(tmp_pa
     await wait_until_async(lambda: len(entered) == 2)
     # The other four wait their turn: by the time a read queued behind theirs on the store's
     # thread is answered, and the loop has gone round, they would have entered too.
-    await service.store.open_deliveries()
+    await service.store.deliveries.open_deliveries()
     for _ in range(10):
         await asyncio.sleep(0)
     assert (len(entered), len(running)) == (2, 2)

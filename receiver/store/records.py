@@ -1,4 +1,5 @@
-"""What the durable store holds: its SQLite schema and the rows it hands out."""
+"""What the durable store holds: the SQLite schema, and the rows every part of the store
+hands out (the same rows whatever the backend)."""
 
 from __future__ import annotations
 
