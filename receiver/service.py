@@ -48,7 +48,7 @@ class Service:
         self.notifiers = (
             notifiers
             if notifiers is not None
-            else build_notifiers(config, self.store.conversations)
+            else build_notifiers(config.notifiers, self.store.conversations.of)
         )
         if enricher is None:
             from enrichers.analysis import build_enricher

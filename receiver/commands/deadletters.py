@@ -74,7 +74,7 @@ async def replay(config: Config, dead_id: int) -> int:
     store = Store(config.store.path)
     await store.open()
     metrics = Metrics()
-    notifiers = build_notifiers(config, store.conversations)
+    notifiers = build_notifiers(config.notifiers, store.conversations.of)
     enricher = build_enricher(config, metrics.backend_outcome)
     pipeline = Pipeline(
         store.deliveries,

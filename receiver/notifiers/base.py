@@ -1,4 +1,4 @@
-"""What every notifier shares: the one-method protocol, the message, failure classification.
+"""What every notifier shares: its settings' name, and failure classification.
 
 Integrations only classify failures (STYLE.md, after Alertmanager's `notify/`): 2xx is
 success; 429, 5xx and transport errors are retryable; any other status is permanent. The
@@ -10,18 +10,28 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+from pydantic import Field
 
+from enrichers.settings import StrictModel
 from receiver.errors import NotifyError
 
 __all__ = [
+    "NotifierSettingsBase",
     "check_status",
     "parse_retry_after",
     "send",
     "transport_error",
 ]
+
+
+class NotifierSettingsBase(StrictModel):
+    """An entry of `notifiers`: each integration's settings add their `type` tag and keys."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    type: str
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

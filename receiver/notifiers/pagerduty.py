@@ -14,26 +14,50 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import httpx
 import structlog
+from pydantic import Field, SecretStr, model_validator
 
 from enrichers.clients.backend_http import USER_AGENT
-from receiver.config import PagerDutyNotifierSettings
+from enrichers.settings import resolve_secret_files
 from receiver.errors import NotifyError
-from receiver.notifiers.base import send
+from receiver.notifiers.base import NotifierSettingsBase, send
 from receiver.notifiers.pagerduty_event import render_event, render_note
 from receiver.seams import Notification
 from receiver.store import ConversationStore
 
-__all__ = ["PagerDutyNotifier"]
+__all__ = ["PagerDutyNotifier", "PagerDutyNotifierSettings"]
 
 log = structlog.get_logger("flamebot.pagerduty")
 
 REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
 INCIDENT_LOOKUP_WAITS = (0.5, 1.0, 2.0, 4.0)  # the incident appears shortly after the 202
 NOTE_RETRY_WAITS = (1.0, 2.0)  # a note refused with 429/5xx is tried twice more
+
+
+class PagerDutyNotifierSettings(NotifierSettingsBase):
+    type: Literal["pagerduty"]
+    routing_key: SecretStr | None = None
+    routing_key_file: Path | None = None
+    events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    default_severity: Literal["critical", "error", "warning", "info"] = "warning"
+    api_token: SecretStr | None = None
+    api_token_file: Path | None = None
+    api_url: str = "https://api.pagerduty.com"
+    from_email: str | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+
+    @model_validator(mode="after")
+    def _secrets(self) -> PagerDutyNotifierSettings:
+        resolve_secret_files(self, ("routing_key", "api_token"))
+        if self.routing_key is None:
+            raise ValueError("pagerduty needs routing_key or routing_key_file")
+        if self.api_token is not None and not self.from_email:
+            raise ValueError("api_token needs from_email (PagerDuty requires a From header)")
+        return self
 
 
 class PagerDutyNotifier:

@@ -12,25 +12,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import aiohttp
+from pydantic import Field, SecretStr, model_validator
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from enrichers.clients.backend_http import USER_AGENT
-from receiver.config import SlackNotifierSettings
+from enrichers.settings import resolve_secret_files
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import parse_retry_after
+from receiver.notifiers.base import NotifierSettingsBase, parse_retry_after
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
 from receiver.seams import Notification
 from receiver.store import ConversationStore
 
-__all__ = ["SlackNotifier", "describe_change"]
+__all__ = ["SlackNotifier", "SlackNotifierSettings", "describe_change"]
 
 # chat.update cannot edit these any more: post a fresh message instead of failing.
 _GONE = {"message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found"}
+
+
+class SlackNotifierSettings(NotifierSettingsBase):
+    type: Literal["slack"]
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    channel: str
+    api_url: str = "https://slack.com/api/"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+
+    @model_validator(mode="after")
+    def _secrets(self) -> SlackNotifierSettings:
+        resolve_secret_files(self, ("token",))
+        if self.token is None:
+            raise ValueError("slack needs token or token_file")
+        return self
 
 
 def _plural(count: int, word: str) -> str:

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from receiver.config import WebhookNotifierSettings
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import check_status, parse_retry_after
-from receiver.notifiers.webhook import WebhookNotifier
+from receiver.notifiers.webhook import WebhookNotifier, WebhookNotifierSettings
 from receiver.seams import Notification
 from tests.conftest import load_payload
 from tests.fakes.notifiers import FixedEnricher

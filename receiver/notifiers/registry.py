@@ -1,0 +1,59 @@
+"""The table of integrations: one line per notifier type, after Alertmanager's `notify/`.
+
+Each integration is one module holding its settings (the `notifiers` entries of its
+`type`) beside its notifier; this table maps the type tag to both. The config's union of
+notifier settings, the tags its error messages leave out of key paths, and
+`build_notifiers` all come from it: a new integration is one file and one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union
+
+from pydantic import Field
+
+from receiver.notifiers.base import NotifierSettingsBase
+from receiver.notifiers.console import ConsoleNotifier, ConsoleNotifierSettings
+from receiver.notifiers.pagerduty import PagerDutyNotifier, PagerDutyNotifierSettings
+from receiver.notifiers.slack import SlackNotifier, SlackNotifierSettings
+from receiver.notifiers.webhook import WebhookNotifier, WebhookNotifierSettings
+from receiver.seams import Notifier
+from receiver.store import ConversationStore
+
+__all__ = ["INTEGRATIONS", "Integration", "NotifierSettings", "build_notifiers"]
+
+S = TypeVar("S", bound=NotifierSettingsBase)
+
+
+@dataclass(frozen=True)
+class Integration(Generic[S]):
+    settings: type[S]
+    build: Callable[[S, ConversationStore], Notifier]  # given its own conversations
+
+
+INTEGRATIONS: dict[str, Integration[Any]] = {
+    "console": Integration(ConsoleNotifierSettings, lambda s, _: ConsoleNotifier(s.name)),
+    "webhook": Integration(WebhookNotifierSettings, lambda s, _: WebhookNotifier(s)),
+    "slack": Integration(SlackNotifierSettings, SlackNotifier),
+    "pagerduty": Integration(PagerDutyNotifierSettings, PagerDutyNotifier),
+}
+
+if TYPE_CHECKING:
+    NotifierSettings = NotifierSettingsBase
+else:  # one `notifiers` entry: the settings of the integration its `type` names
+    NotifierSettings = Annotated[
+        Union[tuple(i.settings for i in INTEGRATIONS.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+
+
+def build_notifiers(
+    entries: Sequence[NotifierSettingsBase], conversations: Callable[[str], ConversationStore]
+) -> dict[str, Notifier]:
+    """One notifier per `notifiers` entry, by name; each sees only its own conversations."""
+    return {
+        entry.name: INTEGRATIONS[entry.type].build(entry, conversations(entry.name))
+        for entry in entries
+    }
