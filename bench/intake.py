@@ -32,6 +32,7 @@ import httpx
 from harness import free_port, machine, parse_metrics, percentile, process_mb, spawn_flamebot
 
 from receiver import payloads
+from tests.support.process import stop
 from tests.support.waiting import answers_200, wait_until
 
 BASELINE_SERVER = """
@@ -55,11 +56,6 @@ def wait_healthy(url: str) -> None:
         wait_until(lambda: answers_200(f"{url}/healthz"), 30)
     except AssertionError:
         raise SystemExit(f"{url} did not come up") from None
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=30)
 
 
 STARTS = datetime(2026, 11, 25, 17, 25, 32, tzinfo=UTC)
@@ -173,8 +169,8 @@ def main(requests: int, senders: list[int]) -> None:
             f"flamebot RSS {before:.1f} MB before, {process_mb(flamebot.pid, 'VmRSS'):.1f} MB after"
         )
     finally:
-        stop(baseline)
-        stop(flamebot)
+        stop(baseline, timeout=30)
+        stop(flamebot, timeout=30)
         shutil.rmtree(work, ignore_errors=True)
     if TARGET_SENDERS in results:
         rate, p99, base_rate = results[TARGET_SENDERS]

@@ -21,7 +21,7 @@ from receiver.models import WebhookPayload, notification_identity
 from receiver.notifiers import build_notifiers
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
-from receiver.store import AcceptResult, Delivery, Store
+from receiver.store import AcceptResult, Delivery, Incoming, Store
 
 __all__ = ["Service", "serve"]
 
@@ -94,14 +94,13 @@ class Service:
 
     async def accept(self, route: str, payload: WebhookPayload) -> AcceptResult:
         targets = self._routes[route]
-        result = await self.store.intake.accept(
+        incoming = Incoming(
             notification_identity(route, payload),
             route,
             payload.group_key,
             payload.model_dump_json(by_alias=True),
-            targets,
-            self.config.queue.max_pending,
         )
+        result = await self.store.intake.accept(incoming, targets, self.config.queue.max_pending)
         if not result.duplicate:
             for name in targets:
                 self.dispatcher.submit(

@@ -12,7 +12,6 @@ import contextlib
 import itertools
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import TextIO
 
 __all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "wants_colour"]
@@ -61,12 +60,7 @@ class DelayedStatus:
         self._task = asyncio.create_task(self._show())
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

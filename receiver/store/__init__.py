@@ -23,7 +23,7 @@ from receiver.store.conversations import Conversations, NotifierConversations
 from receiver.store.deliveries import DeliveryLog
 from receiver.store.intake import IDENTITY_TTL_SECONDS, IntakeLog, PendingCount
 from receiver.store.protocols import ConversationStore, DeadLetterStore, DeliveryStore, IntakeStore
-from receiver.store.records import AcceptResult, DeadLetter, Delivery, StoredNotification
+from receiver.store.records import AcceptResult, DeadLetter, Delivery, Incoming, StoredNotification
 from receiver.store.sqlite import Lane
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "DeadLetterStore",
     "Delivery",
     "DeliveryStore",
+    "Incoming",
     "IntakeStore",
     "NotifierConversations",
     "Store",

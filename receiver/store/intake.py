@@ -13,7 +13,7 @@ import threading
 import time
 
 from receiver.errors import StoreFullError, StoreUnavailableError
-from receiver.store.records import AcceptResult
+from receiver.store.records import AcceptResult, Incoming
 from receiver.store.sqlite import Lane, transaction
 
 __all__ = ["IDENTITY_TTL_SECONDS", "IntakeLog", "PendingCount"]
@@ -47,27 +47,23 @@ class IntakeLog:
         return self._pending.value
 
     def _accept(
-        self,
-        db: sqlite3.Connection,
-        identity: str,
-        record: tuple[str, str, str],
-        notifiers: list[str],
-        max_pending: int,
+        self, db: sqlite3.Connection, new: Incoming, notifiers: list[str], max_pending: int
     ) -> AcceptResult:
         row = db.execute(
-            "SELECT id, received_at FROM notifications WHERE identity = ?", (identity,)
+            "SELECT id, received_at FROM notifications WHERE identity = ?", (new.identity,)
         ).fetchone()
         if row is not None:
             return AcceptResult(id=row[0], duplicate=True, received_at=row[1])
         if self._pending.value >= max_pending:
             raise StoreFullError(f"{self._pending.value} notifications are waiting")
         now = time.time()
+        done_at = None if notifiers else now  # nothing to deliver: finished on arrival
 
         def insert(db: sqlite3.Connection) -> int:
             cur = db.execute(
                 "INSERT INTO notifications (identity, route, group_key, payload, received_at,"
                 " done_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (identity, *record, now, None if notifiers else now),
+                (new.identity, new.route, new.group_key, new.payload, now, done_at),
             )
             nid = cur.lastrowid
             assert nid is not None
@@ -84,19 +80,12 @@ class IntakeLog:
         return AcceptResult(id=nid, duplicate=False, received_at=now)
 
     async def accept(
-        self,
-        identity: str,
-        route: str,
-        group_key: str,
-        payload: str,
-        notifiers: list[str],
-        max_pending: int,
+        self, incoming: Incoming, notifiers: list[str], max_pending: int
     ) -> AcceptResult:
         """Record a notification durably, or find the original of a redelivery."""
-        record = (route, group_key, payload)
         try:
             return await self._lane.run(
-                lambda db: self._accept(db, identity, record, notifiers, max_pending)
+                lambda db: self._accept(db, incoming, notifiers, max_pending)
             )
         except sqlite3.Error as exc:
             raise StoreUnavailableError(str(exc)) from exc

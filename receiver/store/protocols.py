@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-from receiver.store.records import AcceptResult, DeadLetter, Delivery, StoredNotification
+from receiver.store.records import (
+    AcceptResult,
+    DeadLetter,
+    Delivery,
+    Incoming,
+    StoredNotification,
+)
 
 __all__ = ["ConversationStore", "DeadLetterStore", "DeliveryStore", "IntakeStore"]
 
@@ -26,13 +32,7 @@ class IntakeStore(Protocol):
     def pending(self) -> int: ...
 
     async def accept(
-        self,
-        identity: str,
-        route: str,
-        group_key: str,
-        payload: str,
-        notifiers: list[str],
-        max_pending: int,
+        self, incoming: Incoming, notifiers: list[str], max_pending: int
     ) -> AcceptResult: ...
 
     async def prune(self, now: float | None = None) -> int: ...

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SCHEMA", "AcceptResult", "DeadLetter", "Delivery", "StoredNotification"]
+__all__ = [
+    "SCHEMA",
+    "AcceptResult",
+    "DeadLetter",
+    "Delivery",
+    "Incoming",
+    "StoredNotification",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notifications (
@@ -47,6 +54,17 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A webhook to record: its identity (`receiver.models.notification_identity`), route,
+    group and body (JSON)."""
+
+    identity: str
+    route: str
+    group_key: str
+    payload: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from receiver.errors import StoreFullError, StoreUnavailableError
-from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Store
+from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Incoming, Store
 
 
 @pytest.fixture
@@ -25,9 +25,8 @@ async def store(tmp_path: Path) -> Store:
 async def accept(
     store: Store, identity: str, group: str = "g1", notifiers: list[str] | None = None
 ) -> AcceptResult:
-    return await store.intake.accept(
-        identity, "default", group, '{"x": 1}', notifiers or ["a", "b"], 100
-    )
+    incoming = Incoming(identity, "default", group, '{"x": 1}')
+    return await store.intake.accept(incoming, notifiers or ["a", "b"], 100)
 
 
 async def test_accept_records_and_finds_duplicates(store: Store) -> None:
@@ -45,10 +44,12 @@ async def test_full_queue_refuses_new_work(tmp_path: Path) -> None:
     """At max_pending unfinished notifications, new work raises StoreFullError."""
     s = Store(tmp_path / "s.db")
     await s.open()
-    await s.intake.accept("one", "default", "g", "{}", ["a"], 1)
+    await s.intake.accept(Incoming("one", "default", "g", "{}"), ["a"], 1)
     with pytest.raises(StoreFullError, match="1 notifications are waiting"):
-        await s.intake.accept("two", "default", "g", "{}", ["a"], 1)
-    assert (await s.intake.accept("one", "default", "g", "{}", ["a"], 1)).duplicate is True
+        await s.intake.accept(Incoming("two", "default", "g", "{}"), ["a"], 1)
+    assert (
+        await s.intake.accept(Incoming("one", "default", "g", "{}"), ["a"], 1)
+    ).duplicate is True
     await s.close()
 
 
@@ -105,7 +106,7 @@ async def test_full_disk_is_unavailable_and_keeps_earlier_records(tmp_path: Path
     s = Store(tmp_path / "s.db", max_page_count=1)
     await s.open()
     with pytest.raises(StoreUnavailableError, match="database or disk is full"):
-        await s.intake.accept("big", "default", "g", "x" * 200_000, ["a"], 100)
+        await s.intake.accept(Incoming("big", "default", "g", "x" * 200_000), ["a"], 100)
     assert s.intake.pending == 0
     assert await s.check_writable() is True
     await s.close()

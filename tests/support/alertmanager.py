@@ -34,7 +34,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.process import free_port
+from tests.support.process import free_port, stop
 from tests.support.waiting import answers_200, running, wait_until
 
 __all__ = [
@@ -207,9 +207,4 @@ def running_alertmanager(
         )
         yield Alertmanager(f"http://{address}", log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

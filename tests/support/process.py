@@ -27,6 +27,16 @@ def free_port() -> int:
         return port
 
 
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within `timeout` seconds; always reaped."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 LISTING_EVENTS = ('"profile_types_listed"', '"profile_types_not_listed"')
 
 

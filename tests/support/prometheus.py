@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.process import free_port
+from tests.support.process import free_port, stop
 from tests.support.waiting import answers_200, running, wait_until
 
 __all__ = ["FLEET", "HOSTILE_HOST", "FleetService", "RealPrometheus", "real_prometheus"]
@@ -267,12 +267,7 @@ def _prometheus(workdir: Path, data: Path, target: str) -> Iterator[str]:
         )
         yield f"http://{address}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=15)
 
 
 def _scraped(url: str) -> bool:
