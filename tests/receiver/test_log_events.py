@@ -7,7 +7,6 @@ level and its context (route, group_key, receiver, notification id, notifier).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from receiver.store import Delivery
 from tests.conftest import load_payload, make_config
 from tests.fakes.clock import FakeTime
 from tests.fakes.notifiers import FixedEnricher, RecordingNotifier
+from tests.support.locks import write_lock
 from tests.support.waiting import SETTLE_SECONDS, wait_until_async
 
 GROUP = '{}:{alertname="HighCPUUsage", service="payment-service"}'
@@ -87,14 +87,8 @@ async def test_intake_logs_an_unavailable_store_as_an_error(
 ) -> None:
     """A store that cannot take the webhook: webhook_refused at error level, with SQLite's words."""
     h = await harness_factory()
-    other = sqlite3.connect(tmp_path / "flamebot.db", isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
-    try:
-        with capture_logs() as logs:
-            status, answer = await h.post(load_payload("firing.json"))
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+    with write_lock(tmp_path / "flamebot.db"), capture_logs() as logs:
+        status, answer = await h.post(load_payload("firing.json"))
     assert (status, answer) == (503, {"error": "unavailable", "detail": "store unavailable"})
     assert events(logs, "webhook_refused") == [
         {

@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 
 from receiver.errors import StoreFullError, StoreUnavailableError
 from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Incoming, Store
+from tests.support.locks import write_lock
 
 
 @pytest.fixture
@@ -89,14 +90,11 @@ async def test_records_survive_a_reopen_and_flag_interrupted_sends(tmp_path: Pat
 
 async def test_locked_database_is_unavailable(store: Store, tmp_path: Path) -> None:
     """While another process holds a write lock, intake fails with StoreUnavailableError."""
-    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    started = time.monotonic()
-    with pytest.raises(StoreUnavailableError, match="database is locked"):
-        await accept(store, "id-1")
-    assert time.monotonic() - started < 10  # well within Alertmanager's 10 s
-    other.execute("ROLLBACK")
-    other.close()
+    with write_lock(tmp_path / "s.db"):
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="database is locked"):
+            await accept(store, "id-1")
+        assert time.monotonic() - started < 10  # well within Alertmanager's 10 s
     assert (await accept(store, "id-1")).id == 1
     assert store.intake.pending == 1
 
