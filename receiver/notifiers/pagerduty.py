@@ -22,7 +22,6 @@ import structlog
 from pydantic import Field, SecretStr, model_validator
 
 from enrichers.clients.backend_http import USER_AGENT
-from enrichers.settings import resolve_secret_files
 from receiver.errors import NotifyError
 from receiver.notifiers.base import NotifierSettingsBase, send
 from receiver.notifiers.pagerduty_event import render_event, render_note
@@ -39,6 +38,9 @@ NOTE_RETRY_WAITS = (1.0, 2.0)  # a note refused with 429/5xx is tried twice more
 
 
 class PagerDutyNotifierSettings(NotifierSettingsBase):
+    secrets = ("routing_key", "api_token")
+    required_secrets = ("routing_key",)
+
     type: Literal["pagerduty"]
     routing_key: SecretStr | None = None
     routing_key_file: Path | None = None
@@ -51,10 +53,7 @@ class PagerDutyNotifierSettings(NotifierSettingsBase):
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
 
     @model_validator(mode="after")
-    def _secrets(self) -> PagerDutyNotifierSettings:
-        resolve_secret_files(self, ("routing_key", "api_token"))
-        if self.routing_key is None:
-            raise ValueError("pagerduty needs routing_key or routing_key_file")
+    def _notes_need_a_sender(self) -> PagerDutyNotifierSettings:
         if self.api_token is not None and not self.from_email:
             raise ValueError("api_token needs from_email (PagerDuty requires a From header)")
         return self

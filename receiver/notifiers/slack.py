@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import aiohttp
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from enrichers.clients.backend_http import USER_AGENT
-from enrichers.settings import resolve_secret_files
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, parse_retry_after
@@ -36,19 +35,14 @@ _GONE = {"message_not_found", "cant_update_message", "edit_window_closed", "chan
 
 
 class SlackNotifierSettings(NotifierSettingsBase):
+    secrets = required_secrets = ("token",)
+
     type: Literal["slack"]
     token: SecretStr | None = None
     token_file: Path | None = None
     channel: str
     api_url: str = "https://slack.com/api/"
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-
-    @model_validator(mode="after")
-    def _secrets(self) -> SlackNotifierSettings:
-        resolve_secret_files(self, ("token",))
-        if self.token is None:
-            raise ValueError("slack needs token or token_file")
-        return self
 
 
 def _plural(count: int, word: str) -> str:

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import httpx
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 
 from enrichers.clients.backend_http import USER_AGENT
-from enrichers.settings import resolve_secret_files
 from receiver.notifiers.base import NotifierSettingsBase, send
 from receiver.seams import Notification
 
@@ -24,17 +23,14 @@ __all__ = ["WebhookNotifier", "WebhookNotifierSettings"]
 class WebhookNotifierSettings(NotifierSettingsBase):
     """POSTs the alert group and its enrichment as JSON to `url` (a generic forwarder)."""
 
+    secrets = ("bearer_token",)
+
     type: Literal["webhook"]
     url: str
     timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
     bearer_token: SecretStr | None = None
     bearer_token_file: Path | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _secrets(self) -> WebhookNotifierSettings:
-        resolve_secret_files(self, ("bearer_token",))
-        return self
 
 
 class WebhookNotifier:

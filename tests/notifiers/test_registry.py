@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from receiver.config import ConfigError, load_config
+from receiver.config import load_config
 from receiver.notifiers import INTEGRATIONS, build_notifiers
 from tests.fakes.notifiers import MemoryConversations
 
@@ -52,15 +52,3 @@ async def test_each_integration_is_configured_and_built_from_the_table(tag: str)
     built = build_notifiers(config.notifiers, conversations)
     assert (list(built), built["mine"].name, views) == (["mine"], "mine", ["mine"])
     await built["mine"].aclose()
-
-
-def test_an_unknown_type_names_the_integrations_it_knows() -> None:
-    """A typo in `type` is an error on the entry, listing the types the table holds."""
-    entry = {"name": "x", "type": "slak", "token": "t", "channel": "#c"}
-    with pytest.raises(ConfigError) as caught:
-        load_config(None, environ={"FLAMEBOT__NOTIFIERS": json.dumps([entry])})
-    tags = ", ".join(f"'{tag}'" for tag in INTEGRATIONS)
-    assert caught.value.problems == [
-        f"notifiers.0: Input tag 'slak' found using 'type' does not match any of the"
-        f" expected tags: {tags}"
-    ]
