@@ -70,8 +70,12 @@ class Harness:
 async def harness_factory(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[Callable[..., Any]]:
     services: list[Service] = []
 
-    async def build(config: Config | None = None, **kwargs: Any) -> Harness:
-        config = config or make_config(tmp_path)
+    async def build(
+        config: Config | None = None, *, sections: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Harness:
+        """A started service on `config` (or `make_config` with `sections`); `kwargs` go to
+        `Service` (clock, sleep, enricher, notifiers to replace the recording ones)."""
+        config = config or make_config(tmp_path, **(sections or {}))
         notifiers = {n.name: RecordingNotifier(n.name) for n in config.notifiers}
         notifiers.update(kwargs.pop("notifiers", {}))
         service = Service(

@@ -239,11 +239,9 @@ async def test_other_content_types_get_415(harness_factory: Any, content_type: s
     )
 
 
-async def test_body_over_the_limit_without_content_length(
-    harness_factory: Any, tmp_path: Path
-) -> None:
+async def test_body_over_the_limit_without_content_length(harness_factory: Any) -> None:
     """A chunked body longer than max_body_bytes is cut off with 413, not read whole."""
-    h = await harness_factory(make_config(tmp_path, server={"max_body_bytes": 100}))
+    h = await harness_factory(sections={"server": {"max_body_bytes": 100}})
 
     async def chunks() -> Any:
         for _ in range(50):
@@ -374,11 +372,9 @@ async def test_unknown_path_and_method_get_json_errors(harness_factory: Any) -> 
     )
 
 
-async def test_queue_full_answers_503_and_keeps_duplicates_200(
-    harness_factory: Any, tmp_path: Path
-) -> None:
+async def test_queue_full_answers_503_and_keeps_duplicates_200(harness_factory: Any) -> None:
     """Past queue.max_pending new work gets 503 unavailable; a redelivery is still 200."""
-    h = await harness_factory(make_config(tmp_path, queue={"max_pending": 1}))
+    h = await harness_factory(sections={"queue": {"max_pending": 1}})
     h.notifiers["a"].gate = asyncio.Event()  # hold the first delivery
     assert await h.post(load_payload("firing.json")) == (200, {"status": "accepted", "id": 1})
     assert await h.post(load_payload("firing-checkout-service.json")) == (

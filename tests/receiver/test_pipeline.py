@@ -47,6 +47,13 @@ def payload(name: str = "firing.json") -> WebhookPayload:
     return WebhookPayload.model_validate(load_payload(name))
 
 
+async def settle(service: Service, *payloads: WebhookPayload, route: str = "default") -> None:
+    """Accept each payload on `route`, then wait until every delivery is finished."""
+    for body in payloads:
+        await service.accept(route, body)
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+
+
 def metric(service: Service, line_start: str) -> str:
     lines = service.metrics.render().decode().splitlines()
     return "\n".join(sorted(x for x in lines if x.startswith(line_start)))
@@ -56,8 +63,7 @@ async def test_retryable_failures_back_off_then_deliver(tmp_path: Path) -> None:
     """Two 503s then success: backoff 1 s then 2 s (±20 % jitter), delivered once."""
     service, notifiers, fake = await started(tmp_path)
     notifiers["a"].failures = [retryable(), retryable()]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(service, payload())
     assert len(notifiers["a"].delivered) == 1
     assert len(notifiers["a"].attempts) == 3
     assert 0.8 <= fake.sleeps[0] <= 1.2
@@ -74,8 +80,7 @@ async def test_retry_after_is_honoured(tmp_path: Path) -> None:
     """A 429 asking for 7 s makes the pipeline wait exactly 7 s before the next attempt."""
     service, notifiers, fake = await started(tmp_path)
     notifiers["a"].failures = [retryable("HTTP 429", after=7.0)]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(service, payload())
     assert fake.sleeps == [7.0]
     assert len(notifiers["a"].delivered) == 1
     await service.stop()
@@ -85,8 +90,7 @@ async def test_permanent_failure_goes_to_dead_letters_at_once(tmp_path: Path) ->
     """A 400 is not retried: one attempt, a dead letter with the reason, counted."""
     service, notifiers, fake = await started(tmp_path)
     notifiers["a"].failures = [permanent("HTTP 400: invalid_blocks")]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(service, payload())
     assert (len(notifiers["a"].attempts), fake.sleeps) == (1, [])
     letters = await service.store.deliveries.dead_letters()
     assert [(x.notifier, x.reason, x.attempts) for x in letters] == [
@@ -104,8 +108,7 @@ async def test_retry_budget_is_bounded(tmp_path: Path) -> None:
     config = make_config(tmp_path, delivery={"max_seconds": 30, "max_backoff_seconds": 8})
     service, notifiers, fake = await started(tmp_path, config=config)
     notifiers["a"].failures = [retryable() for _ in range(100)]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(service, payload())
     assert sum(fake.sleeps) <= 30
     assert len(notifiers["a"].attempts) == len(fake.sleeps) + 1
     assert 4 <= len(notifiers["a"].attempts) <= 8
@@ -119,8 +122,7 @@ async def test_one_failing_notifier_never_blocks_the_other(tmp_path: Path) -> No
     """On a route with two notifiers, a permanently failing one does not stop the other."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["b"].failures = [permanent()]
-    await service.accept("both", payload())
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(service, payload(), route="both")
     assert [n.id for n in notifiers["a"].delivered] == [1]
     assert [x.notifier for x in await service.store.deliveries.dead_letters()] == ["b"]
     await service.stop()
@@ -130,9 +132,11 @@ async def test_jobs_of_one_group_run_in_arrival_order(tmp_path: Path) -> None:
     """The resolve of a group waits for its firing, even while the firing is retried."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["a"].failures = [retryable(), retryable()]
-    await service.accept("default", payload("reference-highcpuusage.json"))
-    await service.accept("default", payload("reference-highcpuusage-resolved.json"))
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(
+        service,
+        payload("reference-highcpuusage.json"),
+        payload("reference-highcpuusage-resolved.json"),
+    )
     assert [n.payload.status for n in notifiers["a"].delivered] == ["firing", "resolved"]
     assert [n.payload.status for n in notifiers["a"].attempts] == [
         "firing",
@@ -193,8 +197,7 @@ async def test_crashing_enricher_still_delivers(tmp_path: Path) -> None:
             return None
 
     service, notifiers, _ = await started(tmp_path, enricher=Broken())
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(service, payload())
     [delivered] = notifiers["a"].delivered
     assert [e.model_dump() for e in delivered.enrichment.errors] == [
         {"source": "enrichment", "reason": "enrichment failed: RuntimeError"}
@@ -206,8 +209,7 @@ async def test_replay_delivers_a_dead_letter(tmp_path: Path) -> None:
     """A dead letter sent again with `replay` reaches the notifier and is marked delivered."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["a"].failures = [permanent()]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(service, payload())
     [letter] = await service.store.deliveries.dead_letters()
     await service.pipeline.replay(letter.notification_id, "a")
     assert [n.id for n in notifiers["a"].delivered] == [letter.notification_id]
@@ -267,9 +269,11 @@ async def test_replay_refuses_a_state_the_group_has_moved_past(tmp_path: Path) -
     """A dead-lettered firing is not replayed once the group's resolve was delivered."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["a"].failures = [permanent()]
-    await service.accept("default", payload("reference-highcpuusage.json"))
-    await service.accept("default", payload("reference-highcpuusage-resolved.json"))
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    await settle(
+        service,
+        payload("reference-highcpuusage.json"),
+        payload("reference-highcpuusage-resolved.json"),
+    )
     [letter] = await service.store.deliveries.dead_letters()
     with pytest.raises(ReplayRefusedError) as caught:
         await service.pipeline.replay(letter.notification_id, "a")
