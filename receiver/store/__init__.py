@@ -52,7 +52,8 @@ class Store:
         self.work_lane = Lane("work", "NORMAL")
         self._open = False
         pending = PendingCount()
-        self.intake = IntakeLog(self.intake_lane, self.work_lane, pending)
+        self._intake = IntakeLog(self.intake_lane, self.work_lane, pending)
+        self.intake: IntakeStore = self._intake  # what the service's intake may do
         self.deliveries = DeliveryLog(self.work_lane, pending, lambda: self._open)
         self.conversations = Conversations(self.work_lane, lambda: self._open)
 
@@ -64,7 +65,7 @@ class Store:
         try:
             await self.work_lane.open(self.path, self._max_page_count)
             await self.intake_lane.open(self.path, self._max_page_count)
-            await self.intake.count_pending()
+            await self._intake.count_pending()
         except (sqlite3.Error, OSError) as exc:
             reason = getattr(exc, "strerror", None) or exc
             raise StoreUnavailableError(f"cannot open the store {self.path}: {reason}") from exc
