@@ -174,3 +174,22 @@ async def test_a_note_refused_for_a_while_is_tried_again(pagerduty: Far[FakePage
     assert [e["event_action"] for e in fake.events] == ["trigger"]
     assert len(fake.incidents[0].notes) == 1
     assert fake_time.sleeps == [1.0, 2.0]
+
+
+async def test_an_incident_that_never_appears_gets_no_note(pagerduty: Far[FakePagerDuty]) -> None:
+    """Looked up after 0.5, 1, 2 and 4 s and still missing: the note is skipped and logged."""
+    pagerduty.fake.lookups_before_visible = 100  # the incident never shows in time
+    fake_time = FakeTime()
+    with capture_logs() as logs:
+        await deliver_pd(with_notes(pagerduty), "reference-highcpuusage.json", fake_time=fake_time)
+    assert [entry for entry in logs if entry["event"].startswith("pagerduty_note")] == [
+        {
+            "event": "pagerduty_note_skipped",
+            "reason": "incident not found",
+            "group_key": GROUP_KEY,
+            "log_level": "warning",
+        }
+    ]
+    assert fake_time.sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert [e["event_action"] for e in pagerduty.fake.events] == ["trigger"]
+    assert [i.notes for i in pagerduty.fake.incidents] == [[]]
