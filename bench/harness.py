@@ -27,7 +27,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,11 +47,16 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # the fakes live in tests/, which is not installed
 
+from receiver import payloads  # noqa: E402
 from tests.fakes.pyroscope import FakePyroscope, by_window  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
 from tests.support.harness import BASELINE_CPU, HANDLER, INCIDENT_CPU, RUN  # noqa: E402
+from tests.support.metrics import parse_metrics  # noqa: E402
+from tests.support.process import free_port  # noqa: E402
+from tests.support.waiting import wait_until_async  # noqa: E402
 
 __all__ = [
+    "ALERTMANAGER_URL",
     "ALL_SERVICES",
     "BenchPyroscope",
     "BenchSlack",
@@ -73,7 +77,6 @@ __all__ = [
     "pyroscope_name",
     "running_flamebot",
     "wait_for",
-    "webhook",
 ]
 
 ALL_SERVICES = "*"  # the service of a request that names none (Pyroscope `matchers: []`)
@@ -311,28 +314,12 @@ def by_method(hits: Iterable[Hit]) -> Counter[str]:
     return Counter(hit.name for hit in hits)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def process_mb(pid: int, key: str) -> float:
     """A memory line of `/proc/<pid>/status` (`VmRSS`, `VmHWM`) in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     return math.nan
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    """Prometheus text exposition as {"name{labels}": value}."""
-    samples = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            samples[name] = float(value)
-    return samples
 
 
 @dataclass
@@ -416,16 +403,20 @@ def flamebot_config(
 
 
 async def _wait_healthy(bot: Flamebot) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    async def healthy(client: httpx.AsyncClient) -> bool:
+        if bot.proc.poll() is not None:
+            raise SystemExit(f"flamebot exited with {bot.proc.returncode}; see {bot.log}")
+        with contextlib.suppress(httpx.HTTPError):
+            return (await client.get(f"{bot.url}/healthz")).status_code == 200
+        return False
+
     async with httpx.AsyncClient(timeout=1) as client:
-        while time.monotonic() < deadline:
-            if bot.proc.poll() is not None:
-                raise SystemExit(f"flamebot exited with {bot.proc.returncode}; see {bot.log}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{bot.url}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise SystemExit(f"flamebot did not answer /healthz in {STARTUP_TIMEOUT_SECONDS:g} s")
+        try:
+            await wait_until_async(lambda: healthy(client), STARTUP_TIMEOUT_SECONDS, 0.05)
+        except AssertionError:
+            raise SystemExit(
+                f"flamebot did not answer /healthz in {STARTUP_TIMEOUT_SECONDS:g} s"
+            ) from None
 
 
 def spawn_flamebot(workdir: Path, config: Mapping[str, Any]) -> subprocess.Popen[bytes]:
@@ -466,38 +457,14 @@ async def running_flamebot(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def webhook(alerts: Sequence[Mapping[str, Any]], group_labels: Mapping[str, str]) -> dict[str, Any]:
-    """An Alertmanager v4 webhook of one group, as Alertmanager builds it."""
-    common = dict(alerts[0]["labels"])
-    for alert in alerts[1:]:
-        common = {k: v for k, v in common.items() if alert["labels"].get(k) == v}
-    inside = ", ".join(f'{k}="{v}"' for k, v in sorted(group_labels.items()))
-    return {
-        "receiver": "flamebot",
-        "status": "firing",
-        "alerts": list(alerts),
-        "groupLabels": dict(group_labels),
-        "commonLabels": common,
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager.example:9093",
-        "version": "4",
-        "groupKey": f"{{}}:{{{inside}}}",
-        "truncatedAlerts": 0,
-    }
+ALERTMANAGER_URL = "http://alertmanager.example:9093"
 
 
-def firing_alert(labels: Mapping[str, str], fingerprint: str, summary: str) -> dict[str, Any]:
-    """One firing alert that started two minutes ago."""
+def firing_alert(labels: Mapping[str, str], summary: str) -> dict[str, Any]:
+    """One firing alert that started two minutes ago (its fingerprint: its labels')."""
     starts = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
-    return {
-        "status": "firing",
-        "labels": dict(labels),
-        "annotations": {"summary": summary},
-        "startsAt": starts.isoformat().replace("+00:00", "Z"),
-        "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1",
-        "fingerprint": fingerprint,
-    }
+    generator = "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1"
+    return payloads.alert(labels, starts, annotations={"summary": summary}, generator_url=generator)
 
 
 async def post_webhook(
@@ -511,14 +478,12 @@ async def post_webhook(
     return started, time.perf_counter()
 
 
-async def wait_for(condition: Callable[[], bool], seconds: float, interval: float = 0.02) -> bool:
-    """Poll `condition()` until it is true; False when `seconds` passed first."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(interval)
-    return True
+async def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    """`wait_until_async`, for a measurement that reports a shortfall: False when `seconds`
+    passed first."""
+    with contextlib.suppress(AssertionError):
+        return bool(await wait_until_async(condition, seconds))
+    return False
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

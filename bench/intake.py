@@ -25,10 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from harness import free_port, machine, parse_metrics, percentile, process_mb, spawn_flamebot
+
+from receiver import payloads
+from tests.support.process import stop
+from tests.support.waiting import answers_200, wait_until
 
 BASELINE_SERVER = """
 import sys
@@ -47,43 +52,20 @@ TARGET_SENDERS, TARGET_RATE, TARGET_P99_MS = 10, 1000.0, 50.0  # the goal at 10 
 
 
 def wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"{url} did not come up")
+    try:
+        wait_until(lambda: answers_200(f"{url}/healthz"), 30)
+    except AssertionError:
+        raise SystemExit(f"{url} did not come up") from None
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=30)
+STARTS = datetime(2026, 11, 25, 17, 25, 32, tzinfo=UTC)
 
 
 def payload(n: int) -> bytes:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "Bench", "instance": f"svc-{n % 50}:9404", "n": str(n)},
-        "annotations": {"summary": "intake benchmark"},
-        "startsAt": "2026-11-25T17:25:32Z",
-        "endsAt": "0001-01-01T00:00:00Z",
-        "fingerprint": f"{n:016x}",
-    }
-    body = {
-        "receiver": "flamebot",
-        "status": "firing",
-        "alerts": [alert],
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="Bench", n="{n}"}}',
-        "truncatedAlerts": 0,
-        "groupLabels": {},
-        "commonLabels": alert["labels"],
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager:9093",
-    }
+    """Webhook `n`: a group of one alert, distinct from every other (its own `n` label)."""
+    labels = {"alertname": "Bench", "instance": f"svc-{n % 50}:9404", "n": str(n)}
+    alert = payloads.alert(labels, STARTS, annotations={"summary": "intake benchmark"})
+    body = payloads.group([alert], ("alertname", "n"), external_url="http://alertmanager:9093")
     return json.dumps(body).encode()
 
 
@@ -135,10 +117,10 @@ def queue_depth(port: int) -> float:
 def drained_after(port: int, limit: float = 120.0) -> float:
     """Seconds until flamebot has finished every notification it accepted."""
     started = time.perf_counter()
-    while queue_depth(port) > 0:
-        if time.perf_counter() - started > limit:
-            return float("inf")
-        time.sleep(0.05)
+    try:
+        wait_until(lambda: not queue_depth(port) > 0, limit)
+    except AssertionError:
+        return float("inf")
     return time.perf_counter() - started
 
 
@@ -187,8 +169,8 @@ def main(requests: int, senders: list[int]) -> None:
             f"flamebot RSS {before:.1f} MB before, {process_mb(flamebot.pid, 'VmRSS'):.1f} MB after"
         )
     finally:
-        stop(baseline)
-        stop(flamebot)
+        stop(baseline, timeout=30)
+        stop(flamebot, timeout=30)
         shutil.rmtree(work, ignore_errors=True)
     if TARGET_SENDERS in results:
         rate, p99, base_rate = results[TARGET_SENDERS]

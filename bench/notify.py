@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import math
 import time
 from collections import Counter
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from harness import (
+    ALERTMANAGER_URL,
     BotStats,
     Fakes,
     Hit,
@@ -46,8 +46,9 @@ from harness import (
     pyroscope_name,
     running_flamebot,
     wait_for,
-    webhook,
 )
+
+from receiver import payloads
 
 DEADLINE_SECONDS = 8.0
 TARGET_LATENCY_MS = 200.0
@@ -69,9 +70,8 @@ def reference_alert(service: str) -> dict[str, object]:
         "severity": "warning",
         "verticle": service,
     }
-    fingerprint = hashlib.sha256(service.encode()).hexdigest()[:16]
-    alert = firing_alert(labels, fingerprint, f"High CPU on {service}:9404")
-    return webhook([alert], {"alertname": "HighCpuUsage", "instance": labels["instance"]})
+    alert = firing_alert(labels, f"High CPU on {service}:9404")
+    return payloads.group([alert], ("alertname", "instance"), external_url=ALERTMANAGER_URL)
 
 
 @dataclass
@@ -177,6 +177,13 @@ def fmt_counts(counts: Counter[str], per: float = 1.0) -> str:
     return ", ".join(f"{name} {count / per:g}" for name, count in sorted(counts.items()))
 
 
+def print_heading(*columns: tuple[str, int]) -> None:
+    """A table's column names, each right-aligned to its width, and a rule under them."""
+    header = " ".join(f"{name:>{width}}" for name, width in columns)
+    print(header)
+    print("-" * len(header))
+
+
 def report(runs: Sequence[Run], args: argparse.Namespace) -> None:
     print()
     print(
@@ -190,13 +197,11 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> None:
         f" {args.sequential} alerts)"
     )
     print()
-    header = (
-        f"{'L ms':>5} {'notified':>9} {'req/alert':>9} {'p50 ms':>7} {'p99 ms':>7}"
-        f" {'max ms':>7} {'p50/L':>6} {'p99/L':>6} {'seq ms':>7} {'p50/seq':>8}"
-        f" {'p99/seq':>8} {'1.5L+100':>9}"
-    )
-    print(header)
-    print("-" * len(header))
+    print_heading(
+        ("L ms", 5), ("notified", 9), ("req/alert", 9), ("p50 ms", 7), ("p99 ms", 7),
+        ("max ms", 7), ("p50/L", 6), ("p99/L", 6), ("seq ms", 7), ("p50/seq", 8),
+        ("p99/seq", 8), ("1.5L+100", 9),
+    )  # fmt: skip
     for run in runs:
         ms, seq = run.ms(), median(run.sequential) * 1000
         p50, p99 = percentile(ms, 50), percentile(ms, 99)
@@ -209,13 +214,11 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> None:
         )
     print()
     print("where the time goes (medians over alerts, ms after the alert's POST /webhook):")
-    header = (
-        f"{'L ms':>5} {'1st request':>12} {'1st Select':>11} {'last request':>13}"
-        f" {'Slack':>7} {'enrich (flamebot)':>18} {'Series after webhook':>21}"
-        f" {'max in flight prom/pyro':>24}"
-    )
-    print(header)
-    print("-" * len(header))
+    print_heading(
+        ("L ms", 5), ("1st request", 12), ("1st Select", 11), ("last request", 13),
+        ("Slack", 7), ("enrich (flamebot)", 18), ("Series after webhook", 21),
+        ("max in flight prom/pyro", 24),
+    )  # fmt: skip
     for run in runs:
         p = {name: median(values) for name, values in run.phases.items()}
         print(

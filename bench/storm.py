@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import math
 import time
 from collections import Counter
@@ -34,6 +33,7 @@ from typing import Any
 
 import httpx
 from harness import (
+    ALERTMANAGER_URL,
     ALL_SERVICES,
     BotStats,
     Fakes,
@@ -49,8 +49,9 @@ from harness import (
     pyroscope_name,
     running_flamebot,
     wait_for,
-    webhook,
 )
+
+from receiver import payloads
 
 DEADLINE_SECONDS = 8.0
 ALERT_NAMES = ("HighCpuUsage", "HighHeapUsage", "HighGcPauseRate", "HighErrorRate", "HighLatency")
@@ -72,9 +73,8 @@ def group(alertname: str, service: str, size: int) -> dict[str, Any]:
             "job": "jvm",
             "severity": "warning",
         }
-        fingerprint = hashlib.sha256(f"{alertname}/{pod}".encode()).hexdigest()[:16]
-        alerts.append(firing_alert(labels, fingerprint, f"{alertname} on {pod}"))
-    return webhook(alerts, {"alertname": alertname, "service": service})
+        alerts.append(firing_alert(labels, f"{alertname} on {pod}"))
+    return payloads.group(alerts, ("alertname", "service"), external_url=ALERTMANAGER_URL)
 
 
 def storm_groups(services: Sequence[str], webhooks: int, size: int) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -29,6 +29,8 @@ from enrichers.settings import (
     resolve_secret_files,
 )
 from receiver.errors import ConfigError
+from receiver.notifiers.console import ConsoleNotifierSettings
+from receiver.notifiers.registry import INTEGRATIONS, NotifierSettings
 
 __all__ = ["Config", "ConfigError", "NotifierSettings", "load_config", "secret_values"]
 
@@ -72,78 +74,6 @@ class DeliverySettings(StrictModel):
     max_backoff_seconds: Annotated[float, Field(gt=0)] = 60.0
 
 
-class _Notifier(StrictModel):
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
-
-
-class ConsoleNotifierSettings(_Notifier):
-    type: Literal["console"]
-
-
-class WebhookNotifierSettings(_Notifier):
-    """POSTs the alert group and its enrichment as JSON to `url` (a generic forwarder)."""
-
-    type: Literal["webhook"]
-    url: str
-    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-    bearer_token: SecretStr | None = None
-    bearer_token_file: Path | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _secrets(self) -> WebhookNotifierSettings:
-        resolve_secret_files(self, ("bearer_token",))
-        return self
-
-
-class SlackNotifierSettings(_Notifier):
-    type: Literal["slack"]
-    token: SecretStr | None = None
-    token_file: Path | None = None
-    channel: str
-    api_url: str = "https://slack.com/api/"
-    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-    flamegraph: bool = True  # upload the alert's flame-graph picture into its thread
-
-    @model_validator(mode="after")
-    def _secrets(self) -> SlackNotifierSettings:
-        resolve_secret_files(self, ("token",))
-        if self.token is None:
-            raise ValueError("slack needs token or token_file")
-        return self
-
-
-class PagerDutyNotifierSettings(_Notifier):
-    type: Literal["pagerduty"]
-    routing_key: SecretStr | None = None
-    routing_key_file: Path | None = None
-    events_url: str = "https://events.pagerduty.com/v2/enqueue"
-    default_severity: Literal["critical", "error", "warning", "info"] = "warning"
-    api_token: SecretStr | None = None
-    api_token_file: Path | None = None
-    api_url: str = "https://api.pagerduty.com"
-    from_email: str | None = None
-    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-
-    @model_validator(mode="after")
-    def _secrets(self) -> PagerDutyNotifierSettings:
-        resolve_secret_files(self, ("routing_key", "api_token"))
-        if self.routing_key is None:
-            raise ValueError("pagerduty needs routing_key or routing_key_file")
-        if self.api_token is not None and not self.from_email:
-            raise ValueError("api_token needs from_email (PagerDuty requires a From header)")
-        return self
-
-
-NotifierSettings = Annotated[
-    ConsoleNotifierSettings
-    | WebhookNotifierSettings
-    | SlackNotifierSettings
-    | PagerDutyNotifierSettings,
-    Field(discriminator="type"),
-]
-
-
 def _default_notifiers() -> list[NotifierSettings]:
     return [ConsoleNotifierSettings(name="console", type="console")]
 
@@ -183,7 +113,7 @@ class Config(StrictModel):
         return {route: list(targets) for route, targets in self.routes.items()}
 
 
-_NOTIFIER_TAGS = {"console", "webhook", "slack", "pagerduty"}
+_NOTIFIER_TAGS = set(INTEGRATIONS)
 _KEY_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_.-]+)*")
 
 

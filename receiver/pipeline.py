@@ -1,8 +1,9 @@
 """The pipeline: enrich once per notification, then deliver to each notifier with retries.
 
-The retry policy lives here and only here: exponential backoff (with jitter, at least the
-far end's `Retry-After`) until `delivery.max_seconds` after the webhook was received; then,
-or at once for a permanent failure, the delivery goes to the dead-letter table.
+The retry policy (`receiver.retry`) is applied here and only here: exponential backoff
+(with jitter, at least the far end's `Retry-After`) until `delivery.max_seconds` after the
+webhook was received; then, or at once for a permanent failure, the delivery goes to the
+dead-letter table.
 
 flamebot's own store being locked or full is never the alert's fault: the pipeline's
 records (sending, retry, done, dead) wait for the store to take them, and the saved
@@ -12,7 +13,6 @@ enrichment is only a cache, so failing to save it costs a re-enrichment after a 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -26,34 +26,15 @@ from receiver.config import DeliverySettings
 from receiver.errors import NotifyError, ReplayRefusedError, StoreUnavailableError
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload
+from receiver.retry import RetryPolicy
 from receiver.seams import Enricher, Notification, Notifier
-from receiver.store import Delivery, Store, StoredNotification
+from receiver.store import Delivery, DeliveryStore, StoredNotification
 
-__all__ = ["Pipeline", "RetryPolicy"]
+__all__ = ["Pipeline"]
 
 log = structlog.get_logger("flamebot.pipeline")
 
 T = TypeVar("T")
-
-
-class RetryPolicy:
-    """Backoff for one delivery: initial * 2^(n-1), capped, ±20 % jitter, >= Retry-After."""
-
-    def __init__(self, settings: DeliverySettings, clock: Callable[[], float]) -> None:
-        self.settings = settings
-        self.clock = clock
-
-    def wait(self, state: RetryCallState) -> float:
-        s = self.settings
-        exponent = min(state.attempt_number - 1, 32)
-        backoff: float = min(s.max_backoff_seconds, s.initial_backoff_seconds * 2.0**exponent)
-        backoff *= random.uniform(0.8, 1.2)
-        exc = state.outcome.exception() if state.outcome else None
-        asked = exc.retry_after if isinstance(exc, NotifyError) else None
-        return max(backoff, asked or 0.0)
-
-    def out_of_time(self, deadline: float, state: RetryCallState) -> bool:
-        return self.clock() + state.upcoming_sleep > deadline
 
 
 def _bound(delivery: Delivery) -> structlog.typing.FilteringBoundLogger:
@@ -75,7 +56,7 @@ def _empty_enrichment(reason: str) -> EnrichmentResult:
 class Pipeline:
     def __init__(
         self,
-        store: Store,
+        store: DeliveryStore,
         enricher: Enricher,
         notifiers: dict[str, Notifier],
         metrics: Metrics,

@@ -21,7 +21,7 @@ from receiver.models import WebhookPayload, notification_identity
 from receiver.notifiers import build_notifiers
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
-from receiver.store import AcceptResult, Delivery, Store
+from receiver.store import AcceptResult, Delivery, Incoming, Store
 
 __all__ = ["Service", "serve"]
 
@@ -45,16 +45,22 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.store = Store(config.store.path, max_page_count=config.store.max_page_count)
-        if notifiers is None:
-            notifiers = build_notifiers(config, self.store, uploads=self.metrics.upload_outcome)
-        self.notifiers = notifiers
+        self.notifiers = (
+            notifiers
+            if notifiers is not None
+            else build_notifiers(
+                config.notifiers,
+                self.store.conversations.of,
+                uploads=self.metrics.upload_outcome,
+            )
+        )
         if enricher is None:
             from enrichers.analysis import build_enricher
 
             enricher = build_enricher(config, self.metrics.backend_outcome)
         self.enricher = enricher
         self.pipeline = Pipeline(
-            self.store,
+            self.store.deliveries,
             self.enricher,
             self.notifiers,
             self.metrics,
@@ -70,8 +76,8 @@ class Service:
 
     async def start(self) -> None:
         await self.store.open()
-        self.metrics.queue_depth.set_function(lambda: self.store.pending)
-        resumed = await self.store.open_deliveries()
+        self.metrics.queue_depth.set_function(lambda: self.store.intake.pending)
+        resumed = await self.store.deliveries.open_deliveries()
         self.dispatcher.start()
         self.enricher.start()
         for delivery in resumed:
@@ -83,7 +89,7 @@ class Service:
     async def _prune_forever(self) -> None:
         while True:
             try:
-                removed = await self.store.prune()
+                removed = await self.store.intake.prune()
                 if removed:
                     log.info("identities_pruned", count=removed)
             except Exception:
@@ -92,14 +98,13 @@ class Service:
 
     async def accept(self, route: str, payload: WebhookPayload) -> AcceptResult:
         targets = self._routes[route]
-        result = await self.store.accept(
+        incoming = Incoming(
             notification_identity(route, payload),
             route,
             payload.group_key,
             payload.model_dump_json(by_alias=True),
-            targets,
-            self.config.queue.max_pending,
         )
+        result = await self.store.intake.accept(incoming, targets, self.config.queue.max_pending)
         if not result.duplicate:
             for name in targets:
                 self.dispatcher.submit(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -39,13 +38,6 @@ def payload_files() -> list[str]:
     return names
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def make_config(tmp_path: Path, **sections: Any) -> Config:
     """A config on a fresh store in tmp_path, notifiers `a` and `b` on route default."""
     data: dict[str, Any] = {
@@ -78,9 +70,14 @@ class Harness:
 async def harness_factory(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[Callable[..., Any]]:
     services: list[Service] = []
 
-    async def build(config: Config | None = None, **kwargs: Any) -> Harness:
-        config = config or make_config(tmp_path)
+    async def build(
+        config: Config | None = None, *, sections: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Harness:
+        """A started service on `config` (or `make_config` with `sections`); `kwargs` go to
+        `Service` (clock, sleep, enricher, notifiers to replace the recording ones)."""
+        config = config or make_config(tmp_path, **(sections or {}))
         notifiers = {n.name: RecordingNotifier(n.name) for n in config.notifiers}
+        notifiers.update(kwargs.pop("notifiers", {}))
         service = Service(
             config, enricher=kwargs.pop("enricher", FixedEnricher()), notifiers=notifiers, **kwargs
         )
@@ -91,4 +88,5 @@ async def harness_factory(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[
 
     yield build
     for service in services:
-        await service.stop()
+        if service.store.is_open:  # a test may have stopped it already (a restart)
+            await service.stop()

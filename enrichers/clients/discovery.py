@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -40,12 +40,14 @@ class ProfileTypeIndex:
         refresh_seconds: float = PROFILE_TYPES_REFRESH_SECONDS,
         max_age_seconds: float = PROFILE_TYPES_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._pyroscope = pyroscope
         self._window = window  # (start ms, end ms) to list, computed at each refresh
         self._refresh_seconds = refresh_seconds
         self._max_age_seconds = max_age_seconds
         self._clock = clock
+        self._sleep = sleep
         self._services: dict[str, set[str]] = {}
         self._listed_at: float | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,7 +80,7 @@ class ProfileTypeIndex:
         while True:
             await self.refresh()
             self.loaded.set()
-            await asyncio.sleep(self._refresh_seconds)
+            await self._sleep(self._refresh_seconds)
 
     async def aclose(self) -> None:
         if self._task is not None:

@@ -11,7 +11,7 @@ from receiver.errors import NotifyError, ReplayRefusedError
 from receiver.metrics import Metrics
 from receiver.notifiers import build_notifiers
 from receiver.pipeline import Pipeline
-from receiver.store import DeadLetter, Store
+from receiver.store import DeadLetter, DeadLetterStore, Store
 
 __all__ = ["list_dead_letters", "replay"]
 
@@ -47,8 +47,9 @@ async def list_dead_letters(config: Config, *, as_json: bool) -> int:
         return 1
     store = Store(config.store.path)
     await store.open()
+    dead: DeadLetterStore = store.deliveries
     try:
-        letters = await store.dead_letters()
+        letters = await dead.dead_letters()
     finally:
         await store.close()
     if as_json:
@@ -74,10 +75,10 @@ async def replay(config: Config, dead_id: int) -> int:
     store = Store(config.store.path)
     await store.open()
     metrics = Metrics()
-    notifiers = build_notifiers(config, store)
+    notifiers = build_notifiers(config.notifiers, store.conversations.of)
     enricher = build_enricher(config, metrics.backend_outcome)
     pipeline = Pipeline(
-        store,
+        store.deliveries,
         enricher,
         notifiers,
         metrics,
@@ -85,8 +86,9 @@ async def replay(config: Config, dead_id: int) -> int:
         workers=config.queue.workers,
         analyses=config.enrichment.concurrency,
     )
+    dead: DeadLetterStore = store.deliveries
     try:
-        letters = await store.dead_letters(dead_id)
+        letters = await dead.dead_letters(dead_id)
         if not letters:
             print(f"replay: no dead letter {dead_id}")
             return 1
@@ -104,7 +106,7 @@ async def replay(config: Config, dead_id: int) -> int:
         except (NotifyError, LookupError) as exc:
             print(f"replay: dead letter {dead_id} failed again: {exc}")
             return 1
-        await store.mark_replayed(dead_id)
+        await dead.mark_replayed(dead_id)
         print(f"replay: dead letter {dead_id} delivered to {letter.notifier}")
         return 0
     finally:

@@ -111,7 +111,7 @@ async def send_regressions(config: Config, route: str, report: GateReport, err: 
     with tempfile.TemporaryDirectory(prefix="flamebot-gate-") as scratch:
         store = Store(Path(scratch) / "gate.db")
         await store.open()
-        notifiers = build_notifiers(config, store)
+        notifiers = build_notifiers(config.notifiers, store.conversations.of)
         try:
             for name in config.route_table()[route]:
                 try:

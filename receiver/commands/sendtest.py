@@ -10,40 +10,30 @@ from typing import Any
 
 import httpx
 
+from receiver import payloads
+
 __all__ = ["sample_payload", "send_test"]
 
 
 def sample_payload(now: datetime | None = None) -> dict[str, Any]:
     """A v4 webhook shaped like the reference HighCpuUsage alert, new each time it is sent."""
     now = now or datetime.now(UTC)
-    starts = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     labels = {
         "alertname": "FlamebotTest",
         "instance": "payment-service:9404",
         "job": "jvm",
         "severity": "info",
     }
-    alert = {
-        "status": "firing",
-        "labels": labels,
-        "annotations": {"summary": "flamebot send-test: a sample alert, safe to ignore"},
-        "startsAt": starts,
-        "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "",
-        "fingerprint": hashlib.sha256(starts.encode()).hexdigest()[:16],
-    }
-    return {
-        "receiver": "flamebot",
-        "status": "firing",
-        "alerts": [alert],
-        "groupLabels": {"alertname": "FlamebotTest"},
-        "commonLabels": labels,
-        "commonAnnotations": alert["annotations"],
-        "externalURL": "",
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="FlamebotTest", sent="{starts}"}}',
-        "truncatedAlerts": 0,
-    }
+    starts = payloads.rfc3339(now)
+    sample = payloads.alert(
+        labels,
+        now,
+        annotations={"summary": "flamebot send-test: a sample alert, safe to ignore"},
+        fingerprint=hashlib.sha256(starts.encode()).hexdigest()[:16],
+    )
+    # Its own group each time (the send time in the key), so it is never a duplicate.
+    key = f'{{}}:{{alertname="FlamebotTest", sent="{starts}"}}'
+    return payloads.group([sample], ("alertname",), group_key=key)
 
 
 def send_test(url: str, *, token: str | None, basic: str | None, timeout: float) -> int:

@@ -11,14 +11,14 @@ import asyncio
 import contextlib
 import itertools
 import os
-from collections.abc import Mapping
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TextIO
 
 __all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "wants_colour"]
 
 SEVERITY_COLOURS = {"critical": "1;31", "warning": "33", "ok": "32"}  # bold red, yellow, green
 SPINNER = "|/-\\"
+SPINNER_FRAME_SECONDS = 0.1
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -41,10 +41,18 @@ def paint(text: str, code: str | None) -> str:
 class DelayedStatus:
     """`async with DelayedStatus(sys.stderr, "querying..."):` shows the message after `delay`."""
 
-    def __init__(self, stream: TextIO, message: str, delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        message: str,
+        delay: float = 1.0,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._stream = stream
         self._message = message
         self._delay = delay
+        self._sleep = sleep
         self._spinning = False
         self._task: asyncio.Task[None] | None = None
 
@@ -52,12 +60,7 @@ class DelayedStatus:
         self._task = asyncio.create_task(self._show())
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -67,7 +70,7 @@ class DelayedStatus:
             self._stream.flush()
 
     async def _show(self) -> None:
-        await asyncio.sleep(self._delay)
+        await self._sleep(self._delay)
         if not _is_terminal(self._stream):
             self._stream.write(self._message + "\n")
             self._stream.flush()
@@ -76,4 +79,4 @@ class DelayedStatus:
         for frame in itertools.cycle(SPINNER):
             self._stream.write(f"\r{frame} {self._message}")
             self._stream.flush()
-            await asyncio.sleep(0.1)
+            await self._sleep(SPINNER_FRAME_SECONDS)

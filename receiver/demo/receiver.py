@@ -1,8 +1,9 @@
 """The real flamebot receiver as the demo runs it: `Service` + `build_app` on loopback.
 
 Only two things differ from `flamebot serve`: the enricher's clock is the scenario's (so the
-windows, links and messages are the same on every run) and the console notifier writes into
-a buffer per notification, which the demo prints once the delivery is recorded, so the
+windows, links and messages are the same on every run; so is how long an enrichment took,
+which is timed on that clock too, never on the machine's) and the console notifier writes
+into a buffer per notification, which the demo prints once the delivery is recorded, so the
 output comes in a fixed order.
 """
 
@@ -13,7 +14,6 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -22,14 +22,16 @@ from aiohttp import web
 from enrichers.analysis import GroupEnricher
 from enrichers.clients.prometheus import PrometheusClient
 from enrichers.clients.pyroscope import PyroscopeClient
+from enrichers.result import EnrichmentResult
 from receiver.app import build_app
 from receiver.config import Config
 from receiver.errors import FlamebotError
+from receiver.models import WebhookPayload
 from receiver.notifiers.console import ConsoleNotifier
 from receiver.seams import Notification
 from receiver.service import Service
 
-__all__ = ["DeliveredAlert", "DemoError", "DemoReceiver", "OnCallConsole"]
+__all__ = ["DeliveredAlert", "DemoError", "DemoReceiver", "OnCallConsole", "ScenarioTimedEnricher"]
 
 DELIVERY_TIMEOUT_SECONDS = 30.0
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -70,19 +72,48 @@ class OnCallConsole:
         """Nothing to release."""
 
 
+class ScenarioTimedEnricher:
+    """The demo's enricher, timed on the scenario's clock like everything else it prints.
+
+    The enricher measures its duration on the machine's monotonic clock, which a busy
+    machine stretches (`enriched in 0.1 s` on one run, `0.0 s` on the next); the demo's
+    clock is fixed, so on it an enrichment takes the same time on every run.
+    """
+
+    def __init__(self, enricher: GroupEnricher, clock: Callable[[], datetime]) -> None:
+        self.enricher = enricher
+        self._clock = clock
+
+    def start(self) -> None:
+        self.enricher.start()
+
+    async def listed(self) -> None:
+        await self.enricher.listed()
+
+    async def enrich(self, payload: WebhookPayload) -> EnrichmentResult:
+        began = self._clock()
+        result = await self.enricher.enrich(payload)
+        took = (self._clock() - began).total_seconds()
+        return result.model_copy(update={"duration_seconds": round(took, 3)})
+
+    async def aclose(self) -> None:
+        await self.enricher.aclose()
+
+
 class DemoReceiver:
     """`async with DemoReceiver(config, clock) as receiver: await receiver.fire(body)`."""
 
     def __init__(self, config: Config, clock: Callable[[], datetime]) -> None:
         self.console = OnCallConsole()
-        self._enricher = enricher = GroupEnricher(
+        enricher = GroupEnricher(
             config.enrichment,
             config.grafana,
             PrometheusClient(config.prometheus),
             PyroscopeClient(config.pyroscope),
             clock=clock,
         )
-        self.service = Service(config, enricher=enricher, notifiers={"console": self.console})
+        self._enricher = ScenarioTimedEnricher(enricher, clock)
+        self.service = Service(config, enricher=self._enricher, notifiers={"console": self.console})
         self._config = config
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -98,12 +129,7 @@ class DemoReceiver:
         self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._site is not None:
             await self._site.stop()
         await self.service.stop(SHUTDOWN_GRACE_SECONDS)

@@ -1,4 +1,4 @@
-"""What every notifier shares: the one-method protocol, the message, failure classification.
+"""What every notifier shares: its settings' name, and failure classification.
 
 Integrations only classify failures (STYLE.md, after Alertmanager's `notify/`): 2xx is
 success; 429, 5xx and transport errors are retryable; any other status is permanent. The
@@ -10,18 +10,42 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, ClassVar, Self
 
 import httpx
+from pydantic import Field, model_validator
 
+from enrichers.settings import StrictModel, resolve_secret_files
 from receiver.errors import NotifyError
 
 __all__ = [
+    "NotifierSettingsBase",
     "check_status",
     "parse_retry_after",
     "send",
     "transport_error",
 ]
+
+
+class NotifierSettingsBase(StrictModel):
+    """An entry of `notifiers`: each integration's settings add their `type` tag and keys.
+
+    `secrets` are the integration's secret keys, each with a `*_file` twin read once here;
+    without one of its `required_secrets` an integration cannot work at all."""
+
+    secrets: ClassVar[tuple[str, ...]] = ()
+    required_secrets: ClassVar[tuple[str, ...]] = ()
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    type: str
+
+    @model_validator(mode="after")
+    def _secret_files(self) -> Self:
+        resolve_secret_files(self, self.secrets)
+        for name in self.required_secrets:
+            if getattr(self, name) is None:
+                raise ValueError(f"{self.type} needs {name} or {name}_file")
+        return self
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Literal, TextIO
 
+from receiver.notifiers.base import NotifierSettingsBase
 from receiver.notifiers.text import render_text
 from receiver.seams import Notification
 
-__all__ = ["ConsoleNotifier"]
+__all__ = ["ConsoleNotifier", "ConsoleNotifierSettings"]
+
+
+class ConsoleNotifierSettings(NotifierSettingsBase):
+    type: Literal["console"]
 
 
 class ConsoleNotifier:

@@ -14,20 +14,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import httpx
 import structlog
+from pydantic import Field, SecretStr, model_validator
 
 from enrichers.clients.backend_http import USER_AGENT
-from receiver.config import PagerDutyNotifierSettings
 from receiver.errors import NotifyError
-from receiver.notifiers.base import send
+from receiver.notifiers.base import NotifierSettingsBase, send
 from receiver.notifiers.pagerduty_event import render_event, render_note
 from receiver.seams import Notification
-from receiver.store import Store
+from receiver.store import ConversationStore
 
-__all__ = ["PagerDutyNotifier"]
+__all__ = ["PagerDutyNotifier", "PagerDutyNotifierSettings"]
 
 log = structlog.get_logger("flamebot.pagerduty")
 
@@ -36,11 +37,33 @@ INCIDENT_LOOKUP_WAITS = (0.5, 1.0, 2.0, 4.0)  # the incident appears shortly aft
 NOTE_RETRY_WAITS = (1.0, 2.0)  # a note refused with 429/5xx is tried twice more
 
 
+class PagerDutyNotifierSettings(NotifierSettingsBase):
+    secrets = ("routing_key", "api_token")
+    required_secrets = ("routing_key",)
+
+    type: Literal["pagerduty"]
+    routing_key: SecretStr | None = None
+    routing_key_file: Path | None = None
+    events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    default_severity: Literal["critical", "error", "warning", "info"] = "warning"
+    api_token: SecretStr | None = None
+    api_token_file: Path | None = None
+    api_url: str = "https://api.pagerduty.com"
+    from_email: str | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+
+    @model_validator(mode="after")
+    def _notes_need_a_sender(self) -> PagerDutyNotifierSettings:
+        if self.api_token is not None and not self.from_email:
+            raise ValueError("api_token needs from_email (PagerDuty requires a From header)")
+        return self
+
+
 class PagerDutyNotifier:
     def __init__(
         self,
         settings: PagerDutyNotifierSettings,
-        store: Store,
+        conversations: ConversationStore,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -48,7 +71,7 @@ class PagerDutyNotifier:
         assert settings.routing_key is not None  # the config validator guarantees it
         self.name = settings.name
         self._settings = settings
-        self._store = store
+        self._conversations = conversations
         self._sleep = sleep
         self._client = httpx.AsyncClient(
             timeout=settings.timeout_seconds,
@@ -73,7 +96,7 @@ class PagerDutyNotifier:
         await self._send("events", "POST", settings.events_url, json=event)
         key = notification.payload.group_key
         if event["event_action"] == "resolve":
-            await self._store.save_conversation(self.name, key, None)
+            await self._conversations.set(key, None)
         elif settings.api_token is not None:
             await self._note_best_effort(notification, event["dedup_key"])
 
@@ -102,7 +125,7 @@ class PagerDutyNotifier:
 
     async def _note_once(self, notification: Notification, incident_key: str) -> None:
         key = notification.payload.group_key
-        raw = await self._store.conversation(self.name, key)
+        raw = await self._conversations.get(key)
         if raw is not None and json.loads(raw).get("noted"):
             return
         incident = await self._find_incident(incident_key)
@@ -119,7 +142,7 @@ class PagerDutyNotifier:
             headers=self._rest_headers(),
         )
         state = {"noted": True, "incident": incident}
-        await self._store.save_conversation(self.name, key, json.dumps(state))
+        await self._conversations.set(key, json.dumps(state))
 
     def _rest_headers(self) -> dict[str, str]:
         token = self._settings.api_token.get_secret_value() if self._settings.api_token else ""

@@ -14,27 +14,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import aiohttp
+from pydantic import Field, SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from enrichers.clients.backend_http import USER_AGENT
-from receiver.config import SlackNotifierSettings
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import parse_retry_after
+from receiver.notifiers.base import NotifierSettingsBase, parse_retry_after
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
 from receiver.notifiers.slack_upload import Uploads
 from receiver.seams import Notification
-from receiver.store import Store
+from receiver.store import ConversationStore
 
-__all__ = ["SlackNotifier", "describe_change"]
+__all__ = ["SlackNotifier", "SlackNotifierSettings", "describe_change"]
 
 # chat.update cannot edit these any more: post a fresh message instead of failing.
 _GONE = {"message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found"}
+
+
+class SlackNotifierSettings(NotifierSettingsBase):
+    secrets = required_secrets = ("token",)
+
+    type: Literal["slack"]
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    channel: str
+    api_url: str = "https://slack.com/api/"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    flamegraph: bool = True  # upload the alert's flame-graph picture into its thread
 
 
 def _plural(count: int, word: str) -> str:
@@ -83,14 +96,14 @@ class SlackNotifier:
     def __init__(
         self,
         settings: SlackNotifierSettings,
-        store: Store,
+        conversations: ConversationStore,
         *,
         uploads: Callable[[str], None] = _ignore,
     ) -> None:
         assert settings.token is not None  # the config validator guarantees it
         self.name = settings.name
         self._settings = settings
-        self._store = store
+        self._conversations = conversations
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
         self.uploads = Uploads(self._call, self._http, uploads)
@@ -137,7 +150,7 @@ class SlackNotifier:
     async def notify(self, notification: Notification) -> None:
         payload, enrichment = notification.payload, notification.enrichment
         key = payload.group_key
-        raw = await self._store.conversation(self.name, key)
+        raw = await self._conversations.get(key)
         state: dict[str, Any] | None = json.loads(raw) if raw else None
         statuses: dict[str, str] = {a.key: a.status for a in payload.alerts}
         if state is None or state.get("resolved"):
@@ -157,7 +170,7 @@ class SlackNotifier:
             "chat.postMessage", channel=state["channel"], thread_ts=state["ts"], **reply
         )
         state.update(alerts=statuses, resolved=payload.status == "resolved")
-        await self._store.save_conversation(self.name, key, json.dumps(state))
+        await self._conversations.set(key, json.dumps(state))
 
     async def _post(
         self, payload: WebhookPayload, notification: Notification, statuses: Mapping[str, str]
@@ -170,7 +183,7 @@ class SlackNotifier:
             "alerts": statuses,
             "resolved": payload.status == "resolved",
         }
-        await self._store.save_conversation(self.name, payload.group_key, json.dumps(state))
+        await self._conversations.set(payload.group_key, json.dumps(state))
         if self._settings.flamegraph and payload.status == "firing" and state["ts"]:
             self.uploads.start(notification.enrichment, state["channel"], state["ts"])
 

@@ -7,15 +7,30 @@ A generic forwarder for tools flamebot has no integration for. The body is
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated, Literal
 
 import httpx
+from pydantic import Field, SecretStr
 
 from enrichers.clients.backend_http import USER_AGENT
-from receiver.config import WebhookNotifierSettings
-from receiver.notifiers.base import send
+from receiver.notifiers.base import NotifierSettingsBase, send
 from receiver.seams import Notification
 
-__all__ = ["WebhookNotifier"]
+__all__ = ["WebhookNotifier", "WebhookNotifierSettings"]
+
+
+class WebhookNotifierSettings(NotifierSettingsBase):
+    """POSTs the alert group and its enrichment as JSON to `url` (a generic forwarder)."""
+
+    secrets = ("bearer_token",)
+
+    type: Literal["webhook"]
+    url: str
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    bearer_token: SecretStr | None = None
+    bearer_token_file: Path | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class WebhookNotifier:

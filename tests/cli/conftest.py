@@ -69,9 +69,16 @@ def unused_url() -> str:
 
 
 def write_config(
-    path: Path, *, prometheus: str, pyroscope: str, service_map: dict[str, str], **extra: Any
+    directory: Path,
+    prometheus: str,
+    pyroscope: str,
+    service_map: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Path:
-    """A flamebot config for the terminal commands: backends, service map, JVM app prefix."""
+    """`directory/flamebot.yaml` for the terminal commands: the backends, the service map
+    (the default fleet's unless given), the JVM app prefix."""
+    path = directory / "flamebot.yaml"
+    service_map = DEFAULT_SCENARIO.service_map() if service_map is None else service_map
     config = {
         "prometheus": {"url": prometheus},
         "pyroscope": {"url": pyroscope},
@@ -91,9 +98,4 @@ async def simulation() -> AsyncIterator[Simulation]:
 
 @pytest.fixture
 def sim_config(tmp_path: Path, simulation: Simulation) -> Path:
-    return write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=simulation.prometheus_url,
-        pyroscope=simulation.pyroscope_url,
-        service_map=DEFAULT_SCENARIO.service_map(),
-    )
+    return write_config(tmp_path, simulation.prometheus_url, simulation.pyroscope_url)

@@ -49,12 +49,7 @@ async def pyroscope() -> AsyncIterator[FakePyroscope]:
 
 @pytest.fixture
 def config(tmp_path: Path, real_prometheus: RealPrometheus, pyroscope: FakePyroscope) -> Path:
-    return write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=real_prometheus.url,
-        pyroscope=pyroscope.url,
-        service_map=SERVICE_MAP,
-    )
+    return write_config(tmp_path, real_prometheus.url, pyroscope.url, SERVICE_MAP)
 
 
 def compare_args(config: Path, *extra: str) -> list[str | Path]:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,8 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 
+from enrichers.result import EnrichmentResult
+from receiver.demo.fleet import NOW
+from receiver.demo.receiver import ScenarioTimedEnricher
+from receiver.models import WebhookPayload
 from tests.cli.conftest import FLAMEBOT, RUN_TIMEOUT_SECONDS, Run, child_env, flamebot
 from tests.cli.fleet_report import FLEET_BLOCKS
+from tests.conftest import load_payload
 from tests.notifiers.slack_checks import check_slack_message
 
 NOW_MS = 1_795_627_590_000  # 2026-11-25T17:26:30Z, the scenario's clock
@@ -243,6 +249,34 @@ async def test_demo_follows_a_changed_scenario(tmp_path: Path) -> None:
     assert slack["text"] == f"🔥 {headline}"
     fields = [f["text"] for b in slack["blocks"] for f in b.get("fields", [])]
     assert fields[0].startswith("*Top CPU* (self)\n`com.example.PaymentVerticle.aesEncrypt` 61.0%")
+
+
+class MeasuringEnricher:
+    """Reports the 0.4 s a busy machine took, and moves the scenario clock by `advance`."""
+
+    def __init__(self, clock: list[datetime], advance: timedelta) -> None:
+        self._clock = clock
+        self._advance = advance
+
+    async def enrich(self, payload: WebhookPayload) -> EnrichmentResult:
+        self._clock[0] += self._advance
+        return EnrichmentResult(enriched_at=NOW, duration_seconds=0.4)
+
+
+@pytest.mark.parametrize(
+    ("advance", "duration"),
+    [(timedelta(0), 0.0), (timedelta(seconds=2.5), 2.5)],
+    ids=["fixed-clock", "moving-clock"],
+)
+async def test_demo_times_enrichment_on_the_scenario_clock(
+    advance: timedelta, duration: float
+) -> None:
+    """How long an enrichment took comes from the scenario's clock, never the machine's."""
+    clock = [NOW]
+    inner = MeasuringEnricher(clock, advance)
+    enricher = ScenarioTimedEnricher(inner, lambda: clock[0])  # type: ignore[arg-type]
+    result = await enricher.enrich(WebhookPayload.model_validate(load_payload("firing.json")))
+    assert result == EnrichmentResult(enriched_at=NOW, duration_seconds=duration)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import yaml
 
-from receiver.demo.fleet import DEFAULT_SCENARIO
 from receiver.demo.simulation import Simulation
 from tests.cli.conftest import child_env, flamebot, unused_url, write_config
 from tests.support.alertmanager import firing_alert, running_alertmanager, webhook_config
@@ -37,12 +36,7 @@ def outcome_4_snippet() -> str:
 
 
 def config_with_alertmanager(path: Path, simulation: Simulation, am_url: str) -> Path:
-    write_config(
-        path,
-        prometheus=simulation.prometheus_url,
-        pyroscope=simulation.pyroscope_url,
-        service_map=DEFAULT_SCENARIO.service_map(),
-    )
+    path = write_config(path.parent, simulation.prometheus_url, simulation.pyroscope_url)
     data = yaml.safe_load(path.read_text())
     data["alertmanager"] = {"url": am_url}
     path.write_text(yaml.safe_dump(data))
@@ -52,8 +46,7 @@ def config_with_alertmanager(path: Path, simulation: Simulation, am_url: str) ->
 async def test_outcome_4_runs_unchanged_on_diagnose_json(
     tmp_path: Path, simulation: Simulation
 ) -> None:
-    """`bash scripts/diagnose.sh --json | python3 -c ...` prints each service's application
-    share of CPU; the firing alert shows under payment-service."""
+    """The guide's Outcome 4 snippet prints app shares and the firing alert, unchanged."""
     am_config = webhook_config(unused_url() + "/webhook", token="t0ken")
     with running_alertmanager(tmp_path, am_config) as am:
         started = datetime.now(UTC) - timedelta(minutes=3)
@@ -100,8 +93,7 @@ async def test_outcome_4_runs_unchanged_on_diagnose_json(
 async def test_diagnose_text_and_a_dead_alertmanager(
     tmp_path: Path, simulation: Simulation
 ) -> None:
-    """The text report adds HTTP numbers and app shares; an unreachable Alertmanager is a
-    failed backend (exit 2, one line), the report still prints."""
+    """Text adds HTTP numbers and app shares; a dead Alertmanager exits 2, report printed."""
     dead = unused_url()
     config = config_with_alertmanager(tmp_path / "flamebot.yaml", simulation, dead)
     run = await flamebot(

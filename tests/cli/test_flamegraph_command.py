@@ -85,9 +85,8 @@ async def test_a_pprof_file_needs_no_backend(tmp_path: Path) -> None:
 
 async def test_failures_have_their_exit_codes(tmp_path: Path, sim_config: Path) -> None:
     """64 bad usage, 3 nothing to draw, 2 Pyroscope down; one line on stderr each."""
-    down = write_config(
-        tmp_path / "down.yaml", prometheus=unused_url(), pyroscope=unused_url(), service_map={}
-    )
+    (tmp_path / "down").mkdir()
+    down = write_config(tmp_path / "down", unused_url(), unused_url(), {})
     cases = [
         (["payment-service", "--out", "x.gif"], 64, "--out x.gif: must end in .png or .svg"),
         (["--out", "x.png"], 64, "name a SERVICE, or a pprof file with --profile"),

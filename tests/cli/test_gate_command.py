@@ -62,12 +62,7 @@ async def unchanged() -> AsyncIterator[FakePyroscope]:
 
 
 def config_for(tmp_path: Path, prometheus: str, pyroscope: str) -> Path:
-    path = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=prometheus,
-        pyroscope=pyroscope,
-        service_map=SERVICE_MAP,
-    )
+    path = write_config(tmp_path, prometheus, pyroscope, SERVICE_MAP)
     data = yaml.safe_load(path.read_text())
     data["notifiers"] = [{"name": "console", "type": "console"}]
     data["routes"] = {"default": ["console"], "ci": ["console"]}
@@ -185,8 +180,7 @@ async def test_gate_passes_on_the_same_profiles_with_noise(
 async def test_gate_exit_codes_for_bad_input(
     tmp_path: Path, real_prometheus: RealPrometheus, unchanged: FakePyroscope
 ) -> None:
-    """4 for a bad baseline (before any query), 3 for a service not in it, 2 for a dead
-    Pyroscope, 64 for a bad option."""
+    """Exit 4 bad baseline (no query made), 3 unknown service, 2 dead Pyroscope, 64 usage."""
     config = config_for(tmp_path, real_prometheus.url, unchanged.url)
     baseline = await snapshot(tmp_path, config)
     asked = len(unchanged.requests)

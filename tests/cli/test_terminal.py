@@ -15,9 +15,24 @@ from receiver.commands.triage_report import render_triage
 from receiver.config import Config
 from receiver.demo.fleet import DEFAULT_SCENARIO, NOW
 from receiver.demo.simulation import Simulation
+from tests.fakes.clock import ScriptedSleep
+
+SETTLE_SECONDS = 30.0  # only ever waited out when the code under test is broken
 
 
-class Terminal(io.StringIO):
+class Stream(io.StringIO):
+    """A text stream (not a terminal) that says when something was written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.written.set()
+        return super().write(text)
+
+
+class Terminal(Stream):
     """A text stream that says it is a terminal."""
 
     def isatty(self) -> bool:
@@ -42,23 +57,26 @@ def test_colour_only_on_a_terminal(
 
 
 async def test_status_appears_once_after_the_delay_outside_a_terminal() -> None:
-    """A CI log gets one plain line, and only for slow work."""
-    slow, fast = io.StringIO(), io.StringIO()
-    async with DelayedStatus(slow, "triage: querying...", delay=0.05):
-        await asyncio.sleep(0.3)
-    async with DelayedStatus(fast, "triage: querying...", delay=0.5):
-        await asyncio.sleep(0)
+    """A CI log gets one plain line once the delay has passed, and nothing for fast work."""
+    slow, fast = Stream(), Stream()
+    delay_passed = ScriptedSleep(steps=1)
+    async with DelayedStatus(slow, "triage: querying...", delay=0.5, sleep=delay_passed):
+        await asyncio.wait_for(slow.written.wait(), SETTLE_SECONDS)
+    work_first = ScriptedSleep(steps=0)  # the work ends while the delay still runs
+    async with DelayedStatus(fast, "triage: querying...", delay=0.5, sleep=work_first):
+        await asyncio.wait_for(work_first.parked.wait(), SETTLE_SECONDS)
     assert (slow.getvalue(), fast.getvalue()) == ("triage: querying...\n", "")
+    assert (delay_passed.calls, work_first.calls) == ([0.5], [0.5])
 
 
 async def test_status_spins_on_a_terminal_and_is_erased() -> None:
-    """On a terminal the line is redrawn with a spinner, then cleared."""
+    """On a terminal the line is redrawn with a spinner every 0.1 s, then cleared."""
     stream = Terminal()
-    async with DelayedStatus(stream, "querying", delay=0.01):
-        await asyncio.sleep(0.25)
-    text = stream.getvalue()
-    assert text.startswith("\r| querying\r/ querying")
-    assert text.endswith("\r\x1b[K")
+    three_frames = ScriptedSleep(steps=3)  # the delay, then two frames' pauses
+    async with DelayedStatus(stream, "querying", delay=1.0, sleep=three_frames):
+        await asyncio.wait_for(three_frames.parked.wait(), SETTLE_SECONDS)
+    assert stream.getvalue() == "\r| querying\r/ querying\r- querying\r\x1b[K"
+    assert three_frames.calls == [1.0, 0.1, 0.1, 0.1]
 
 
 async def test_triage_colours_the_marker_and_verdict_by_severity() -> None:

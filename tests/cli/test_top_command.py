@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from receiver.commands.top import format_value
-from receiver.demo.fleet import DEFAULT_SCENARIO
 from receiver.demo.simulation import Simulation
 from tests.cli.conftest import flamebot, unused_url, write_config
 
@@ -104,12 +103,7 @@ async def test_top_exits_2_when_pyroscope_is_unreachable(
 ) -> None:
     """One readable line, no traceback, `[]` for `--json`."""
     url = unused_url()
-    config = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=simulation.prometheus_url,
-        pyroscope=url,
-        service_map=DEFAULT_SCENARIO.service_map(),
-    )
+    config = write_config(tmp_path, simulation.prometheus_url, url)
     result = await flamebot(
         "top", "cpu", "payment-service", "--config", config, "--json", cwd=tmp_path
     )

@@ -59,12 +59,7 @@ async def test_triage_lists_services_through_the_legacy_api(
     tmp_path: Path, real_prometheus: RealPrometheus, legacy_pyroscope: FakePyroscope
 ) -> None:
     """Without Connect, `label=service_name` lists the services and every query stays legacy."""
-    config = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=real_prometheus.url,
-        pyroscope=legacy_pyroscope.url,
-        service_map=SERVICE_MAP,
-    )
+    config = write_config(tmp_path, real_prometheus.url, legacy_pyroscope.url, SERVICE_MAP)
     result = await flamebot("triage", "--config", config, "--json", cwd=tmp_path)
     assert (result.code, result.error_lines) == (0, [])
     services = json.loads(result.stdout)["services"]
@@ -92,9 +87,7 @@ async def test_triage_lists_services_through_the_legacy_api(
 async def test_triage_names_both_backends_when_both_are_down(tmp_path: Path) -> None:
     """No service to analyse: Prometheus is probed, so both failures are one line each."""
     prometheus, pyroscope = unused_url(), unused_url()
-    config = write_config(
-        tmp_path / "flamebot.yaml", prometheus=prometheus, pyroscope=pyroscope, service_map={}
-    )
+    config = write_config(tmp_path, prometheus, pyroscope, {})
     result = await flamebot("triage", "--config", config, cwd=tmp_path)
     assert result.code == 2
     assert result.error_lines == [
@@ -109,12 +102,7 @@ async def test_triage_probes_prometheus_when_pyroscope_has_no_services(
 ) -> None:
     """Pyroscope up but empty and no service map: a down Prometheus still means exit 2."""
     prometheus = unused_url()
-    config = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=prometheus,
-        pyroscope=empty_pyroscope.url,
-        service_map={},
-    )
+    config = write_config(tmp_path, prometheus, empty_pyroscope.url, {})
     result = await flamebot("triage", "--config", config, "--json", cwd=tmp_path)
     assert (result.code, json.loads(result.stdout)["services"]) == (2, [])
     assert result.error_lines == [
@@ -126,12 +114,7 @@ async def test_triage_with_nothing_to_analyse_and_both_up_exits_0(
     tmp_path: Path, real_prometheus: RealPrometheus, empty_pyroscope: FakePyroscope
 ) -> None:
     """The probe answers: an empty report, nothing on stderr."""
-    config = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=real_prometheus.url,
-        pyroscope=empty_pyroscope.url,
-        service_map={},
-    )
+    config = write_config(tmp_path, real_prometheus.url, empty_pyroscope.url, {})
     result = await flamebot("triage", "--config", config, "--json", cwd=tmp_path)
     assert (result.code, result.error_lines) == (0, [])
     assert json.loads(result.stdout)["services"] == []
@@ -139,12 +122,7 @@ async def test_triage_with_nothing_to_analyse_and_both_up_exits_0(
 
 async def test_top_does_not_ask_prometheus(tmp_path: Path, legacy_pyroscope: FakePyroscope) -> None:
     """`top` reads profiles only: a down Prometheus is not probed and not reported."""
-    config = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=unused_url(),
-        pyroscope=legacy_pyroscope.url,
-        service_map=SERVICE_MAP,
-    )
+    config = write_config(tmp_path, unused_url(), legacy_pyroscope.url, SERVICE_MAP)
     result = await flamebot(
         "top", "mutex", "order-service", "--config", config, "--json", cwd=tmp_path
     )

@@ -179,12 +179,7 @@ async def test_triage_exits_2_when_prometheus_is_unreachable(
 ) -> None:
     """One readable line on stderr, no traceback; the JSON still comes, from the profiles."""
     url = unused_url()
-    config = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=url,
-        pyroscope=simulation.pyroscope_url,
-        service_map=DEFAULT_SCENARIO.service_map(),
-    )
+    config = write_config(tmp_path, url, simulation.pyroscope_url)
     result = await flamebot("triage", "--config", config, "--json", cwd=tmp_path)
     assert result.code == 2
     assert result.error_lines == [
@@ -208,12 +203,7 @@ async def test_triage_exits_2_when_pyroscope_is_unreachable(
 ) -> None:
     """The service map stands in for Pyroscope's list; the verdicts come from the metrics."""
     url = unused_url()
-    config = write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=simulation.prometheus_url,
-        pyroscope=url,
-        service_map=DEFAULT_SCENARIO.service_map(),
-    )
+    config = write_config(tmp_path, simulation.prometheus_url, url)
     result = await flamebot("triage", "--config", config, cwd=tmp_path)
     assert result.code == 2
     assert result.error_lines == [

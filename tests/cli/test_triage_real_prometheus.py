@@ -16,14 +16,14 @@ import pytest
 
 from tests.cli.conftest import flamebot, write_config
 from tests.fakes.pyroscope import FakePyroscope, by_window
+from tests.support.harness import HANDLER, RUN
 from tests.support.prometheus import RealPrometheus
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
 MUTEX = "mutex:contentions:count:mutex:count"
 WALL = "wall:wall:nanoseconds:wall:nanoseconds"
-RUN = ("java/lang/Thread.run", "io/vertx/core/impl/ContextImpl.run")
-PAY = (*RUN, "com/example/PaymentVerticle.handleTransfer")
+PAY = HANDLER  # the payment service's request handler
 ORDER = (*RUN, "com/example/OrderVerticle.handleOrder")
 SHA = (*PAY, "com/example/PaymentVerticle.sha256")
 PROCESS = (*ORDER, "com/example/OrderVerticle.processOrders")
@@ -77,12 +77,7 @@ async def pyroscope() -> AsyncIterator[FakePyroscope]:
 
 @pytest.fixture
 def config(tmp_path: Path, real_prometheus: RealPrometheus, pyroscope: FakePyroscope) -> Path:
-    return write_config(
-        tmp_path / "flamebot.yaml",
-        prometheus=real_prometheus.url,
-        pyroscope=pyroscope.url,
-        service_map=SERVICE_MAP,
-    )
+    return write_config(tmp_path, real_prometheus.url, pyroscope.url, SERVICE_MAP)
 
 
 async def test_triage_json_on_real_prometheus(tmp_path: Path, config: Path) -> None:

@@ -122,8 +122,8 @@ async def test_remembered_failures_spare_the_backend_for_a_while() -> None:
 
 
 async def test_a_remembered_failure_holds_no_frames() -> None:
-    """What is remembered is the failure alone: no traceback and no replaced exception,
-    which would keep every frame of the failed request (and its locals) alive."""
+    """A remembered failure keeps no traceback or replaced exception (and so no frames)."""
+    # Either would keep every frame of the failed request, and its locals, alive.
 
     async def fetch() -> int:
         try:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from enrichers.analysis import GroupEnricher
 from enrichers.clients.discovery import ProfileTypeIndex
@@ -22,9 +23,10 @@ from enrichers.settings import (
     PyroscopeSettings,
 )
 from enrichers.targets import service_target
-from tests.fakes.clock import ManualClock
+from tests.fakes.clock import ManualClock, ScriptedSleep
 from tests.fakes.prometheus import empty_vector
 from tests.fakes.pyroscope import FakePyroscope
+from tests.support.waiting import SETTLE_SECONDS
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
@@ -46,6 +48,7 @@ def series_bodies(fake: FakePyroscope) -> list[object]:
 
 
 def test_parse_service_profile_types() -> None:
+    """A Series answer becomes each service's set of profile types."""
     doc = {
         "labelsSet": [
             {
@@ -87,12 +90,14 @@ def test_parse_service_profile_types() -> None:
 def test_parse_service_profile_types_rejects_malformed(
     doc: dict[str, object], message: str
 ) -> None:
+    """A Series answer of another shape is an error naming what is wrong, not a guess."""
     with pytest.raises(ValueError, match=r"^labels") as caught:
         parse_service_profile_types(doc)
     assert str(caught.value) == message
 
 
 async def test_fleet_listing_is_one_series_call_without_matchers() -> None:
+    """The whole fleet's profile types come from one Series call with no matcher."""
     async with fleet() as fake:
         client = PyroscopeClient(PyroscopeSettings(url=fake.url))
         try:
@@ -127,6 +132,7 @@ async def test_legacy_server_has_no_fleet_listing() -> None:
 
 
 async def test_index_lists_at_start_refreshes_and_expires() -> None:
+    """The index lists at start, takes a refresh, and keeps a failed refresh's old listing."""
     clock = ManualClock()
     async with fleet() as fake:
         client = PyroscopeClient(PyroscopeSettings(url=fake.url))
@@ -138,8 +144,9 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
             clock=clock,
         )
         assert index.lookup("checkout") is None  # nothing listed yet
-        index.start()
-        await asyncio.wait_for(index.loaded.wait(), 5)
+        with capture_logs() as logs:
+            index.start()
+            await asyncio.wait_for(index.loaded.wait(), SETTLE_SECONDS)
         assert index.lookup("checkout") == {CPU, ALLOC}
         assert index.lookup("cart") == {CPU}
         assert index.lookup("unlisted") is None
@@ -150,7 +157,8 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
 
         fake.fail_with = 500  # a failed refresh keeps the last listing...
         clock.now += 599
-        await index.refresh()
+        with capture_logs() as failed:
+            await index.refresh()
         assert index.lookup("checkout") == {CPU, ALLOC}
         clock.now += 2  # ...until it is too old to trust
         assert index.lookup("checkout") is None
@@ -164,23 +172,30 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
     }
     # The third listing was refused before the fake read its body.
     assert series_bodies(fake) == [listing, listing, None]
+    assert logs == [{"event": "profile_types_listed", "services": 2, "log_level": "info"}]
+    assert failed == [
+        {
+            "event": "profile_types_not_listed",
+            "reason": "Series: HTTP 500: fake failure: injected by the test",
+            "log_level": "info",
+        }
+    ]
 
 
 async def test_index_keeps_listing_every_refresh_period() -> None:
+    """The fleet is listed at start and again after every refresh period, until closed."""
+    three_listings = ScriptedSleep(steps=2)  # two refresh periods pass, the third never ends
     async with fleet() as fake:
         client = PyroscopeClient(PyroscopeSettings(url=fake.url))
-        index = ProfileTypeIndex(client, lambda: (LISTING_START_MS, NOW_MS), refresh_seconds=0.05)
+        index = ProfileTypeIndex(
+            client, lambda: (LISTING_START_MS, NOW_MS), refresh_seconds=120, sleep=three_listings
+        )
         index.start()
-        for _ in range(200):
-            if len(series_bodies(fake)) >= 3:
-                break
-            await asyncio.sleep(0.01)
-        await index.aclose()
-        listed = len(series_bodies(fake))
-        await asyncio.sleep(0.1)  # closed: no more listings
+        await asyncio.wait_for(three_listings.parked.wait(), SETTLE_SECONDS)
+        await index.aclose()  # cancels the third period's wait: no fourth listing
         await client.aclose()
-    assert listed >= 3
-    assert len(series_bodies(fake)) == listed
+    assert three_listings.calls == [120, 120, 120]
+    assert len(series_bodies(fake)) == 3
 
 
 @pytest.fixture
@@ -198,7 +213,7 @@ async def started() -> AsyncIterator[tuple[GroupEnricher, FakePyroscope]]:
             clock=lambda: NOW,
         )
         enricher.start()
-        await asyncio.wait_for(enricher.listed(), 5)
+        await asyncio.wait_for(enricher.listed(), SETTLE_SECONDS)
         yield enricher, fake
         await enricher.aclose()
 
@@ -216,6 +231,7 @@ async def analyse(enricher: GroupEnricher, service: str) -> list[str]:
 async def test_a_listed_service_goes_straight_to_its_flame_graphs(
     started: tuple[GroupEnricher, FakePyroscope],
 ) -> None:
+    """A service in the listing costs no Series of its own: only its flame graphs."""
     enricher, fake = started
     assert await analyse(enricher, "checkout") == [ALLOC, CPU]
     listing = {
@@ -232,6 +248,7 @@ async def test_a_listed_service_goes_straight_to_its_flame_graphs(
 async def test_an_unlisted_service_is_asked_for_alone(
     started: tuple[GroupEnricher, FakePyroscope],
 ) -> None:
+    """A service that appeared after the listing is asked for with its own matcher."""
     enricher, fake = started
     fake.services["new"] = {CPU: GRAPH}  # appeared after the listing
     assert await analyse(enricher, "new") == [CPU]

@@ -444,8 +444,8 @@ def test_total_counts_recursion_once_with_mutual_recursion() -> None:
 
 
 def test_total_merges_jfr_spellings_nested_in_each_other() -> None:
-    """`com/example/A.f` under `com.example.A.f` is one function once normalized: its total
-    is the outer node's, not the sum of both."""
+    """Nested JFR spellings of one function count once: the total is the outer node's."""
+    # `com/example/A.f` under `com.example.A.f` is one function once normalized.
     stacks = {("com.example.A.f", "com/example/A.f", "leaf"): 5, ("com.example.A.f",): 5}
     graph = parse_connect({"flamegraph": encode_flamegraph(stacks)})
 

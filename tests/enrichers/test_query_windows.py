@@ -120,9 +120,10 @@ async def test_triage_lists_services_for_a_naive_now_in_utc(
 
 
 async def test_a_storm_across_a_30_s_boundary_asks_each_query_once(fake: FakePyroscope) -> None:
-    """Firing alerts about one service at 17:00:29 and 17:00:31 share one window (ending
-    17:00:00) and one round of requests; at 17:00:59, 30 s after the first, a new window
-    (17:00:30). A resolve in between keeps its own window end."""
+    """Alerts straddling :00/:30 share one window and one round of requests per service."""
+    # Firing alerts about one service at 17:00:29 and 17:00:31 share one window (ending
+    # 17:00:00) and one round of requests; at 17:00:59, 30 s after the first, a new window
+    # (17:00:30). A resolve in between keeps its own window end.
     prometheus_calls: list[str] = []
 
     def vector(request: httpx.Request) -> httpx.Response:

@@ -58,8 +58,7 @@ def test_rank_test_extremes() -> None:
 def test_normal_approximation_agrees_with_the_exact_count(
     tied: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past EXACT_MAX_N observations the tie-corrected normal approximation is used; on 32 vs
-    32 it is within 5 % of the exact p-value."""
+    """Past EXACT_MAX_N the tie-corrected normal approximation is within 5 % of exact."""
     rng = random.Random(7)
     before = [rng.gauss(0, 1) for _ in range(32)]
     after = [rng.gauss(0.6, 1) for _ in range(32)]
@@ -82,9 +81,7 @@ def test_benjamini_hochberg_steps_up() -> None:
 
 
 def test_few_sub_windows_and_many_tests_can_never_reject() -> None:
-    """The pitfall the design avoids: 5 vs 5 sub-windows bound p below by 1/252, so when one
-    function rose, BH over every function of a profile (here 30) cannot reject it (it needs
-    p <= 0.05 / 30); among the handful past the effect floors it can."""
+    """5 vs 5 sub-windows (p >= 1/252) cannot reject under BH over 30 tests, over 10 can."""
     floor = smallest_p(5, 5)
     assert floor == pytest.approx(0.00397, abs=1e-5)
     assert benjamini_hochberg([floor] + [0.5] * 29, 0.05) == [False] * 30
@@ -140,8 +137,7 @@ def test_a_rise_from_one_burst_is_not_significant() -> None:
 
 
 def test_false_positive_rate_on_unchanged_profiles() -> None:
-    """Same profiles on both sides, resampled per sub-window: the gate passes on >= 95 of 100
-    seeds (measured: 100 of 100 pass, a false-positive rate of 0 %)."""
+    """Unchanged profiles resampled per sub-window pass on >= 95 of 100 seeds (measured 100)."""
     failed, _ = gate_outcomes(0.0)
     assert failed <= 5
     assert failed == 0  # the measured rate quoted in the README

@@ -182,8 +182,8 @@ def test_recent_windows_end_now() -> None:
 
 
 def test_sticky_now_keeps_a_recent_window_end_for_30_seconds() -> None:
-    """Within 30 s of a target's analysis, later ones get its window end, even across a
-    :00/:30 boundary; from 30 s on, the real now again. Other targets are independent."""
+    """Within 30 s of a target's analysis, later ones keep its window end; then now again."""
+    # Even across a :00/:30 boundary; other targets are independent.
     sticky = StickyNow()
     first = datetime(2026, 11, 25, 17, 0, 29, 500000, tzinfo=UTC)
     assert sticky.now_for("a", first) == first

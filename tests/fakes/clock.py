@@ -28,3 +28,21 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class ScriptedSleep:
+    """A `sleep` for loops that wait between steps: the first `steps` calls return at once,
+    the next one waits until the task is cancelled (and sets `parked`), so a test sees an
+    exact number of steps whatever the machine's load."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.calls: list[float] = []
+        self.parked = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        if len(self.calls) > self.steps:
+            self.parked.set()
+            await asyncio.Event().wait()  # until cancelled
+        await asyncio.sleep(0)

@@ -54,3 +54,19 @@ class FixedEnricher:
 
     async def aclose(self) -> None:
         return None
+
+
+class MemoryConversations:
+    """A notifier's conversation store (`receiver.store.ConversationStore`) in a dict."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, str] = {}
+
+    async def get(self, group_key: str) -> str | None:
+        return self.states.get(group_key)
+
+    async def set(self, group_key: str, state: str | None) -> None:
+        if state is None:
+            self.states.pop(group_key, None)
+        else:
+            self.states[group_key] = state

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import email.utils
 import json
+import socket
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from receiver.config import WebhookNotifierSettings
 from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
+from receiver.notifiers import INTEGRATIONS
 from receiver.notifiers.base import check_status, parse_retry_after
-from receiver.notifiers.webhook import WebhookNotifier
+from receiver.notifiers.registry import NotifierContext
+from receiver.notifiers.webhook import WebhookNotifier, WebhookNotifierSettings
 from receiver.seams import Notification
 from tests.conftest import load_payload
-from tests.fakes.notifiers import FixedEnricher
+from tests.fakes.notifiers import FixedEnricher, MemoryConversations
 
 STATUS_TABLE = [
     (200, None),
@@ -111,21 +113,41 @@ async def test_webhook_notifier_posts_json_and_classifies(status: int, retryable
     await notifier.aclose()
 
 
-async def test_webhook_notifier_transport_error_is_retryable() -> None:
-    """A refused connection is retryable, and the URL (which may hold a key) is not echoed."""
+# Every integration that talks to a far end, pointed where nothing listens (a key in the URL).
+UNREACHABLE = {
+    "webhook": ({"url": "{down}/in?key=abc"}, "webhook mine: transport error (ConnectError)"),
+    "slack": (
+        {"token": "xoxb-test", "channel": "#c", "api_url": "{down}/api/"},
+        "slack chat.postMessage: transport error (ClientConnectorError)",
+    ),
+    "pagerduty": (
+        {"routing_key": "R" * 32, "events_url": "{down}/v2/enqueue?key=abc"},
+        "pagerduty events: transport error (ConnectError)",
+    ),
+}
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused to http://hook.example/in?key=abc")
 
-    settings = WebhookNotifierSettings(name="hook", type="webhook", url="http://hook.example/in")
-    notifier = WebhookNotifier(settings, transport=httpx.MockTransport(refuse))
-    payload = WebhookPayload.model_validate(load_payload("firing.json"))
-    with pytest.raises(NotifyError) as caught:
-        await notifier.notify(
-            Notification(1, "default", payload, await FixedEnricher().enrich(payload))
-        )
-    assert (str(caught.value), caught.value.retryable) == (
-        "webhook hook: transport error (ConnectError)",
-        True,
-    )
-    await notifier.aclose()
+def test_every_integration_that_sends_is_in_the_unreachable_table() -> None:
+    """Only the console writes locally; every other integration is checked below."""
+    assert sorted(UNREACHABLE) == sorted(set(INTEGRATIONS) - {"console"})
+
+
+@pytest.mark.parametrize("tag", sorted(UNREACHABLE))
+async def test_a_refused_connection_is_retryable_and_keeps_the_url_out(tag: str) -> None:
+    """Each notifier classifies a refused connection as retryable, never echoing the URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening
+        extra, message = UNREACHABLE[tag]
+        fields = {k: v.replace("{down}", down) for k, v in extra.items()}
+        settings = INTEGRATIONS[tag].settings(name="mine", type=tag, **fields)
+        notifier = INTEGRATIONS[tag].build(settings, NotifierContext(MemoryConversations()))
+        payload = WebhookPayload.model_validate(load_payload("firing.json"))
+        enrichment = await FixedEnricher().enrich(payload)
+        try:
+            with pytest.raises(NotifyError) as caught:
+                await notifier.notify(Notification(1, "default", payload, enrichment))
+        finally:
+            await notifier.aclose()
+    assert (str(caught.value), caught.value.retryable) == (message, True)
+    assert down not in str(caught.value)

@@ -7,70 +7,47 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from receiver.config import Config
-from receiver.models import WebhookPayload
 from receiver.notifiers.pagerduty import PagerDutyNotifier
 from receiver.service import Service
 from tests.conftest import load_payload
 from tests.fakes.clock import FakeTime
-from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
+from tests.notifiers.conftest import Far, deliver
 
 GROUP_KEY = '{}:{alertname="HighCpuUsage", instance="payment-service:9404"}'
 DEDUP = hashlib.sha256(GROUP_KEY.encode()).hexdigest()
 
 
-def pd_config(tmp_path: Path, base: str, *, notes: bool = True) -> Config:
-    notifier: dict[str, Any] = {
-        "name": "pd",
-        "type": "pagerduty",
-        "routing_key": "R" * 32,
-        "events_url": f"{base}/v2/enqueue",
-    }
-    if notes:
-        notifier.update(api_token="pd-api-token", api_url=base, from_email="bot@example.com")
-    return Config.model_validate(
-        {
-            "store": {"path": str(tmp_path / "flamebot.db")},
-            "notifiers": [notifier],
-            "routes": {"default": ["pd"]},
-        }
-    )
+NOTES = {"api_token": "pd-api-token", "from_email": "bot@example.com"}  # + api_url
 
 
-@pytest.fixture
-async def fake_pd(aiohttp_server: Any) -> tuple[FakePagerDuty, str]:
-    fake = FakePagerDuty()
-    server = await aiohttp_server(fake.app())
-    return fake, str(server.make_url("")).rstrip("/")
+def with_notes(pagerduty: Far[FakePagerDuty], **changes: Any) -> Config:
+    """The PagerDuty notifier with an API token: it adds the analysis as a note."""
+    return pagerduty.config(**{**NOTES, "api_url": pagerduty.url, **changes})
 
 
-async def deliver(
-    config: Config, *bodies: dict[str, Any], fake_time: FakeTime | None = None
+async def deliver_pd(
+    config: Config, *bodies: str | dict[str, Any], fake_time: FakeTime | None = None
 ) -> Service:
+    """`deliver`, with the notifier's own waits (note retries, lookups) on the fake time too."""
     fake_time = fake_time or FakeTime()
-    service = Service(
-        config, enricher=FixedEnricher(), clock=fake_time.clock, sleep=fake_time.sleep
-    )
-    pd = service.notifiers["pd"]
-    assert isinstance(pd, PagerDutyNotifier)
-    pd._sleep = fake_time.sleep
-    await service.start()
-    for body in bodies:
-        await service.accept("default", WebhookPayload.model_validate(body))
-        assert await service.dispatcher.wait_idle(10)
-    await service.stop()
-    return service
+
+    def fake_waits(service: Service) -> None:
+        pd = service.notifiers["pd"]
+        assert isinstance(pd, PagerDutyNotifier)
+        pd._sleep = fake_time.sleep
+
+    return await deliver(config, *bodies, fake_time=fake_time, prepare=fake_waits)
 
 
-async def test_trigger_then_resolve_share_the_dedup_key(
-    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
-) -> None:
+async def test_trigger_then_resolve_share_the_dedup_key(pagerduty: Far[FakePagerDuty]) -> None:
     """Firing triggers and resolved resolves, both with dedup_key = sha256(groupKey)."""
-    fake, base = fake_pd
-    await deliver(
-        pd_config(tmp_path, base, notes=False),
+    fake = pagerduty.fake
+    await deliver_pd(
+        pagerduty.config(),
         load_payload("reference-highcpuusage.json"),
         load_payload("reference-highcpuusage-resolved.json"),
     )
@@ -93,15 +70,13 @@ async def test_trigger_then_resolve_share_the_dedup_key(
     assert not any(path.startswith("/incidents") for _, path, _ in fake.requests)
 
 
-async def test_note_is_added_once_per_incident(
-    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
-) -> None:
+async def test_note_is_added_once_per_incident(pagerduty: Far[FakePagerDuty]) -> None:
     """With an API token the analysis becomes one note; an update of the group adds none."""
-    fake, base = fake_pd
+    fake = pagerduty.fake
     fake.lookups_before_visible = 2  # the REST API lags the Events API
     fake_time = FakeTime()
-    await deliver(
-        pd_config(tmp_path, base),
+    await deliver_pd(
+        with_notes(pagerduty),
         load_payload("grouped-firing.json"),
         load_payload("grouped-partially-resolved.json"),
         fake_time=fake_time,
@@ -118,15 +93,13 @@ async def test_note_is_added_once_per_incident(
     assert all(h["Accept"] == "application/vnd.pagerduty+json;version=2" for _, _, h in rest)
 
 
-async def test_new_incident_after_resolve_gets_its_own_note(
-    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
-) -> None:
+async def test_new_incident_after_resolve_gets_its_own_note(pagerduty: Far[FakePagerDuty]) -> None:
     """Resolve, then fire again: PagerDuty opens a new incident, which gets a note too."""
-    fake, base = fake_pd
+    fake = pagerduty.fake
     again = load_payload("reference-highcpuusage.json")
     again["alerts"][0]["startsAt"] = "2026-11-25T18:00:00Z"
-    await deliver(
-        pd_config(tmp_path, base),
+    await deliver_pd(
+        with_notes(pagerduty),
         load_payload("reference-highcpuusage.json"),
         load_payload("reference-highcpuusage-resolved.json"),
         again,
@@ -139,15 +112,15 @@ async def test_new_incident_after_resolve_gets_its_own_note(
     [(400, "failed"), (429, "retry"), (500, "retry"), (503, "retry")],
 )
 async def test_event_failures_are_classified(
-    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str], status: int, outcome: str
+    pagerduty: Far[FakePagerDuty], status: int, outcome: str
 ) -> None:
     """400 is permanent (dead letter); 429 and 5xx are retried and then delivered."""
-    fake, base = fake_pd
+    fake = pagerduty.fake
     fake.script = [status]
-    service = await deliver(pd_config(tmp_path, base, notes=False), load_payload("firing.json"))
+    service = await deliver_pd(pagerduty.config(), "firing.json")
     text = service.metrics.render().decode()
     assert f'flamebot_notifications_total{{notifier="pd",outcome="{outcome}"}} 1.0' in text
-    letters = await _dead_letters(tmp_path)
+    letters = await _dead_letters(pagerduty.store)
     if outcome == "failed":
         assert [x.reason for x in letters] == [
             "permanent failure: pagerduty events: HTTP 400: scripted"
@@ -158,46 +131,65 @@ async def test_event_failures_are_classified(
         assert [e["event_action"] for e in fake.events] == ["trigger"]
 
 
-async def _dead_letters(tmp_path: Path) -> list[Any]:
+async def _dead_letters(path: Path) -> list[Any]:
     from receiver.store import Store
 
-    store = Store(tmp_path / "flamebot.db")
+    store = Store(path)
     await store.open()
-    letters = await store.dead_letters()
+    letters = await store.deliveries.dead_letters()
     await store.close()
     return letters
 
 
-async def test_a_failing_note_never_fails_the_page(
-    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
-) -> None:
+async def test_a_failing_note_never_fails_the_page(pagerduty: Far[FakePagerDuty]) -> None:
     """A note refused for good (unknown From user) leaves the page delivered, not dead."""
-    fake, base = fake_pd
-    config = pd_config(tmp_path, base)
-    data = config.model_dump()
-    data["notifiers"][0]["from_email"] = "nobody"
-    data["notifiers"][0]["routing_key"] = "R" * 32
-    data["notifiers"][0]["api_token"] = "pd-api-token"
-    service = await deliver(
-        Config.model_validate(data), load_payload("reference-highcpuusage.json")
-    )
+    fake = pagerduty.fake
+    config = with_notes(pagerduty, from_email="nobody")
+    with capture_logs() as logs:
+        service = await deliver_pd(config, "reference-highcpuusage.json")
+    assert [entry for entry in logs if entry["event"] == "pagerduty_note_failed"] == [
+        {
+            "event": "pagerduty_note_failed",
+            "notifier": "pd",
+            "group_key": GROUP_KEY,
+            "reason": "pagerduty notes: HTTP 400: Invalid Input Provided: Requester User Not Found",
+            "log_level": "warning",
+        }
+    ]
     assert [e["event_action"] for e in fake.events] == ["trigger"]
     assert [(i.status, i.notes) for i in fake.incidents] == [("triggered", [])]
-    assert await _dead_letters(tmp_path) == []
+    assert await _dead_letters(pagerduty.store) == []
     text = service.metrics.render().decode()
     assert 'flamebot_notifications_total{notifier="pd",outcome="ok"} 1.0' in text
 
 
-async def test_a_note_refused_for_a_while_is_tried_again(
-    tmp_path: Path, fake_pd: tuple[FakePagerDuty, str]
-) -> None:
+async def test_a_note_refused_for_a_while_is_tried_again(pagerduty: Far[FakePagerDuty]) -> None:
     """Notes answered 503 then 500 are retried (1 s, 2 s) without re-sending the event."""
-    fake, base = fake_pd
+    fake = pagerduty.fake
     fake.notes_script = [503, 500]
     fake_time = FakeTime()
-    await deliver(
-        pd_config(tmp_path, base), load_payload("reference-highcpuusage.json"), fake_time=fake_time
+    await deliver_pd(
+        with_notes(pagerduty), load_payload("reference-highcpuusage.json"), fake_time=fake_time
     )
     assert [e["event_action"] for e in fake.events] == ["trigger"]
     assert len(fake.incidents[0].notes) == 1
     assert fake_time.sleeps == [1.0, 2.0]
+
+
+async def test_an_incident_that_never_appears_gets_no_note(pagerduty: Far[FakePagerDuty]) -> None:
+    """Looked up after 0.5, 1, 2 and 4 s and still missing: the note is skipped and logged."""
+    pagerduty.fake.lookups_before_visible = 100  # the incident never shows in time
+    fake_time = FakeTime()
+    with capture_logs() as logs:
+        await deliver_pd(with_notes(pagerduty), "reference-highcpuusage.json", fake_time=fake_time)
+    assert [entry for entry in logs if entry["event"].startswith("pagerduty_note")] == [
+        {
+            "event": "pagerduty_note_skipped",
+            "reason": "incident not found",
+            "group_key": GROUP_KEY,
+            "log_level": "warning",
+        }
+    ]
+    assert fake_time.sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert [e["event_action"] for e in pagerduty.fake.events] == ["trigger"]
+    assert [i.notes for i in pagerduty.fake.incidents] == [[]]

@@ -24,6 +24,7 @@ from tests.conftest import load_payload
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
+from tests.support.waiting import SETTLE_SECONDS
 
 SLACK_TOKEN = "xoxb-SECRET-slack-token-4242"
 ROUTING_KEY = "SECRETROUTINGKEY0000000000000042"
@@ -85,8 +86,8 @@ def log_buffer() -> Any:
 async def test_permanent_failure_is_dead_lettered_while_the_other_delivers(
     tmp_path: Path, fakes: Any, log_buffer: io.StringIO, aiohttp_client: Any
 ) -> None:
-    """Slack refuses our token (dead letter); PagerDuty on the same route still gets it;
-    no secret shows in logs, errors, HTTP answers or metrics."""
+    """Slack refusing the token is a dead letter, PagerDuty still pages; no secret leaks."""
+    # No secret shows in logs, errors, HTTP answers or metrics.
     _, pd, slack_url, pd_url = fakes
     config = Config.model_validate(config_data(tmp_path, slack_url, pd_url))
     configure_logging(secret_values(config), stream=log_buffer)
@@ -103,9 +104,9 @@ async def test_permanent_failure_is_dead_lettered_while_the_other_delivers(
     accepted = await client.post("/webhook/payments", data=body, headers=good)
     seen.append(await accepted.text())
     assert (refused.status, accepted.status) == (401, 200)
-    assert await service.dispatcher.wait_idle(10)
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
 
-    letters = await service.store.dead_letters()
+    letters = await service.store.deliveries.dead_letters()
     assert [(x.notifier, x.reason) for x in letters] == [
         ("slack", "permanent failure: slack chat.postMessage: invalid_auth")
     ]

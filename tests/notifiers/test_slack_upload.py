@@ -16,13 +16,14 @@ from enrichers.pictures.capture import flamegraph_data
 from enrichers.pictures.picture import picture_of
 from enrichers.pictures.png import render_png
 from enrichers.result import EnrichmentResult
+from receiver.config import Config
 from receiver.models import WebhookPayload
 from receiver.service import Service
 from tests.conftest import load_payload
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.slack import FakeSlack
+from tests.notifiers.conftest import Far
 from tests.notifiers.samples import CPU_TYPE, SHA256, reference_enrichment
-from tests.notifiers.test_slack_notifier import slack_config
 
 HANDLE = "com.example.PaymentVerticle.handle"
 TITLE = "payment-service: cpu diff flame graph, 2026-11-25 17:10:32 to 17:26:32 UTC"
@@ -31,6 +32,13 @@ ALT = (
     f" {SHA256} at 34.2% self (5.1% before); red frames grew since the baseline window,"
     " blue ones shrank"
 )
+
+
+def slack_config(tmp_path: Path, api_url: str, **changes: Any) -> Config:
+    """A config whose default route goes to one Slack notifier at `api_url`."""
+    entry = {"name": "slack", "type": "slack", "token": "xoxb-test-token", "channel": "#payments"}
+    far = Far(None, api_url, tmp_path / "flamebot.db", {**entry, "api_url": api_url})
+    return far.config(**changes)
 
 
 def with_picture(payload: WebhookPayload) -> EnrichmentResult:
@@ -163,7 +171,7 @@ async def service_dead_letters(tmp_path: Path) -> int:
     store = Store(tmp_path / "flamebot.db")
     await store.open()
     try:
-        return len(await store.dead_letters())
+        return len(await store.deliveries.dead_letters())
     finally:
         await store.close()
 
@@ -171,8 +179,7 @@ async def service_dead_letters(tmp_path: Path) -> int:
 async def test_no_picture_without_flame_graphs_updates_or_the_setting(
     tmp_path: Path, fake_slack: tuple[FakeSlack, str]
 ) -> None:
-    """An analysis without graphs is skipped; a resolve updates without a new picture;
-    `flamegraph: false` turns uploads off."""
+    """No graphs: skipped; a resolve: no new picture; `flamegraph: false`: no uploads."""
     fake, url = fake_slack
     service = Service(slack_config(tmp_path, url), enricher=FixedEnricher())
     await deliver(service, "reference-highcpuusage.json")

@@ -11,12 +11,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.packaging.deployment import NOTIFIERS, ROUTES, SECRETS_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "flamebot"
 KUBERNETES_VERSION = "1.30"
 RELEASE = "flamebot"
 NAMESPACE = "monitoring"
-SECRETS_DIR = "/etc/flamebot/secrets"
 # Where NOTES.txt suggests Alertmanager mounts its copy of the credential.
 AM_SECRETS_DIR = "/etc/alertmanager/secrets/flamebot"
 
@@ -34,22 +35,6 @@ LABELS = {
     "app.kubernetes.io/managed-by": "Helm",
 }
 
-NOTIFIERS = [
-    {
-        "name": "slack-oncall",
-        "type": "slack",
-        "channel": "#oncall",
-        "token_file": f"{SECRETS_DIR}/slack-token",
-    },
-    {
-        "name": "pd-payments",
-        "type": "pagerduty",
-        "routing_key_file": f"{SECRETS_DIR}/pagerduty-routing-key",
-        "api_token_file": f"{SECRETS_DIR}/pagerduty-api-token",
-        "from_email": "flamebot@example.com",
-    },
-]
-ROUTES = {"default": ["slack-oncall"], "payments": ["slack-oncall", "pd-payments"]}
 
 # Every opt-in feature on, the credentials in a Secret the chart does not own.
 ALL_OPTIONS = {
@@ -235,25 +220,24 @@ def test_deployment_runs_one_replica_of_flamebot_serve_with_probes() -> None:
     assert container["args"] == ["serve", "--config", "/etc/flamebot/config.yaml"]
     assert container["env"] == [{"name": "FLAMEBOT_CONFIG", "value": "/etc/flamebot/config.yaml"}]
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
-    assert container["livenessProbe"] == {
-        "httpGet": {"path": "/healthz", "port": "http"},
-        "initialDelaySeconds": 5,
-        "periodSeconds": 10,
-        "timeoutSeconds": 2,
-        "failureThreshold": 3,
-    }
-    assert container["readinessProbe"] == {
-        "httpGet": {"path": "/readyz", "port": "http"},
-        "initialDelaySeconds": 2,
-        "periodSeconds": 5,
-        "timeoutSeconds": 2,
-        "failureThreshold": 2,
-    }
+    assert container["livenessProbe"] == probe("/healthz", delay=5, period=10, failures=3)
+    assert container["readinessProbe"] == probe("/readyz", delay=2, period=5, failures=2)
     assert container["resources"] == {
         "requests": {"cpu": "50m", "memory": "128Mi"},
         "limits": {"memory": "256Mi"},
     }
     assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 30
+
+
+def probe(path: str, *, delay: int, period: int, failures: int) -> dict[str, Any]:
+    """A Kubernetes HTTP probe of the container's `http` port with a 2 s timeout."""
+    return {
+        "httpGet": {"path": path, "port": "http"},
+        "initialDelaySeconds": delay,
+        "periodSeconds": period,
+        "timeoutSeconds": 2,
+        "failureThreshold": failures,
+    }
 
 
 def test_default_config_listens_on_all_interfaces_with_the_store_on_the_volume() -> None:

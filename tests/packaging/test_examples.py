@@ -6,25 +6,17 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import load_payload
+from tests.packaging.deployment import NOTIFIERS, ROUTES, SECRETS_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 TOOLS = ROOT / ".tools" / "bin"
-SECRETS_DIR = "/etc/flamebot/secrets"
 
-# The alert in the reference fixture alertmanager/reference-highcpuusage.json.
-REFERENCE_HIGH_CPU_LABELS = {
-    "alertname": "HighCpuUsage",
-    "group": "vertx",
-    "instance": "payment-service:9404",
-    "job": "jvm",
-    "severity": "warning",
-    "verticle": "payment",
-}
-REFERENCE_HIGH_CPU_ANNOTATIONS = {
-    "description": "Process CPU usage is 82% for payment-service:9404",
-    "runbook": "Check Pyroscope CPU flame graph for hot methods. See docs/runbook.md#high-cpu",
-    "summary": "High CPU on payment-service:9404",
-}
+# The alert of the captured webhook alertmanager/reference-highcpuusage.json.
+REFERENCE_ALERT = load_payload("reference-highcpuusage.json")["alerts"][0]
+REFERENCE_HIGH_CPU_LABELS = REFERENCE_ALERT["labels"]
+REFERENCE_HIGH_CPU_ANNOTATIONS = REFERENCE_ALERT["annotations"]
 
 
 def run(tool: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -171,26 +163,9 @@ def test_flamebot_example_references_secrets_only_through_files() -> None:
     """Every secret of the example config is a `*_file` path under the chart's secrets folder."""
     config = yaml.safe_load((EXAMPLES / "flamebot.yml").read_text())
     assert config["server"]["auth"] == {"bearer_token_file": f"{SECRETS_DIR}/webhook-bearer-token"}
-    assert config["notifiers"] == [
-        {
-            "name": "slack-oncall",
-            "type": "slack",
-            "channel": "#oncall",
-            "token_file": f"{SECRETS_DIR}/slack-token",
-        },
-        {
-            "name": "pd-payments",
-            "type": "pagerduty",
-            "routing_key_file": f"{SECRETS_DIR}/pagerduty-routing-key",
-            "default_severity": "warning",
-            "api_token_file": f"{SECRETS_DIR}/pagerduty-api-token",
-            "from_email": "flamebot@example.com",
-        },
-    ]
-    assert config["routes"] == {
-        "default": ["slack-oncall"],
-        "payments": ["slack-oncall", "pd-payments"],
-    }
+    slack, pagerduty = NOTIFIERS
+    assert config["notifiers"] == [slack, {**pagerduty, "default_severity": "warning"}]
+    assert config["routes"] == ROUTES
     assert config["grafana"]["pyroscope_datasource_uid"] == "pyroscope-ds"
     assert config["grafana"]["dashboards"] == [
         {

@@ -156,6 +156,18 @@ def test_secret_files_are_read_and_trailing_newline_stripped(tmp_path: Path) -> 
             ],
         ),
         (
+            "notifiers: [{name: p, type: pagerduty}]\n",
+            ["notifiers.0: pagerduty needs routing_key or routing_key_file"],
+        ),
+        (
+            "notifiers: [{name: w, type: webhook, url: u, bearer_token: a,"
+            " bearer_token_file: /x}]\n",
+            [
+                "notifiers.0.bearer_token_file: set either bearer_token or bearer_token_file,"
+                " not both"
+            ],
+        ),
+        (
             "notifiers: [{name: p, type: pagerduty, routing_key: k, api_token: t}]\n",
             ["notifiers.0: api_token needs from_email (PagerDuty requires a From header)"],
         ),

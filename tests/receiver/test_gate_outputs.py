@@ -116,8 +116,7 @@ def test_cases_verdict_change_and_junit() -> None:
 
 
 def test_the_notification_is_the_measured_regression() -> None:
-    """Slack and PagerDuty get a firing ProfileRegression group whose riser and notes are the
-    gate's own numbers, and the verdict change."""
+    """A firing ProfileRegression group carries the gate's numbers and the verdict change."""
     notification = regression_notification(report(), "ci")
     payload, enrichment = notification.payload, notification.enrichment
     assert (payload.status, [a.labels["service"] for a in payload.alerts]) == (

@@ -13,6 +13,7 @@ import pytest
 
 from receiver.config import Config
 from tests.conftest import load_payload, make_config, payload_files
+from tests.support.waiting import SETTLE_SECONDS
 
 REFERENCE = "reference-highcpuusage.json"
 
@@ -45,7 +46,7 @@ async def test_redelivery_and_ha_peer_are_duplicates(harness_factory: Any) -> No
     assert await h.post(first) == (200, {"status": "accepted", "id": 1})
     assert await h.post(first) == (200, {"status": "duplicate", "id": 1})
     assert await h.post(peer) == (200, {"status": "duplicate", "id": 1})
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [n.id for n in h.notifiers["a"].delivered] == [1]
     metrics = (await (await h.client.get("/metrics")).text()).splitlines()
     assert "flamebot_duplicates_total 2.0" in metrics
@@ -57,7 +58,7 @@ async def test_resolve_is_a_new_notification_of_the_same_group(harness_factory: 
     assert await h.post(load_payload(REFERENCE)) == (200, {"status": "accepted", "id": 1})
     resolved = load_payload("reference-highcpuusage-resolved.json")
     assert await h.post(resolved) == (200, {"status": "accepted", "id": 2})
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [(n.id, n.payload.status) for n in h.notifiers["a"].delivered] == [
         (1, "firing"),
         (2, "resolved"),
@@ -71,7 +72,7 @@ async def test_named_route_reaches_its_notifiers(harness_factory: Any) -> None:
         200,
         {"status": "accepted", "id": 1},
     )
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [n.route for n in h.notifiers["a"].delivered] == ["both"]
     assert [n.route for n in h.notifiers["b"].delivered] == ["both"]
 
@@ -141,11 +142,9 @@ async def _post_raw(h: Any, path: str, headers: dict[str, str], data: Any) -> tu
 
 
 async def test_check_order(harness_factory: Any, tmp_path: Path) -> None:
-    """auth (401) < route (404) < content type (415) < size (413) < JSON (400) < schema (400).
-
-    Each request breaks the check it is about *and* every later one, so its answer shows
-    that check runs first.
-    """
+    """auth (401) < route (404) < content type (415) < size (413) < JSON (400) < schema (400)."""
+    # Each request breaks the check it is about *and* every later one, so its answer shows
+    # that check runs first.
     h = await harness_factory(with_auth(tmp_path, max_body_bytes=1000))
     good = "Bearer s3cret-token"
     big_bad_json = "{" * 2000
@@ -240,11 +239,9 @@ async def test_other_content_types_get_415(harness_factory: Any, content_type: s
     )
 
 
-async def test_body_over_the_limit_without_content_length(
-    harness_factory: Any, tmp_path: Path
-) -> None:
+async def test_body_over_the_limit_without_content_length(harness_factory: Any) -> None:
     """A chunked body longer than max_body_bytes is cut off with 413, not read whole."""
-    h = await harness_factory(make_config(tmp_path, server={"max_body_bytes": 100}))
+    h = await harness_factory(sections={"server": {"max_body_bytes": 100}})
 
     async def chunks() -> Any:
         for _ in range(50):
@@ -339,7 +336,7 @@ async def test_schema_errors_get_400_with_pydantic_errors(
     payload = load_payload(REFERENCE)
     mutate(payload)
     assert await h.post(payload) == (400, {"error": "invalid_payload", "detail": detail})
-    assert h.service.store.pending == 0
+    assert h.service.store.intake.pending == 0
 
 
 async def test_extra_fields_are_tolerated(harness_factory: Any) -> None:
@@ -375,11 +372,9 @@ async def test_unknown_path_and_method_get_json_errors(harness_factory: Any) -> 
     )
 
 
-async def test_queue_full_answers_503_and_keeps_duplicates_200(
-    harness_factory: Any, tmp_path: Path
-) -> None:
+async def test_queue_full_answers_503_and_keeps_duplicates_200(harness_factory: Any) -> None:
     """Past queue.max_pending new work gets 503 unavailable; a redelivery is still 200."""
-    h = await harness_factory(make_config(tmp_path, queue={"max_pending": 1}))
+    h = await harness_factory(sections={"queue": {"max_pending": 1}})
     h.notifiers["a"].gate = asyncio.Event()  # hold the first delivery
     assert await h.post(load_payload("firing.json")) == (200, {"status": "accepted", "id": 1})
     assert await h.post(load_payload("firing-checkout-service.json")) == (
@@ -388,7 +383,7 @@ async def test_queue_full_answers_503_and_keeps_duplicates_200(
     )
     assert await h.post(load_payload("firing.json")) == (200, {"status": "duplicate", "id": 1})
     h.notifiers["a"].gate.set()
-    await h.service.dispatcher.wait_idle(5)
+    await h.service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert await h.post(load_payload("firing-checkout-service.json")) == (
         200,
         {"status": "accepted", "id": 2},

@@ -14,6 +14,7 @@ from receiver.service import Service
 from tests.conftest import load_payload, make_config
 from tests.fakes.clock import FakeTime
 from tests.fakes.notifiers import FixedEnricher, RecordingNotifier
+from tests.support.waiting import SETTLE_SECONDS, wait_until_async
 
 
 def retryable(message: str = "HTTP 503", after: float | None = None) -> NotifyError:
@@ -46,6 +47,13 @@ def payload(name: str = "firing.json") -> WebhookPayload:
     return WebhookPayload.model_validate(load_payload(name))
 
 
+async def settle(service: Service, *payloads: WebhookPayload, route: str = "default") -> None:
+    """Accept each payload on `route`, then wait until every delivery is finished."""
+    for body in payloads:
+        await service.accept(route, body)
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+
+
 def metric(service: Service, line_start: str) -> str:
     lines = service.metrics.render().decode().splitlines()
     return "\n".join(sorted(x for x in lines if x.startswith(line_start)))
@@ -55,8 +63,7 @@ async def test_retryable_failures_back_off_then_deliver(tmp_path: Path) -> None:
     """Two 503s then success: backoff 1 s then 2 s (±20 % jitter), delivered once."""
     service, notifiers, fake = await started(tmp_path)
     notifiers["a"].failures = [retryable(), retryable()]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(5)
+    await settle(service, payload())
     assert len(notifiers["a"].delivered) == 1
     assert len(notifiers["a"].attempts) == 3
     assert 0.8 <= fake.sleeps[0] <= 1.2
@@ -65,7 +72,7 @@ async def test_retryable_failures_back_off_then_deliver(tmp_path: Path) -> None:
         'flamebot_notifications_total{notifier="a",outcome="ok"} 1.0\n'
         'flamebot_notifications_total{notifier="a",outcome="retry"} 2.0'
     )
-    assert await service.store.open_deliveries() == []
+    assert await service.store.deliveries.open_deliveries() == []
     await service.stop()
 
 
@@ -73,8 +80,7 @@ async def test_retry_after_is_honoured(tmp_path: Path) -> None:
     """A 429 asking for 7 s makes the pipeline wait exactly 7 s before the next attempt."""
     service, notifiers, fake = await started(tmp_path)
     notifiers["a"].failures = [retryable("HTTP 429", after=7.0)]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(5)
+    await settle(service, payload())
     assert fake.sleeps == [7.0]
     assert len(notifiers["a"].delivered) == 1
     await service.stop()
@@ -84,10 +90,9 @@ async def test_permanent_failure_goes_to_dead_letters_at_once(tmp_path: Path) ->
     """A 400 is not retried: one attempt, a dead letter with the reason, counted."""
     service, notifiers, fake = await started(tmp_path)
     notifiers["a"].failures = [permanent("HTTP 400: invalid_blocks")]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(5)
+    await settle(service, payload())
     assert (len(notifiers["a"].attempts), fake.sleeps) == (1, [])
-    letters = await service.store.dead_letters()
+    letters = await service.store.deliveries.dead_letters()
     assert [(x.notifier, x.reason, x.attempts) for x in letters] == [
         ("a", "permanent failure: fake: HTTP 400: invalid_blocks", 1)
     ]
@@ -103,12 +108,11 @@ async def test_retry_budget_is_bounded(tmp_path: Path) -> None:
     config = make_config(tmp_path, delivery={"max_seconds": 30, "max_backoff_seconds": 8})
     service, notifiers, fake = await started(tmp_path, config=config)
     notifiers["a"].failures = [retryable() for _ in range(100)]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(5)
+    await settle(service, payload())
     assert sum(fake.sleeps) <= 30
     assert len(notifiers["a"].attempts) == len(fake.sleeps) + 1
     assert 4 <= len(notifiers["a"].attempts) <= 8
-    letters = await service.store.dead_letters()
+    letters = await service.store.deliveries.dead_letters()
     assert [x.reason for x in letters] == ["retry budget exhausted: fake: HTTP 503"]
     assert letters[0].attempts == len(notifiers["a"].attempts)
     await service.stop()
@@ -118,10 +122,9 @@ async def test_one_failing_notifier_never_blocks_the_other(tmp_path: Path) -> No
     """On a route with two notifiers, a permanently failing one does not stop the other."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["b"].failures = [permanent()]
-    await service.accept("both", payload())
-    assert await service.dispatcher.wait_idle(5)
+    await settle(service, payload(), route="both")
     assert [n.id for n in notifiers["a"].delivered] == [1]
-    assert [x.notifier for x in await service.store.dead_letters()] == ["b"]
+    assert [x.notifier for x in await service.store.deliveries.dead_letters()] == ["b"]
     await service.stop()
 
 
@@ -129,9 +132,11 @@ async def test_jobs_of_one_group_run_in_arrival_order(tmp_path: Path) -> None:
     """The resolve of a group waits for its firing, even while the firing is retried."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["a"].failures = [retryable(), retryable()]
-    await service.accept("default", payload("reference-highcpuusage.json"))
-    await service.accept("default", payload("reference-highcpuusage-resolved.json"))
-    assert await service.dispatcher.wait_idle(5)
+    await settle(
+        service,
+        payload("reference-highcpuusage.json"),
+        payload("reference-highcpuusage-resolved.json"),
+    )
     assert [n.payload.status for n in notifiers["a"].delivered] == ["firing", "resolved"]
     assert [n.payload.status for n in notifiers["a"].attempts] == [
         "firing",
@@ -156,13 +161,10 @@ async def test_groups_run_in_parallel(tmp_path: Path) -> None:
     service, _, _ = await started(tmp_path, notifiers={"a": holding})
     await service.accept("default", payload("firing-payment-service.json"))
     await service.accept("default", payload("firing-checkout-service.json"))
-    for _ in range(100):
-        if holding.delivered:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: holding.delivered)
     assert ["checkout" in n.payload.group_key for n in holding.delivered] == [True]
     hold.set()
-    assert await service.dispatcher.wait_idle(5)
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert len(holding.delivered) == 2
     await service.stop()
 
@@ -172,10 +174,10 @@ async def test_enrichment_runs_once_per_notification(tmp_path: Path) -> None:
     enricher = FixedEnricher()
     service, notifiers, _ = await started(tmp_path, enricher=enricher)
     result = await service.accept("both", payload())
-    assert await service.dispatcher.wait_idle(5)
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert len(enricher.calls) == 1
     assert notifiers["a"].delivered[0].enrichment == notifiers["b"].delivered[0].enrichment
-    stored = await service.store.notification(result.id)
+    stored = await service.store.deliveries.notification(result.id)
     assert stored is not None
     assert stored.enrichment is not None
     await service.stop()
@@ -195,8 +197,7 @@ async def test_crashing_enricher_still_delivers(tmp_path: Path) -> None:
             return None
 
     service, notifiers, _ = await started(tmp_path, enricher=Broken())
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(5)
+    await settle(service, payload())
     [delivered] = notifiers["a"].delivered
     assert [e.model_dump() for e in delivered.enrichment.errors] == [
         {"source": "enrichment", "reason": "enrichment failed: RuntimeError"}
@@ -208,9 +209,8 @@ async def test_replay_delivers_a_dead_letter(tmp_path: Path) -> None:
     """A dead letter sent again with `replay` reaches the notifier and is marked delivered."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["a"].failures = [permanent()]
-    await service.accept("default", payload())
-    assert await service.dispatcher.wait_idle(5)
-    [letter] = await service.store.dead_letters()
+    await settle(service, payload())
+    [letter] = await service.store.deliveries.dead_letters()
     await service.pipeline.replay(letter.notification_id, "a")
     assert [n.id for n in notifiers["a"].delivered] == [letter.notification_id]
     notifiers["a"].failures = [permanent("HTTP 404")]
@@ -225,10 +225,10 @@ async def test_restart_resumes_owed_deliveries(tmp_path: Path) -> None:
     service, notifiers, _ = await started(tmp_path, config=config)
     notifiers["a"].gate = asyncio.Event()  # never opened: the delivery is still owed
     await service.accept("default", payload())
-    await asyncio.sleep(0.05)
+    await wait_until_async(lambda: notifiers["a"].attempts)  # sent, its outcome not recorded
     assert await service.stop(grace_seconds=0) is False
     again, notifiers2, _ = await started(tmp_path, config=config)
-    assert await again.dispatcher.wait_idle(5)
+    assert await again.dispatcher.wait_idle(SETTLE_SECONDS)
     assert [n.id for n in notifiers2["a"].delivered] == [1]
     assert metric(again, "flamebot_resent_after_crash_total") == (
         'flamebot_resent_after_crash_total{notifier="a"} 1.0'
@@ -237,12 +237,14 @@ async def test_restart_resumes_owed_deliveries(tmp_path: Path) -> None:
 
 
 async def test_a_hanging_notifier_or_slow_enrichment_delays_no_one_else(tmp_path: Path) -> None:
-    """With 2 slots per notifier, 12 groups whose enrichment takes 0.5 s all reach notifier a
-    in about 0.5 s while notifier b hangs on its first two sends."""
+    """With 2 slots per notifier, 12 slow enrichments run at once and all reach a, b hanging."""
+    release = asyncio.Event()
+    entered: list[str] = []
 
     class Slow(FixedEnricher):
         async def enrich(self, payload: WebhookPayload) -> Any:
-            await asyncio.sleep(0.5)
+            entered.append(payload.group_key)
+            await release.wait()
             return await super().enrich(payload)
 
     config = make_config(tmp_path, queue={"workers": 2})
@@ -251,14 +253,14 @@ async def test_a_hanging_notifier_or_slow_enrichment_delays_no_one_else(tmp_path
     service, notifiers, _ = await started(
         tmp_path, config=config, enricher=Slow(), notifiers={"b": hanging}
     )
-    began = asyncio.get_running_loop().time()
     for n in range(12):
         body = load_payload("firing.json")
         body["groupKey"] = f"{{}}:{{n={n}}}"
         await service.accept("both", WebhookPayload.model_validate(body))
-    while len(notifiers["a"].delivered) < 12:
-        assert asyncio.get_running_loop().time() - began < 0.5 + 2.0  # generous margin
-        await asyncio.sleep(0.02)
+    await wait_until_async(lambda: len(entered) == 12)  # all at once: no slot is taken
+    assert (notifiers["a"].attempts, hanging.attempts) == ([], [])
+    release.set()
+    await wait_until_async(lambda: len(notifiers["a"].delivered) == 12)
     assert len(hanging.attempts) == 2  # its two slots, held
     await service.stop()
 
@@ -267,10 +269,12 @@ async def test_replay_refuses_a_state_the_group_has_moved_past(tmp_path: Path) -
     """A dead-lettered firing is not replayed once the group's resolve was delivered."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["a"].failures = [permanent()]
-    await service.accept("default", payload("reference-highcpuusage.json"))
-    await service.accept("default", payload("reference-highcpuusage-resolved.json"))
-    assert await service.dispatcher.wait_idle(5)
-    [letter] = await service.store.dead_letters()
+    await settle(
+        service,
+        payload("reference-highcpuusage.json"),
+        payload("reference-highcpuusage-resolved.json"),
+    )
+    [letter] = await service.store.deliveries.dead_letters()
     with pytest.raises(ReplayRefusedError) as caught:
         await service.pipeline.replay(letter.notification_id, "a")
     assert str(caught.value) == (
@@ -314,10 +318,14 @@ async def test_at_most_enrichment_concurrency_groups_are_analysed_at_once(tmp_pa
         body = load_payload("firing.json")
         body["groupKey"] = f"{{}}:{{n={n}}}"
         await service.accept("default", WebhookPayload.model_validate(body))
-    for _ in range(20):
-        await asyncio.sleep(0.01)
-    assert (len(entered), len(running)) == (2, 2)  # the other four wait their turn
+    await wait_until_async(lambda: len(entered) == 2)
+    # The other four wait their turn: by the time a read queued behind theirs on the store's
+    # thread is answered, and the loop has gone round, they would have entered too.
+    await service.store.deliveries.open_deliveries()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert (len(entered), len(running)) == (2, 2)
     release.set()
-    assert await service.dispatcher.wait_idle(5)
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
     assert (most, len(entered), len(notifiers["a"].delivered)) == (2, 6, 6)
     await service.stop()

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_payload
-from tests.support.process import FlamebotProcess, free_port, wait_until
+from tests.support.process import FlamebotProcess, free_port
+from tests.support.waiting import wait_until
 
 
 class HoldingReceiver:
@@ -209,15 +210,14 @@ SERVE_AND_REPORT_FREEZE = """
 import asyncio, gc, json, sys
 from receiver.config import Config
 from receiver.service import serve
+from tests.support.waiting import wait_until_async
 
 async def main():
     stop = asyncio.Event()
     frozen = []
 
     async def watch():
-        while not gc.get_freeze_count():
-            await asyncio.sleep(0.01)
-        frozen.append(gc.get_freeze_count())
+        frozen.append(await wait_until_async(gc.get_freeze_count, interval=0.01))
         stop.set()
 
     watcher = asyncio.create_task(watch())

@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from receiver.errors import StoreFullError, StoreUnavailableError
-from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Store
+from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Incoming, Store
+from tests.support.locks import write_lock
 
 
 @pytest.fixture
@@ -24,7 +26,8 @@ async def store(tmp_path: Path) -> Store:
 async def accept(
     store: Store, identity: str, group: str = "g1", notifiers: list[str] | None = None
 ) -> AcceptResult:
-    return await store.accept(identity, "default", group, '{"x": 1}', notifiers or ["a", "b"], 100)
+    incoming = Incoming(identity, "default", group, '{"x": 1}')
+    return await store.intake.accept(incoming, notifiers or ["a", "b"], 100)
 
 
 async def test_accept_records_and_finds_duplicates(store: Store) -> None:
@@ -35,31 +38,33 @@ async def test_accept_records_and_finds_duplicates(store: Store) -> None:
     assert (first.id, first.duplicate) == (1, False)
     assert (second.id, second.duplicate) == (2, False)
     assert (again.id, again.duplicate, again.received_at) == (1, True, first.received_at)
-    assert store.pending == 2
+    assert store.intake.pending == 2
 
 
 async def test_full_queue_refuses_new_work(tmp_path: Path) -> None:
     """At max_pending unfinished notifications, new work raises StoreFullError."""
     s = Store(tmp_path / "s.db")
     await s.open()
-    await s.accept("one", "default", "g", "{}", ["a"], 1)
+    await s.intake.accept(Incoming("one", "default", "g", "{}"), ["a"], 1)
     with pytest.raises(StoreFullError, match="1 notifications are waiting"):
-        await s.accept("two", "default", "g", "{}", ["a"], 1)
-    assert (await s.accept("one", "default", "g", "{}", ["a"], 1)).duplicate is True
+        await s.intake.accept(Incoming("two", "default", "g", "{}"), ["a"], 1)
+    assert (
+        await s.intake.accept(Incoming("one", "default", "g", "{}"), ["a"], 1)
+    ).duplicate is True
     await s.close()
 
 
 async def test_delivery_lifecycle_finishes_the_notification(store: Store) -> None:
     """pending -> sending -> done for every notifier finishes the notification."""
     result = await accept(store, "id-1")
-    await store.mark_sending(result.id, "a")
-    await store.mark_done(result.id, "a")
-    assert store.pending == 1
-    assert [d.notifier for d in await store.open_deliveries()] == ["b"]
-    dead_id = await store.mark_dead(result.id, "b", "permanent failure: HTTP 400")
-    assert store.pending == 0
-    assert await store.open_deliveries() == []
-    letters = await store.dead_letters()
+    await store.deliveries.mark_sending(result.id, "a")
+    await store.deliveries.mark_done(result.id, "a")
+    assert store.intake.pending == 1
+    assert [d.notifier for d in await store.deliveries.open_deliveries()] == ["b"]
+    dead_id = await store.deliveries.mark_dead(result.id, "b", "permanent failure: HTTP 400")
+    assert store.intake.pending == 0
+    assert await store.deliveries.open_deliveries() == []
+    letters = await store.deliveries.dead_letters()
     assert [(x.id, x.notifier, x.reason, x.attempts) for x in letters] == [
         (dead_id, "b", "permanent failure: HTTP 400", 0)
     ]
@@ -70,31 +75,28 @@ async def test_records_survive_a_reopen_and_flag_interrupted_sends(tmp_path: Pat
     s = Store(tmp_path / "s.db")
     await s.open()
     result = await accept(s, "id-1")
-    await s.mark_sending(result.id, "a")
+    await s.deliveries.mark_sending(result.id, "a")
     await s.close()
     reopened = Store(tmp_path / "s.db")
     await reopened.open()
-    owed = await reopened.open_deliveries()
+    owed = await reopened.deliveries.open_deliveries()
     assert owed == [
         Delivery(1, "a", "default", "g1", 1, True, result.received_at),
         Delivery(1, "b", "default", "g1", 0, False, result.received_at),
     ]
-    assert reopened.pending == 1
+    assert reopened.intake.pending == 1
     await reopened.close()
 
 
 async def test_locked_database_is_unavailable(store: Store, tmp_path: Path) -> None:
     """While another process holds a write lock, intake fails with StoreUnavailableError."""
-    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    started = time.monotonic()
-    with pytest.raises(StoreUnavailableError, match="database is locked"):
-        await accept(store, "id-1")
-    assert time.monotonic() - started < 10  # well within Alertmanager's 10 s
-    other.execute("ROLLBACK")
-    other.close()
+    with write_lock(tmp_path / "s.db"):
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="database is locked"):
+            await accept(store, "id-1")
+        assert time.monotonic() - started < 10  # well within Alertmanager's 10 s
     assert (await accept(store, "id-1")).id == 1
-    assert store.pending == 1
+    assert store.intake.pending == 1
 
 
 async def test_full_disk_is_unavailable_and_keeps_earlier_records(tmp_path: Path) -> None:
@@ -102,8 +104,8 @@ async def test_full_disk_is_unavailable_and_keeps_earlier_records(tmp_path: Path
     s = Store(tmp_path / "s.db", max_page_count=1)
     await s.open()
     with pytest.raises(StoreUnavailableError, match="database or disk is full"):
-        await s.accept("big", "default", "g", "x" * 200_000, ["a"], 100)
-    assert s.pending == 0
+        await s.intake.accept(Incoming("big", "default", "g", "x" * 200_000), ["a"], 100)
+    assert s.intake.pending == 0
     assert await s.check_writable() is True
     await s.close()
 
@@ -111,12 +113,12 @@ async def test_full_disk_is_unavailable_and_keeps_earlier_records(tmp_path: Path
 async def test_prune_forgets_only_old_finished_notifications(store: Store) -> None:
     """Identities older than 7 days are forgotten once done; open work and dead letters stay."""
     done = await accept(store, "done", notifiers=["a"])
-    await store.mark_done(done.id, "a")
+    await store.deliveries.mark_done(done.id, "a")
     dead = await accept(store, "dead", notifiers=["a"])
-    await store.mark_dead(dead.id, "a", "gone")
+    await store.deliveries.mark_dead(dead.id, "a", "gone")
     await accept(store, "open", notifiers=["a"])
-    assert await store.prune(now=time.time()) == 0
-    assert await store.prune(now=time.time() + IDENTITY_TTL_SECONDS + 1) == 1
+    assert await store.intake.prune(now=time.time()) == 0
+    assert await store.intake.prune(now=time.time() + IDENTITY_TTL_SECONDS + 1) == 1
     assert (await accept(store, "done")).duplicate is False
     assert (await accept(store, "dead")).duplicate is True
     assert (await accept(store, "open")).duplicate is True
@@ -124,14 +126,15 @@ async def test_prune_forgets_only_old_finished_notifications(store: Store) -> No
 
 async def test_conversations_are_kept_per_notifier_and_group(store: Store) -> None:
     """Notifier state per group (e.g. Slack channel and ts) is saved, replaced and deleted."""
-    assert await store.conversation("slack", "g1") is None
-    await store.save_conversation("slack", "g1", '{"ts": "1"}')
-    await store.save_conversation("slack", "g1", '{"ts": "2"}')
-    await store.save_conversation("other", "g1", '{"ts": "9"}')
-    assert await store.conversation("slack", "g1") == '{"ts": "2"}'
-    await store.save_conversation("slack", "g1", None)
-    assert await store.conversation("slack", "g1") is None
-    assert await store.conversation("other", "g1") == '{"ts": "9"}'
+    slack, other = store.conversations.of("slack"), store.conversations.of("other")
+    assert await slack.get("g1") is None
+    await slack.set("g1", '{"ts": "1"}')
+    await slack.set("g1", '{"ts": "2"}')
+    await other.set("g1", '{"ts": "9"}')
+    assert await slack.get("g1") == '{"ts": "2"}'
+    await slack.set("g1", None)
+    assert await slack.get("g1") is None
+    assert await other.get("g1") == '{"ts": "9"}'  # each notifier sees only its own
 
 
 async def test_store_calls_do_not_block_the_event_loop(store: Store) -> None:
@@ -149,3 +152,60 @@ async def test_store_calls_do_not_block_the_event_loop(store: Store) -> None:
         await accept(store, f"id-{i}")
     task.cancel()
     assert ticks > 20
+
+
+async def test_a_write_that_must_happen_waits_out_a_locked_store(store: Store) -> None:
+    """persist() retries a refused write with doubling waits, logging store_write_postponed."""
+    refusals = [StoreUnavailableError("database is locked")] * 3
+    waits: list[float] = []
+
+    async def write() -> str:
+        if refusals:
+            raise refusals.pop()
+        return "written"
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    with capture_logs() as logs:
+        result = await store.deliveries.persist(
+            write, first_wait=0.5, longest_wait=1.5, sleep=sleep
+        )
+    assert (result, waits) == ("written", [0.5, 1.0, 1.5])
+    assert logs == [
+        {
+            "event": "store_write_postponed",
+            "reason": "database is locked",
+            "wait_seconds": wait,
+            "log_level": "warning",
+        }
+        for wait in (0.5, 1.0, 1.5)
+    ]
+
+
+async def test_a_closed_store_ends_the_wait_of_a_write(tmp_path: Path) -> None:
+    """Once the store is closed (shutdown), persist() gives up at once: nothing to wait for."""
+    closed = Store(tmp_path / "s.db")
+
+    async def write() -> None:
+        raise StoreUnavailableError("the store is not open")
+
+    with capture_logs() as logs, pytest.raises(StoreUnavailableError, match="not open"):
+        await closed.deliveries.persist(write)
+    assert logs == []
+
+
+async def test_webhooks_are_committed_on_the_fsyncing_connection(store: Store) -> None:
+    """Intake writes go through the live synchronous=FULL connection; pipeline records NORMAL."""
+
+    def durability(db: sqlite3.Connection) -> tuple[int, str, int]:
+        (synchronous,) = db.execute("PRAGMA synchronous").fetchone()  # 2 FULL, 1 NORMAL
+        (journal,) = db.execute("PRAGMA journal_mode").fetchone()
+        return synchronous, journal, db.total_changes
+
+    assert await store.intake_lane.run(durability) == (2, "wal", 0)
+    assert await store.work_lane.run(durability) == (1, "wal", 0)
+    result = await accept(store, "id-1")  # one notification row, two delivery rows
+    await store.deliveries.mark_sending(result.id, "a")
+    assert await store.intake_lane.run(durability) == (2, "wal", 3)
+    assert await store.work_lane.run(durability) == (1, "wal", 1)

@@ -7,10 +7,11 @@ comes about a second after the alert is posted; waits poll for the outcome, neve
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.support.alertmanager import (
     firing_alert,
@@ -19,8 +20,10 @@ from tests.support.alertmanager import (
     webhook_config,
 )
 from tests.support.harness import PAYMENT_LABELS, TOKEN, Backends, flamebot_config, started
+from tests.support.locks import write_lock
 from tests.support.metrics import moved
-from tests.support.process import wait_until
+from tests.support.process import FlamebotProcess
+from tests.support.waiting import wait_until
 
 GROUP_KEY = '{}:{alertname="HighCpuUsage", instance="payment-service:9404"}'
 FIRING_TEXT = (
@@ -45,6 +48,23 @@ DELIVERED_ONCE = {
 }
 
 
+@pytest.fixture
+def flamebot(backends: Backends, flamebot_factory: Any, tmp_path: Path) -> FlamebotProcess:
+    """flamebot on the process tests' config (Slack and PagerDuty on the `payments` route)."""
+    return started(flamebot_factory, flamebot_config(backends, tmp_path))
+
+
+def payments_route(flamebot: FlamebotProcess, **timings: str) -> dict[str, Any]:
+    """An Alertmanager config sending every alert to flamebot's `payments` route."""
+    return webhook_config(f"{flamebot.url}/webhook/payments", token=TOKEN, **timings)
+
+
+def payment_alert(starts: datetime | None = None) -> dict[str, Any]:
+    """The reference HighCpuUsage alert (by default firing for three minutes), as posted."""
+    starts = starts or datetime.now(UTC) - timedelta(minutes=3)
+    return firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})
+
+
 def requests_per_backend(metrics: dict[str, float], backend: str) -> float:
     """Backend answers of any outcome (a resolve may fall into a fresh 30 s cache bucket)."""
     prefix = f'flamebot_backend_requests_total{{backend="{backend}",'
@@ -52,16 +72,15 @@ def requests_per_backend(metrics: dict[str, float], backend: str) -> float:
 
 
 def test_fire_repeat_resolve_is_one_conversation(
-    backends: Backends, flamebot_factory: Any, tmp_path: Path
+    backends: Backends, flamebot: FlamebotProcess, tmp_path: Path
 ) -> None:
     """Fire, repeats, resolve: one Slack message updated and threaded, PD trigger then resolve."""
-    flamebot = started(flamebot_factory, flamebot_config(backends, tmp_path))
     before = flamebot.metrics()
-    config = webhook_config(f"{flamebot.url}/webhook/payments", token=TOKEN, repeat_interval="1s")
+    config = payments_route(flamebot, repeat_interval="1s")
     slack, pagerduty = backends.slack, backends.pagerduty
     with running_alertmanager(tmp_path, config) as alertmanager:
         starts = datetime.now(UTC) - timedelta(minutes=3)
-        alertmanager.post_alerts([firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})])
+        alertmanager.post_alerts([payment_alert(starts)])
         wait_until(lambda: flamebot.metrics().get(DUPLICATES, 0) >= 2)
         firing = flamebot.metrics()
         repeats = firing[DUPLICATES]
@@ -110,14 +129,12 @@ def test_fire_repeat_resolve_is_one_conversation(
 
 
 def test_ha_pair_gives_one_message(
-    backends: Backends, flamebot_factory: Any, tmp_path: Path
+    backends: Backends, flamebot: FlamebotProcess, tmp_path: Path
 ) -> None:
     """Two Alertmanagers (other externalURLs) sending one group give one message and one trigger."""
-    flamebot = started(flamebot_factory, flamebot_config(backends, tmp_path))
     before = flamebot.metrics()
-    config = webhook_config(f"{flamebot.url}/webhook/payments", token=TOKEN)
-    starts = datetime.now(UTC) - timedelta(minutes=3)
-    alert = firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})
+    config = payments_route(flamebot)
+    alert = payment_alert()
     with (
         running_alertmanager(tmp_path, config, "am-a") as first,
         running_alertmanager(tmp_path, config, "am-b") as second,
@@ -139,25 +156,21 @@ def test_ha_pair_gives_one_message(
 
 
 def test_alertmanager_retries_a_locked_store_until_it_is_accepted(
-    backends: Backends, flamebot_factory: Any, tmp_path: Path
+    backends: Backends, flamebot: FlamebotProcess, tmp_path: Path
 ) -> None:
     """Alertmanager retries the 503s of a locked store and the alert is delivered once after."""
-    flamebot = started(flamebot_factory, flamebot_config(backends, tmp_path))
     before = flamebot.metrics()
-    config = webhook_config(f"{flamebot.url}/webhook/payments", token=TOKEN)
-    lock = sqlite3.connect(tmp_path / "flamebot.db", isolation_level=None)
-    try:
-        lock.execute("BEGIN EXCLUSIVE")
-        with running_alertmanager(tmp_path, config) as alertmanager:
-            starts = datetime.now(UTC) - timedelta(minutes=3)
-            alertmanager.post_alerts([firing_alert(PAYMENT_LABELS, starts, {"summary": "CPU"})])
-            wait_until(lambda: flamebot.metrics().get(WEBHOOK_503, 0) >= 2, timeout=30)
-            assert backends.slack.calls == []
-            lock.execute("ROLLBACK")
-            wait_until(lambda: len(backends.slack.messages) == 1, timeout=30)
-            wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0)
-    finally:
-        lock.close()
+    config = payments_route(flamebot)
+    with (
+        write_lock(tmp_path / "flamebot.db") as release,
+        running_alertmanager(tmp_path, config) as alertmanager,
+    ):
+        alertmanager.post_alerts([payment_alert()])
+        wait_until(lambda: flamebot.metrics().get(WEBHOOK_503, 0) >= 2)
+        assert backends.slack.calls == []
+        release()
+        wait_until(lambda: len(backends.slack.messages) == 1)
+        wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0)
     after = flamebot.metrics()
     refused, accepted = after[WEBHOOK_503], after[WEBHOOK_OK]
     assert moved(before, after) == {

@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from tests.support.harness import TOKEN, Backends, alert_group, flamebot_config
 from tests.support.hostile import HostileRequest, hostile_requests
 from tests.support.metrics import moved
-from tests.support.process import FlamebotProcess, wait_until
+from tests.support.process import FlamebotProcess
+from tests.support.waiting import wait_until
 
 EXAMPLES = 150
 MAX_BODY = 262_144
@@ -134,7 +135,7 @@ def test_hostile_requests_get_contract_answers_and_nothing_breaks(
                 accepted[route_label(request.path)] += 1
 
         post()
-        wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0, timeout=120)
+        wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0, within=120)
         rss_after = rss_bytes(flamebot.proc.pid)
 
     assert flamebot.proc.poll() is None

@@ -23,7 +23,6 @@ that runs is the packaged one, byte for byte.
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +34,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.process import free_port
+from tests.support.process import free_port, stop
+from tests.support.waiting import answers_200, running, wait_until
 
 __all__ = [
     "Alertmanager",
@@ -169,19 +169,6 @@ class Alertmanager:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-    pytest.fail(f"Alertmanager did not become ready within {START_TIMEOUT_SECONDS:g}s:\n{log}")
-
-
 @contextmanager
 def running_alertmanager(
     workdir: Path, config: Mapping[str, Any], name: str = "alertmanager"
@@ -210,12 +197,14 @@ def running_alertmanager(
             cwd=home,
         )
     try:
-        _wait_ready(f"http://{address}", process, log_path)
+        wait_until(
+            lambda: (
+                running(process, "Alertmanager", log_path)
+                and answers_200(f"http://{address}/-/ready")
+            ),
+            START_TIMEOUT_SECONDS,
+            what="Alertmanager ready",
+        )
         yield Alertmanager(f"http://{address}", log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

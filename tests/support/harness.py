@@ -5,7 +5,6 @@ webhooks. The fixtures that build these live in `tests/reliability/conftest.py`.
 from __future__ import annotations
 
 import copy
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from receiver import payloads
 from tests.fakes.pyroscope import FakePyroscope, by_window
 from tests.support.pagerduty import ControlledPagerDuty
 from tests.support.process import FlamebotProcess
@@ -67,31 +67,16 @@ def alert_group(
     host: str, *, alertname: str = "HighCpuUsage", starts_at: datetime | None = None
 ) -> dict[str, Any]:
     """A firing webhook as Alertmanager sends it: one alert of `host`, grouped by instance."""
-    starts = starts_at or SESSION_STARTS
     labels = {**PAYMENT_LABELS, "alertname": alertname, "instance": f"{host}:9404"}
-    group = {"alertname": alertname, "instance": labels["instance"]}
-    return {
-        "receiver": "flamebot",
-        "status": "firing",
-        "alerts": [
-            {
-                "status": "firing",
-                "labels": labels,
-                "annotations": {"summary": f"High CPU on {host}"},
-                "startsAt": starts.isoformat(),
-                "endsAt": "0001-01-01T00:00:00Z",
-                "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1",
-                "fingerprint": hashlib.sha256(host.encode()).hexdigest()[:16],
-            }
-        ],
-        "groupLabels": group,
-        "commonLabels": labels,
-        "commonAnnotations": {"summary": f"High CPU on {host}"},
-        "externalURL": "http://alertmanager.example:9093",
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="{alertname}", instance="{labels["instance"]}"}}',
-        "truncatedAlerts": 0,
-    }
+    firing = payloads.alert(
+        labels,
+        starts_at or SESSION_STARTS,
+        annotations={"summary": f"High CPU on {host}"},
+        generator_url="http://prometheus.example:9090/graph?g0.expr=up&g0.tab=1",
+    )
+    return payloads.group(
+        [firing], ("alertname", "instance"), external_url="http://alertmanager.example:9093"
+    )
 
 
 def payment_pyroscope(**knobs: Any) -> FakePyroscope:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["moved"]
+__all__ = ["moved", "parse_metrics"]
 
 # Gauges and histogram buckets/sums are asserted on their own; `_created` is a timestamp.
 _SKIPPED_SUFFIXES = ("_created", "_bucket", "_sum")
@@ -28,3 +28,13 @@ def moved(
         if _counted(sample) and value != before.get(sample, 0.0):
             changes[sample] = value - before.get(sample, 0.0)
     return changes
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """The samples of a Prometheus text exposition as {"name{labels}": value}."""
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples

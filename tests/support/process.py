@@ -8,12 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+
+from tests.support.metrics import parse_metrics
+from tests.support.waiting import answers_200, running, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,16 +27,14 @@ def free_port() -> int:
         return port
 
 
-def wait_until(condition: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Poll `condition()` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within `timeout` seconds; always reaped."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 LISTING_EVENTS = ('"profile_types_listed"', '"profile_types_not_listed"')
@@ -81,12 +81,8 @@ class FlamebotProcess:
 
     def _healthy(self) -> bool:
         assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError(f"flamebot exited with {self.proc.returncode}: {self.stderr()}")
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        log = self.workdir / f"stderr-{self.runs}.txt"
+        return running(self.proc, "flamebot", log) and answers_200(f"{self.url}/healthz")
 
     def post(self, body: Any, path: str = "/webhook", **kwargs: Any) -> httpx.Response:
         data = body if isinstance(body, bytes | str) else json.dumps(body)
@@ -95,18 +91,21 @@ class FlamebotProcess:
 
     def metrics(self) -> dict[str, float]:
         """The /metrics samples as {"name{labels}": value}."""
-        samples = {}
-        for line in httpx.get(f"{self.url}/metrics", timeout=5).text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                samples[name] = float(value)
-        return samples
+        return parse_metrics(httpx.get(f"{self.url}/metrics", timeout=5).text)
 
     def stdout(self) -> str:
         return (self.workdir / f"stdout-{self.runs}.txt").read_text(errors="replace")
 
     def stderr(self) -> str:
         return (self.workdir / f"stderr-{self.runs}.txt").read_text(errors="replace")
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The log events called `name` of the current run, parsed from its JSON lines."""
+        found = []
+        for line in self.stderr().splitlines():
+            if f'"event": "{name}"' in line:
+                found.append(json.loads(line))
+        return found
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up, exactly like an OOM kill or a node loss."""

@@ -16,7 +16,6 @@ The binaries come from `./scripts/install-tools.sh`; without them the fixture fa
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -29,6 +28,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.process import free_port, stop
+from tests.support.waiting import answers_200, running, wait_until
 
 __all__ = ["FLEET", "HOSTILE_HOST", "FleetService", "RealPrometheus", "real_prometheus"]
 
@@ -219,13 +221,6 @@ def _exporter(fleet: tuple[FleetService, ...], start: float) -> Iterator[str]:
         thread.join()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _backfill(workdir: Path, fleet: tuple[FleetService, ...], end: int) -> Path:
     source, data = workdir / "history.om.txt", workdir / "data"
     source.write_text(openmetrics_history(fleet, end), encoding="utf-8")
@@ -249,7 +244,7 @@ def _prometheus(workdir: Path, data: Path, target: str) -> Iterator[str]:
     }
     config = workdir / "prometheus.yml"
     config.write_text(json.dumps({"scrape_configs": [scrape]}), encoding="utf-8")
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     log_path = workdir / "prometheus.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -264,35 +259,27 @@ def _prometheus(workdir: Path, data: Path, target: str) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_scraped(f"http://{address}", process, log_path)
+        wait_until(
+            lambda: running(process, "Prometheus", log_path) and _scraped(f"http://{address}"),
+            START_TIMEOUT_SECONDS,
+            interval=0.1,
+            what="Prometheus scraped the exporter",
+        )
         yield f"http://{address}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=15)
 
 
-def _wait_until_scraped(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Poll until Prometheus is ready and has scraped the exporter (`up == 1`)."""
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+def _scraped(url: str) -> bool:
+    """Prometheus is ready and has scraped the exporter (`up == 1`)."""
     query = {"query": 'up{job="fleet-exporter"} == 1'}
-    with httpx.Client(base_url=url, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                break
-            try:
-                if client.get("/-/ready").status_code == 200:
-                    result = client.get("/api/v1/query", params=query).json()["data"]["result"]
-                    if result:
-                        return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-    log = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-    pytest.fail(f"Prometheus did not scrape the exporter within {START_TIMEOUT_SECONDS:g}s:\n{log}")
+    if not answers_200(f"{url}/-/ready"):
+        return False
+    try:
+        answer = httpx.get(f"{url}/api/v1/query", params=query, timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return bool(answer.json()["data"]["result"])
 
 
 @contextmanager

@@ -15,15 +15,14 @@ import time
 from aiohttp import web
 
 from tests.fakes.slack import FakeSlack
+from tests.support.misbehaving import HeldAnswers
 
 __all__ = ["ControlledSlack"]
 
 
-class ControlledSlack(FakeSlack):
+class ControlledSlack(HeldAnswers, FakeSlack):
     def __init__(self) -> None:
         super().__init__()
-        self.holding = False
-        self.held = 0  # answers held back so far
         self.delay_seconds = 0.0
         self.arrivals: list[tuple[float, str]] = []
 
@@ -32,9 +31,5 @@ class ControlledSlack(FakeSlack):
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         response = await super()._handle(request)
-        if self.holding:
-            self.held += 1
-            # Released from the test's thread, where an asyncio.Event cannot be set.
-            while self.holding:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await self.hold_answer()
         return response

@@ -1,10 +1,18 @@
-"""What the durable store holds: its SQLite schema and the rows it hands out."""
+"""What the durable store holds: the SQLite schema, and the rows every part of the store
+hands out (the same rows whatever the backend)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SCHEMA", "AcceptResult", "DeadLetter", "Delivery", "StoredNotification"]
+__all__ = [
+    "SCHEMA",
+    "AcceptResult",
+    "DeadLetter",
+    "Delivery",
+    "Incoming",
+    "StoredNotification",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notifications (
@@ -46,6 +54,17 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A webhook to record: its identity (`receiver.models.notification_identity`), route,
+    group and body (JSON)."""
+
+    identity: str
+    route: str
+    group_key: str
+    payload: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,75 @@
+"""What each consumer of the store may do with it: one narrow protocol per consumer.
+
+After Alertmanager's nflog and silences (small stores with one job each), nothing in
+flamebot sees the whole database: the HTTP intake records and deduplicates, the pipeline
+keeps its deliveries, the dead-letter commands read and close dead letters, and a notifier
+gets a key-value view of its own groups. The SQLite store (`receiver.store.Store`)
+implements them all; another backend implements the same protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from receiver.store.records import (
+    AcceptResult,
+    DeadLetter,
+    Delivery,
+    Incoming,
+    StoredNotification,
+)
+
+__all__ = ["ConversationStore", "DeadLetterStore", "DeliveryStore", "IntakeStore"]
+
+T = TypeVar("T")
+
+
+class IntakeStore(Protocol):
+    """The service's intake: record a webhook durably, find its original, count what waits."""
+
+    @property
+    def pending(self) -> int: ...
+
+    async def accept(
+        self, incoming: Incoming, notifiers: list[str], max_pending: int
+    ) -> AcceptResult: ...
+
+    async def prune(self, now: float | None = None) -> int: ...
+
+
+class DeliveryStore(Protocol):
+    """The pipeline's records: the notification, its enrichment, each delivery's state."""
+
+    async def open_deliveries(self, nid: int | None = None) -> list[Delivery]: ...
+    async def notification(self, nid: int) -> StoredNotification | None: ...
+    async def save_enrichment(self, nid: int, enrichment: str) -> None: ...
+    async def mark_sending(self, nid: int, notifier: str) -> None: ...
+    async def mark_retry(self, nid: int, notifier: str, error: str) -> None: ...
+    async def mark_done(self, nid: int, notifier: str) -> None: ...
+    async def mark_dead(self, nid: int, notifier: str, reason: str) -> int: ...
+    async def mark_dead_again(self, nid: int, notifier: str, reason: str) -> None: ...
+    async def newer_delivered(self, nid: int, notifier: str) -> int | None: ...
+
+    async def persist(
+        self,
+        write: Callable[[], Awaitable[T]],
+        *,
+        first_wait: float = ...,
+        longest_wait: float = ...,
+        sleep: Callable[[float], Awaitable[None]] = ...,
+    ) -> T: ...
+
+
+class DeadLetterStore(Protocol):
+    """`flamebot dead-letters` and `replay`: list dead letters, mark one replayed."""
+
+    async def dead_letters(self, dead_id: int | None = None) -> list[DeadLetter]: ...
+    async def mark_replayed(self, dead_id: int) -> None: ...
+
+
+class ConversationStore(Protocol):
+    """A notifier's own state per alert group (e.g. Slack's channel and ts of a message)."""
+
+    async def get(self, group_key: str) -> str | None: ...
+    async def set(self, group_key: str, state: str | None) -> None: ...

@@ -1,0 +1,122 @@
+"""The SQLite plumbing under the store: lanes, transactions, and the wait for a write.
+
+A `Lane` is one thread holding one connection (SQLite connections are not shared across
+threads): calls run there, so the event loop never blocks on the database. The store
+opens two lanes on one file, each with its own durability: the *intake* lane records
+webhooks with `synchronous=FULL` (the 200 promises the record survives a power loss); the
+*work* lane keeps the pipeline's records with `synchronous=NORMAL`, which in WAL mode
+survives any crash of the process, kill -9 included; only a power loss can roll back its
+last commits. With a lane of its own, intake never queues behind the pipeline's writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import structlog
+
+from receiver.errors import StoreUnavailableError
+from receiver.store.records import SCHEMA
+
+__all__ = ["BUSY_TIMEOUT_MS", "PATIENT_WAITS", "Lane", "patiently", "transaction"]
+
+log = structlog.get_logger("flamebot.store")
+
+BUSY_TIMEOUT_MS = 2000  # a locked database answers 503 well within Alertmanager's 10 s
+PATIENT_WAITS = (0.05, 2.0)  # first and longest pause between tries of a write that must happen
+
+T = TypeVar("T")
+Synchronous = Literal["FULL", "NORMAL"]
+
+
+def transaction(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn` in one IMMEDIATE transaction; SQLite failures become StoreUnavailable."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        result = fn(db)
+        db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        # SQLite rolls back by itself on some errors (SQLITE_FULL): check first.
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise StoreUnavailableError(str(exc)) from exc
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
+
+
+class Lane:
+    """One thread and its connection to the store's file, with the durability it was given."""
+
+    def __init__(self, name: str, synchronous: Synchronous) -> None:
+        self.name = name
+        self.synchronous = synchronous
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"flamebot-store-{name}")
+        self._conn: sqlite3.Connection | None = None  # touched on the lane's thread only
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailableError("the store is not open")
+        return self._conn
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` on the lane's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._connection()))
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` in one transaction on the lane's thread."""
+        return await self.run(lambda db: transaction(db, fn))
+
+    def _connect(self, path: Path, max_page_count: int | None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(SCHEMA)
+        if max_page_count is not None:
+            conn.execute(f"PRAGMA max_page_count={int(max_page_count)}")
+        self._conn = conn
+
+    async def open(self, path: Path, max_page_count: int | None) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._connect, path, max_page_count)
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._disconnect)
+        self._executor.shutdown(wait=True)
+
+
+async def patiently(
+    write: Callable[[], Awaitable[T]],
+    *,
+    is_open: Callable[[], bool],
+    first_wait: float = PATIENT_WAITS[0],
+    longest_wait: float = PATIENT_WAITS[1],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Run `write` until the store takes it: a locked or full store is waited out (with
+    backoff), for the records flamebot cannot go on without. A closed store is final."""
+    wait = first_wait
+    while True:
+        try:
+            return await write()
+        except StoreUnavailableError as exc:
+            if not is_open():
+                raise  # closed for good (shutdown): nothing to wait for
+            log.warning("store_write_postponed", reason=str(exc), wait_seconds=wait)
+        await sleep(wait)  # meanwhile the store's intake lane serves webhooks
+        wait = min(wait * 2, longest_wait)
