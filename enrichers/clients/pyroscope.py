@@ -14,12 +14,13 @@ or a credential.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 
-from enrichers.clients.backend_http import backend_client, credentials
+from enrichers.clients.backend_http import backend_client, credentials, transport_reason
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph, parse_connect, parse_render
 from enrichers.promql import label_selector
@@ -27,6 +28,7 @@ from enrichers.settings import PyroscopeSettings
 
 __all__ = [
     "PyroscopeClient",
+    "ServiceProfiles",
     "label_selector",
     "parse_label_values",
     "parse_legacy_label_values",
@@ -40,6 +42,8 @@ QUERIER = "/querier.v1.QuerierService/"
 RENDER = "/pyroscope/render"
 LABEL_VALUES = "/pyroscope/label-values"
 PROFILE_TYPE_LABEL = "__profile_type__"
+SPY_LABEL = "pyroscope_spy"
+SERIES_LABELS = ["service_name", PROFILE_TYPE_LABEL, SPY_LABEL]
 LEGACY_PROFILE_TYPES = "__name__"  # the legacy label-values answers profile type IDs for it
 _MAX_MESSAGE = 200
 T = TypeVar("T")
@@ -52,33 +56,53 @@ def _labels(doc: Any, key: str) -> list[Any]:
     return value
 
 
-def parse_profile_types(doc: Mapping[str, Any]) -> set[str]:
-    """The `__profile_type__` values of a Connect `Series` response (§1.4)."""
-    found = set()
-    for labels_set in _labels(doc, "labelsSet"):
-        for label in _labels(labels_set, "labels"):
-            if isinstance(label, Mapping) and label.get("name") == PROFILE_TYPE_LABEL:
-                value = label.get("value")
-                if not isinstance(value, str):
-                    raise ValueError(f"{PROFILE_TYPE_LABEL}: expected a string value")
-                found.add(value)
-    return found
+@dataclass(frozen=True)
+class ServiceProfiles:
+    """What Pyroscope has for one service: its profile type IDs and the `pyroscope_spy`
+    values its agents wrote (how `enrichers.detection` tells the runtime)."""
+
+    types: frozenset[str] = frozenset()
+    spies: frozenset[str] = frozenset()
 
 
-def parse_service_profile_types(doc: Mapping[str, Any]) -> dict[str, set[str]]:
-    """Per `service_name`, its `__profile_type__` values, from a `Series` response that
-    asked for both label names (§1.4); a label set without a service name is skipped."""
-    found: dict[str, set[str]] = {}
+def _label_sets(doc: Any) -> list[dict[str, str]]:
+    """The label sets of a Connect `Series` response (§1.4) as dicts."""
+    found = []
     for labels_set in _labels(doc, "labelsSet"):
         pairs = {}
         for label in _labels(labels_set, "labels"):
-            if not isinstance(label, Mapping) or not isinstance(label.get("value", ""), str):
+            pair = (
+                (label.get("name", ""), label.get("value", ""))
+                if isinstance(label, Mapping)
+                else ()
+            )
+            if len(pair) != 2 or not all(isinstance(part, str) for part in pair):
                 raise ValueError("labels: expected name/value strings")
-            pairs[label.get("name")] = label.get("value", "")
-        service, ptype = pairs.get("service_name"), pairs.get(PROFILE_TYPE_LABEL)
-        if service and ptype:
-            found.setdefault(service, set()).add(ptype)
+            name, value = pair
+            pairs[name] = value
+        found.append(pairs)
     return found
+
+
+def _profiles(label_sets: list[dict[str, str]]) -> ServiceProfiles:
+    types = {labels[PROFILE_TYPE_LABEL] for labels in label_sets if labels.get(PROFILE_TYPE_LABEL)}
+    spies = {labels[SPY_LABEL] for labels in label_sets if labels.get(SPY_LABEL)}
+    return ServiceProfiles(frozenset(types), frozenset(spies))
+
+
+def parse_profile_types(doc: Mapping[str, Any]) -> ServiceProfiles:
+    """The `__profile_type__` and `pyroscope_spy` values of a Connect `Series` response."""
+    return _profiles(_label_sets(doc))
+
+
+def parse_service_profile_types(doc: Mapping[str, Any]) -> dict[str, ServiceProfiles]:
+    """Per `service_name`, its profile types and spies, from a `Series` response that asked
+    for those label names (§1.4); a label set without a service name is skipped."""
+    by_service: dict[str, list[dict[str, str]]] = {}
+    for labels in _label_sets(doc):
+        if labels.get("service_name") and labels.get(PROFILE_TYPE_LABEL):
+            by_service.setdefault(labels["service_name"], []).append(labels)
+    return {service: _profiles(sets) for service, sets in by_service.items()}
 
 
 def parse_label_values(doc: Mapping[str, Any]) -> list[str]:
@@ -116,7 +140,7 @@ def parse_series_points(doc: Mapping[str, Any]) -> list[list[tuple[int, float]]]
     return series
 
 
-async def _no_fleet_listing() -> dict[str, set[str]]:
+async def _no_fleet_listing() -> dict[str, ServiceProfiles]:
     raise BackendError(BACKEND, "the legacy API lists no profile types per service")
 
 
@@ -155,24 +179,24 @@ class PyroscopeClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def profile_types(self, service_name: str, start_ms: int, end_ms: int) -> set[str]:
-        """The profile type IDs the service has in the window, via `Series` (§1.4); every
-        profile type of the server when only the legacy API is there."""
+    async def profile_types(self, service_name: str, start_ms: int, end_ms: int) -> ServiceProfiles:
+        """The profile type IDs (and spies) the service has in the window, via `Series`
+        (§1.4); every profile type of the server when only the legacy API is there."""
         body = {
             "matchers": [label_selector(service_name)],
-            "labelNames": ["service_name", PROFILE_TYPE_LABEL],
+            "labelNames": SERIES_LABELS,
             "start": start_ms,
             "end": end_ms,
         }
         return await self._query("Series", body, parse_profile_types, self._legacy_profile_types)
 
-    async def fleet_profile_types(self, start_ms: int, end_ms: int) -> dict[str, set[str]]:
+    async def fleet_profile_types(self, start_ms: int, end_ms: int) -> dict[str, ServiceProfiles]:
         """Every service with data in the window and its profile type IDs, in one `Series`
         call with no matcher (§1.4: an empty matcher list selects every series). The legacy
         API has no per-service listing: there this raises without asking the server."""
         body = {
             "matchers": [],
-            "labelNames": ["service_name", PROFILE_TYPE_LABEL],
+            "labelNames": SERIES_LABELS,
             "start": start_ms,
             "end": end_ms,
         }
@@ -224,8 +248,8 @@ class PyroscopeClient:
         params = {"label": label}
         return await self._request("GET", LABEL_VALUES, parse_legacy_label_values, params=params)
 
-    async def _legacy_profile_types(self) -> set[str]:
-        return set(await self._legacy_label_values(LEGACY_PROFILE_TYPES))
+    async def _legacy_profile_types(self) -> ServiceProfiles:
+        return ServiceProfiles(frozenset(await self._legacy_label_values(LEGACY_PROFILE_TYPES)))
 
     async def _connect(self, method: str, body: dict[str, Any], parse: Callable[[Any], T]) -> T:
         return await self._request("POST", QUERIER + method, parse, json=body)
@@ -241,7 +265,7 @@ class PyroscopeClient:
             raise BackendTimeoutError(BACKEND, f"{name} timed out after {timeout:g}s") from None
         except httpx.TransportError as exc:
             self._report("error")
-            raise BackendError(BACKEND, f"connection failed: {type(exc).__name__}") from None
+            raise BackendError(BACKEND, transport_reason(exc)) from None
         if not response.is_success:
             self._report("error")
             if response.status_code == 404 and path.startswith(QUERIER):
