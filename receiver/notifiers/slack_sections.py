@@ -160,7 +160,8 @@ def service_section(index: int, analysis: ServiceAnalysis, detail: Detail) -> Bl
         *_hotspot_lines(analysis, detail),
         "*Action:* " + fit(analysis.action, width),
     ]
-    lines += [":scissors: " + fit(line, width) for line in truncation_lines(analysis.truncated_pct)]
+    # The merged share and its fix are a short sentence of our own: never cut.
+    lines += [":scissors: " + fit(line, 200) for line in truncation_lines(analysis.truncated_pct)]
     lines += ["*Note:* " + fit(note, width) for note in analysis.notes[: detail.notes]]
     fields = []
     if detail.top_n:

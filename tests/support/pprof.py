@@ -1,9 +1,10 @@
-"""pprof profiles (`perftools.profiles.Profile`), pure: gzip protobuf or Connect JSON.
+"""pprof profiles (`perftools.profiles.Profile`) for the tests: gzip protobuf or Connect JSON.
 
-Only what self-time ranking needs is decoded: sample types, samples, locations' lines,
-functions and the string table. Self time of a sample goes to the function of its leaf
-location's first line, the innermost inlined frame (pyroscope-api.md §1.6, "pprof
-alternative"). The protobuf reader is hand-written: varints and length-delimited fields.
+Only what ranking needs is decoded: sample types, samples, locations' lines, functions and
+the string table. Self time of a sample goes to the function of its leaf location's first
+line, the innermost inlined frame (pyroscope-api.md §1.6, "pprof alternative");
+`stacks()` gives every sample's whole stack, root first, as Pyroscope stores it. The
+protobuf reader is hand-written: varints and length-delimited fields.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PprofError", "Profile", "parse_pprof", "parse_pprof_json", "top_self_from_pprof"]
+__all__ = [
+    "PprofError",
+    "Profile",
+    "parse_pprof",
+    "parse_pprof_json",
+    "sample_index",
+    "stacks",
+    "top_self_from_pprof",
+]
 
 _INT = re.compile(r"-?[0-9]{1,20}")
 
@@ -32,6 +41,8 @@ class Profile:
     samples: list[tuple[list[int], list[int]]]  # (location ids, leaf first; values)
     leaf_function: dict[int, int] = field(default_factory=dict)  # location id -> function id
     function_names: dict[int, str] = field(default_factory=dict)
+    # location id -> the function ids of its lines, innermost (inlined) first
+    location_functions: dict[int, list[int]] = field(default_factory=dict)
 
 
 # --- protobuf --------------------------------------------------------------------------
@@ -101,6 +112,7 @@ def parse_pprof(data: bytes) -> Profile:
     types: list[tuple[int, int]] = []
     samples: list[tuple[list[int], list[int]]] = []
     leaf: dict[int, int] = {}
+    lines_of: dict[int, list[int]] = {}
     functions: dict[int, int] = {}
     for number, _, value in _fields(data):
         if not isinstance(value, bytes):
@@ -120,12 +132,14 @@ def parse_pprof(data: bytes) -> Profile:
             samples.append((ids, [_signed(v) for v in values]))
         elif number == 4:  # location{id=1, line=4: Line{function_id=1}}
             lines = [item for inner, _, item in _fields(value) if inner == 4]
-            if lines and isinstance(lines[0], bytes):
-                leaf[_scalars(value).get(1, 0)] = _scalars(lines[0]).get(1, 0)
+            ids = [_scalars(line).get(1, 0) for line in lines if isinstance(line, bytes)]
+            if ids:
+                leaf[_scalars(value).get(1, 0)] = ids[0]
+                lines_of[_scalars(value).get(1, 0)] = ids
         elif number == 5:  # function{id=1, name=2}
             scalars = _scalars(value)
             functions[scalars.get(1, 0)] = scalars.get(2, 0)
-    return _resolve(strings, types, samples, leaf, functions)
+    return _resolve(strings, types, samples, leaf, functions, lines_of)
 
 
 def _resolve(
@@ -134,6 +148,7 @@ def _resolve(
     samples: list[tuple[list[int], list[int]]],
     leaf: dict[int, int],
     functions: dict[int, int],
+    lines_of: dict[int, list[int]],
 ) -> Profile:
     def text(index: int) -> str:
         if not 0 <= index < len(strings):
@@ -145,6 +160,7 @@ def _resolve(
         samples=samples,
         leaf_function=leaf,
         function_names={fid: text(name) for fid, name in functions.items()},
+        location_functions=lines_of,
     )
 
 
@@ -179,23 +195,36 @@ def parse_pprof_json(doc: Mapping[str, Any]) -> Profile:
         raise PprofError("stringTable: expected a list of strings")
     types = [(_int(t, "type"), _int(t, "unit")) for t in _list(doc, "sampleType")]
     samples = [(_ints(s, "locationId"), _ints(s, "value")) for s in _list(doc, "sample")]
-    leaf = {
-        _int(location, "id"): _int(lines[0], "functionId")
+    lines_of = {
+        _int(location, "id"): [_int(line, "functionId") for line in lines]
         for location in _list(doc, "location")
         if (lines := _list(location, "line"))
     }
+    leaf = {location: ids[0] for location, ids in lines_of.items()}
     functions = {_int(f, "id"): _int(f, "name") for f in _list(doc, "function")}
-    return _resolve(strings, types, samples, leaf, functions)
+    return _resolve(strings, types, samples, leaf, functions, lines_of)
 
 
 # --- ranking ---------------------------------------------------------------------------
 
 
-def top_self_from_pprof(profile: Profile, sample_type: int | str) -> list[tuple[str, int, float]]:
-    """(function, self value, % of all samples) by descending value, ties in sample order.
+def stacks(profile: Profile, sample_type: int | str) -> list[tuple[tuple[str, ...], int]]:
+    """Every sample's stack, root first (inlined frames expanded, callers before callees),
+    with its value of `sample_type`; a function without a name is `[unknown]`."""
+    index = sample_index(profile, sample_type)
+    found = []
+    for locations, values in profile.samples:
+        frames: list[str] = []
+        for location in reversed(locations):
+            for function in reversed(profile.location_functions.get(location, [0])):
+                name = profile.function_names.get(function, "") if function else ""
+                frames.append(name or "[unknown]")
+        found.append((tuple(frames) or ("[unknown]",), values[index]))
+    return found
 
-    `sample_type` is an index into the sample types or a type name such as `cpu` or `delay`.
-    """
+
+def sample_index(profile: Profile, sample_type: int | str) -> int:
+    """The index of a sample type given by index or by name (`cpu`, `delay`)."""
     if isinstance(sample_type, str):
         kinds = [kind for kind, _ in profile.sample_types]
         if sample_type not in kinds:
@@ -203,6 +232,15 @@ def top_self_from_pprof(profile: Profile, sample_type: int | str) -> list[tuple[
         sample_type = kinds.index(sample_type)
     if not 0 <= sample_type < len(profile.sample_types):
         raise PprofError(f"sample type index {sample_type} out of range")
+    return sample_type
+
+
+def top_self_from_pprof(profile: Profile, sample_type: int | str) -> list[tuple[str, int, float]]:
+    """(function, self value, % of all samples) by descending value, ties in sample order.
+
+    `sample_type` is an index into the sample types or a type name such as `cpu` or `delay`.
+    """
+    sample_type = sample_index(profile, sample_type)
     acc: dict[str, int] = {}
     for locations, values in profile.samples:
         if sample_type >= len(values):
