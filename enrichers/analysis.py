@@ -18,7 +18,8 @@ from enrichers.assessment import Windows, assess
 from enrichers.clients.discovery import ProfileTypeIndex
 from enrichers.clients.prometheus import PrometheusClient
 from enrichers.clients.pyroscope import PyroscopeClient
-from enrichers.collect import Collection, Collector
+from enrichers.collect import Collector
+from enrichers.collection import Collection
 from enrichers.detection import Detected
 from enrichers.linkset import group_links
 from enrichers.presets import FALLBACK, Preset

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from enrichers.classifier import ProfileFindings, classify
-from enrichers.collect import Collection
+from enrichers.collection import Collection
 from enrichers.culprit import busy_leader, culprit_of
 from enrichers.flamegraph import (
     FlameGraph,
@@ -107,6 +107,56 @@ def _partial_note(errors: Sequence[SourceError]) -> list[str]:
     return [f"partial: {failed} failed; verdict from the data that arrived"]
 
 
+def _findings(
+    got: Collection,
+    tops: Mapping[ProfileKind, TopFunctions],
+    leaders: Mapping[ProfileKind, FunctionStat | None],
+) -> ProfileFindings:
+    """What the classifier needs from the profiles: ranked tops, and whether all arrived."""
+    answered = len(got.incident) + len(got.baseline)
+    return ProfileFindings(
+        top={kind: top.functions for kind, top in tops.items()},
+        reachable=got.profile_types is not None,
+        complete=got.profile_types is not None and answered == got.asked_profiles,
+        leaders=leaders,
+    )
+
+
+@dataclass(frozen=True)
+class _Hot:
+    hotspot: Hotspot | None
+    kind: ProfileKind  # the hotspot's profile, else CPU (for the links)
+    changes: list[FunctionChange]
+    riser: FunctionChange | None
+
+
+def _hot(
+    got: Collection,
+    spot: Hotspot | None,
+    tops: Mapping[ProfileKind, TopFunctions],
+    preset: Preset,
+    settings: EnrichmentSettings,
+) -> _Hot:
+    """The hotspot with its culprit and baseline share, and the baseline changes."""
+    kind: ProfileKind = spot.profile if spot is not None else "cpu"
+    if spot is not None:
+        culprit = culprit_of(
+            got.incident[kind], spot.function, preset.frames, settings.app_prefixes
+        )
+        spot = spot.model_copy(update={"culprit": culprit})
+    if kind not in got.incident or kind not in got.baseline:
+        return _Hot(spot, kind, [], None)
+    changes, riser, spot = compare_with_baseline(
+        got.baseline[kind],
+        got.incident[kind],
+        tops[kind],
+        spot,
+        top_n=settings.top_n,
+        frames=preset.frames,
+    )
+    return _Hot(spot, kind, changes, riser)
+
+
 def assess(
     target: Target,
     windows: Windows,
@@ -121,34 +171,11 @@ def assess(
     """Classify what arrived, with the service's preset (and what named it)."""
     types = got.profile_types or {}
     tops, leaders = _rank(got, preset, settings)
-    findings = ProfileFindings(
-        top={kind: top.functions for kind, top in tops.items()},
-        reachable=got.profile_types is not None,
-        complete=got.profile_types is not None
-        and len(got.incident) + len(got.baseline) == got.asked_profiles,
-        leaders=leaders,
-    )
     thresholds = settings.thresholds.laid_over(preset.thresholds)
-    verdict = classify(got.health(), findings, thresholds)
+    verdict = classify(got.health(), _findings(got, tops, leaders), thresholds)
     errors = source_errors(got, unanswered, settings.deadline_seconds)
-    hotspot, kind = verdict.hotspot, verdict.hotspot.profile if verdict.hotspot else "cpu"
-    if hotspot is not None:
-        culprit = culprit_of(
-            got.incident[kind], hotspot.function, preset.frames, settings.app_prefixes
-        )
-        hotspot = hotspot.model_copy(update={"culprit": culprit})
-    changes: list[FunctionChange] = []
-    riser = None
-    if kind in got.incident and kind in got.baseline:
-        changes, riser, hotspot = compare_with_baseline(
-            got.baseline[kind],
-            got.incident[kind],
-            tops[kind],
-            hotspot,
-            top_n=settings.top_n,
-            frames=preset.frames,
-        )
-    notes = list(verdict.notes) + (_partial_note(errors) if verdict.verdict != "UNKNOWN" else [])
+    hot = _hot(got, verdict.hotspot, tops, preset, settings)
+    partial = _partial_note(errors) if verdict.verdict != "UNKNOWN" else []
     return ServiceAnalysis(
         service=target.service,
         pyroscope_service=target.pyroscope_service,
@@ -157,26 +184,26 @@ def assess(
         verdict=verdict.verdict,
         severity=verdict.severity,
         metrics=got.health(),
-        hotspot=hotspot,
+        hotspot=hot.hotspot,
         action=render_action(
             preset.actions[verdict.verdict],
-            hotspot=hotspot_text(hotspot),
+            hotspot=hotspot_text(hot.hotspot),
             service=target.service,
             pyroscope_service=target.pyroscope_service,
         ),
         evidence=verdict.evidence,
-        notes=notes,
+        notes=[*verdict.notes, *partial],
         top={k: t.functions for k, t in tops.items()},
         profile_types=dict(types),
         truncated_pct={k: t.other_pct for k, t in tops.items() if t.other_pct > 0},
-        changes=changes,
-        biggest_riser=riser,
+        changes=hot.changes,
+        biggest_riser=hot.riser,
         window=windows.incident,
         baseline_window=windows.baseline,
         links=service_links(
             grafana,
             target,
-            profile_type=types.get(kind) or types.get("cpu") or _first_type(preset),
+            profile_type=types.get(hot.kind) or types.get("cpu") or _first_type(preset),
             profile_types=types,
             incident=windows.incident,
             baseline=windows.baseline,

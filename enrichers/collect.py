@@ -13,10 +13,7 @@ types, and the first that tells decides (Pyroscope when both have answered).
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from enrichers.clients.cache import SingleFlightCache
@@ -27,6 +24,7 @@ from enrichers.clients.discovery import (
 )
 from enrichers.clients.prometheus import PrometheusClient
 from enrichers.clients.pyroscope import PyroscopeClient, ServiceProfiles
+from enrichers.collection import Collection
 from enrichers.detection import (
     Detected,
     detect_from_metrics,
@@ -34,58 +32,20 @@ from enrichers.detection import (
     fallback,
     pinned,
 )
-from enrichers.errors import BackendError, BackendTimeoutError
+from enrichers.errors import BackendError
 from enrichers.flamegraph import FlameGraph
 from enrichers.presets import PRESETS, Preset, build_preset
 from enrichers.promql import label_selector, render_query
-from enrichers.result import HealthMetrics, MetricName, ProfileKind, Window
+from enrichers.result import MetricName, ProfileKind, Window
 from enrichers.settings import EnrichmentSettings
 from enrichers.targets import WINDOW_RESOLUTION_SECONDS, Target
 from enrichers.times import epoch_ms
 
-__all__ = ["Collection", "Collector"]
+__all__ = ["Collector"]
 
 
 def _bucket(window: Window) -> int:
     return epoch_ms(window.end) // 1000 // WINDOW_RESOLUTION_SECONDS
-
-
-@dataclass
-class Collection:
-    """What arrived for one service, filled in as answers come."""
-
-    runtime: Detected | None = None
-    preset: Preset | None = None
-    metrics: dict[MetricName, float | None] = field(default_factory=dict)
-    available: ServiceProfiles | None = None  # what Pyroscope has for the service
-    profile_types: dict[ProfileKind, str] | None = None  # the ones chosen per kind
-    incident: dict[ProfileKind, FlameGraph] = field(default_factory=dict)
-    baseline: dict[ProfileKind, FlameGraph] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    asked_metrics: int = 0
-    asked_profiles: int = 0
-    in_flight: Counter[str] = field(default_factory=Counter)
-
-    def fail(self, source: str, exc: BaseException) -> None:
-        reason = exc.reason if isinstance(exc, BackendError) else f"{type(exc).__name__}"
-        if isinstance(exc, BackendTimeoutError):
-            reason = "timed out"
-        self.errors.setdefault(source, []).append(reason)
-
-    def health(self) -> HealthMetrics:
-        return HealthMetrics(**self.metrics)
-
-    @contextmanager
-    def asking(self, source: str) -> Iterator[None]:
-        """While a request to `source` is out (`unanswered()` names it)."""
-        self.in_flight[source] += 1
-        try:
-            yield
-        finally:
-            self.in_flight[source] -= 1
-
-    def unanswered(self) -> set[str]:
-        return {source for source, count in self.in_flight.items() if count > 0}
 
 
 def _settled(value: Detected) -> asyncio.Future[Detected]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from enrichers.collect import Collection
+from enrichers.collection import Collection
 from enrichers.promql import quote
 from enrichers.result import ProfileKind, SourceError
 from enrichers.targets import Target

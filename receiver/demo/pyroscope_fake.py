@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -33,7 +32,16 @@ from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from enrichers.result import ProfileKind
-from receiver.demo.matchers import Matcher, MatcherError, parse_selector
+from receiver.demo.matchers import Matcher
+from receiver.demo.pyroscope_checks import (
+    RecordedRequest,
+    RejectError,
+    check_profile_type,
+    check_selector,
+    check_window,
+    connect_error,
+    invalid,
+)
 from receiver.demo.pyroscope_data import AGENTS, Source, flamegraph_of, render_body
 from receiver.demo.record import RequestLog
 
@@ -58,68 +66,7 @@ _FIELDS = {
 _PARTS = ("name", "sampleType", "sampleUnit", "periodType", "periodUnit")
 
 
-class _RejectError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _invalid(message: str) -> _RejectError:
-    return _RejectError(400, "invalid_argument", message)
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    headers: CIMultiDict[str]
-    query: dict[str, str]
-    body: Any = None
-    matchers: list[Matcher] = field(default_factory=list)
-
-
-def _millis(body: Mapping[str, Any], key: str) -> int:
-    value = body.get(key, 0)
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _invalid(f"{key}: expected an int64")
-    if not 1e11 <= value <= 1e14:
-        raise _invalid(f"{key}: {value} is not in milliseconds (seconds or nanoseconds given)")
-    return value
-
-
-def _window(body: Mapping[str, Any]) -> tuple[int, int]:
-    start, end = _millis(body, "start"), _millis(body, "end")
-    if start >= end:
-        raise _invalid("start must be before end")
-    return start, end
-
-
-def _profile_type(value: Any) -> str:
-    parts = value.split(":") if isinstance(value, str) else []
-    if len(parts) != 5 or not all(parts[:3]):
-        raise _invalid(
-            f"profile-type selection must be of the form <name>:<sample-type>:"
-            f"<sample-unit>:<period-type>:<period-unit>, got {value!r}"
-        )
-    return str(value)
-
-
-def _selector(text: str) -> list[Matcher]:
-    try:
-        return parse_selector(text)
-    except MatcherError as exc:
-        raise _invalid(str(exc)) from None
-
-
 _RECORD = web.RequestKey("record", RecordedRequest)
-
-
-def _error(reject: _RejectError) -> web.Response:
-    """A Connect error: the status and `{"code", "message"}` (§1.4)."""
-    body = {"code": reject.code, "message": reject.message}
-    return web.json_response(body, status=reject.status)
 
 
 class FakePyroscope:
@@ -215,20 +162,20 @@ class FakePyroscope:
         try:
             await self._gate(request)
             if method not in _FIELDS:
-                raise _RejectError(404, "unimplemented", f"{method} is not implemented")
+                raise RejectError(404, "unimplemented", f"{method} is not implemented")
             if request.content_type != "application/json":
-                raise _RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
+                raise RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
             try:
                 record.body = json.loads(await request.read())
             except ValueError:
-                raise _invalid("request body is not JSON") from None
+                raise invalid("request body is not JSON") from None
             if not isinstance(record.body, dict):
-                raise _invalid("request body is not a JSON object")
+                raise invalid("request body is not a JSON object")
             if unknown := set(record.body) - _FIELDS[method]:
-                raise _invalid(f"unknown field {sorted(unknown)[0]!r}")
+                raise invalid(f"unknown field {sorted(unknown)[0]!r}")
             answer = getattr(self, f"_{method}")(record.body, record)
-        except _RejectError as reject:
-            return _error(reject)
+        except RejectError as reject:
+            return connect_error(reject)
         if self.garbage is not None:
             return web.Response(body=self.garbage, content_type="application/json")
         return web.json_response(answer)
@@ -238,9 +185,9 @@ class FakePyroscope:
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         if self.fail_with is not None:
-            raise _RejectError(self.fail_with, "internal", self.fail_message)
+            raise RejectError(self.fail_with, "internal", self.fail_message)
         if self.tenant and request.headers.get("X-Scope-OrgID") != self.tenant:
-            raise _RejectError(401, "unauthenticated", "no org id")
+            raise RejectError(401, "unauthenticated", "no org id")
 
     def _matching(self, matchers: Sequence[Matcher]) -> list[dict[str, str]]:
         return [s for s in self.series() if all(m.matches(s) for m in matchers)]
@@ -248,13 +195,13 @@ class FakePyroscope:
     def _selectors(self, body: Mapping[str, Any], record: RecordedRequest) -> list[list[Matcher]]:
         raw = body.get("matchers", [])
         if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
-            raise _invalid("matchers: expected a list of strings")
-        selectors = [_selector(text) for text in raw]
+            raise invalid("matchers: expected a list of strings")
+        selectors = [check_selector(text) for text in raw]
         record.matchers = [m for selector in selectors for m in selector]
         return selectors or [[]]
 
     def _ProfileTypes(self, body: Mapping[str, Any], record: RecordedRequest) -> dict[str, Any]:
-        _window(body)
+        check_window(body)
         types = []
         for ptype in sorted({s["__profile_type__"] for s in self.series()}):
             parts = dict(zip(_PARTS, ptype.split(":"), strict=True))
@@ -262,10 +209,10 @@ class FakePyroscope:
         return {"profileTypes": types} if types else {}
 
     def _LabelValues(self, body: Mapping[str, Any], record: RecordedRequest) -> dict[str, Any]:
-        _window(body)
+        check_window(body)
         name = body.get("name")
         if not isinstance(name, str) or not name:
-            raise _invalid("name: a label name is required")
+            raise invalid("name: a label name is required")
         found = {
             s[name]
             for sel in self._selectors(body, record)
@@ -275,10 +222,10 @@ class FakePyroscope:
         return {"names": sorted(found)} if found else {}
 
     def _Series(self, body: Mapping[str, Any], record: RecordedRequest) -> dict[str, Any]:
-        _window(body)
+        check_window(body)
         wanted = body.get("labelNames", [])
         if not isinstance(wanted, list) or not all(isinstance(n, str) for n in wanted):
-            raise _invalid("labelNames: expected a list of strings")
+            raise invalid("labelNames: expected a list of strings")
         sets: list[list[dict[str, str]]] = []
         for selector in self._selectors(body, record):
             for series in self._matching(selector):
@@ -295,9 +242,9 @@ class FakePyroscope:
         self, ptype: str, selector: str, window: tuple[int, int], record: RecordedRequest
     ) -> Any:
         """The flame graph object served for a query: `{}` when no selected service has it."""
-        record.matchers = _selector(selector)
+        record.matchers = check_selector(selector)
         if ptype not in {s["__profile_type__"] for s in self.series()}:
-            raise _invalid(f"unknown profile type {ptype!r}")
+            raise invalid(f"unknown profile type {ptype!r}")
         services = {s["service_name"] for s in self._matching(record.matchers)}
         for service in self.services:
             if service in services and ptype in self.services[service]:
@@ -305,11 +252,11 @@ class FakePyroscope:
         return {}
 
     def _SelectMergeStacktraces(self, body: Mapping[str, Any], record: RecordedRequest) -> Any:
-        window = _window(body)
-        ptype = _profile_type(body.get("profileTypeID"))
+        window = check_window(body)
+        ptype = check_profile_type(body.get("profileTypeID"))
         selector = body.get("labelSelector")
         if not isinstance(selector, str):
-            raise _invalid("labelSelector: expected a string")
+            raise invalid("labelSelector: expected a string")
         graph = self._select(ptype, selector, window, record)
         return {"flamegraph": graph} if graph else {}
 
@@ -318,22 +265,22 @@ class FakePyroscope:
             await self._gate(request)
             query = request.query.get("query", "")
             if "{" not in query:
-                raise _invalid('"query" must contain a profile-type selection')
+                raise invalid('"query" must contain a profile-type selection')
             ptype, selector = query[: query.index("{")], query[query.index("{") :]
-            window = _window(
+            window = check_window(
                 {"start": request.query.get("from"), "end": request.query.get("until")}
             )
-            graph = self._select(_profile_type(ptype), selector, window, request[_RECORD])
-        except _RejectError as reject:
-            return _error(reject)
+            graph = self._select(check_profile_type(ptype), selector, window, request[_RECORD])
+        except RejectError as reject:
+            return connect_error(reject)
         return web.json_response(render_body(graph, ptype))
 
     async def _handle_label_values(self, request: web.Request) -> web.Response:
         """`label=__name__`: the server's profile type IDs; any other label: its values."""
         try:
             await self._gate(request)
-        except _RejectError as reject:
-            return _error(reject)
+        except RejectError as reject:
+            return connect_error(reject)
         label = request.query.get("label", "")
         if not label:
             return web.Response(status=400, text="label parameter is required\n")

@@ -19,7 +19,7 @@ from enrichers import profile_types as ids
 from enrichers.assessment import Windows, assess
 from enrichers.classifier import HOTSPOT_PROFILE
 from enrichers.clients.pyroscope import ServiceProfiles
-from enrichers.collect import Collection
+from enrichers.collection import Collection
 from enrichers.detection import Detected
 from enrichers.flamegraph import parse_connect
 from enrichers.presets import PRESETS, Preset, render_action
