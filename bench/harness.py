@@ -185,11 +185,14 @@ def _jvm_profiles() -> dict[str, Any]:
 
 
 class BenchPyroscope(FakePyroscope):
-    """The tests' strict Connect fake; each request delayed, timed and attributed to a service."""
+    """The strict Connect fake (receiver/demo), every service a Java agent's; each request
+    delayed, timed and attributed to a service."""
 
     def __init__(self, latency: float, services: Iterable[str]) -> None:
         profiles = _jvm_profiles()
-        super().__init__({pyroscope_name(s): profiles for s in services}, delay_seconds=latency)
+        names = [pyroscope_name(s) for s in services]
+        java = {name: {"pyroscope_spy": "javaspy"} for name in names}  # as the Java agent
+        super().__init__(dict.fromkeys(names, profiles), labels=java, delay_seconds=latency)
         self.hits: list[Hit] = []
         self.in_flight = _InFlight()
 
@@ -398,7 +401,6 @@ def flamebot_config(
         "prometheus": {"url": fakes.prometheus.url},
         "pyroscope": {"url": fakes.pyroscope.url},
         "enrichment": {
-            "preset": "jvm",
             "deadline_seconds": deadline,
             "service_map": dict(service_map),
             "app_prefixes": ["com.example."],

@@ -67,7 +67,8 @@ def _rank(
     """Top functions per profile kind, and the hotspot candidates where idle time is left out."""
     types = got.profile_types or {}
     tops, leaders = {}, {}
-    for kind, graph in got.incident.items():
+    for kind in (k for k in types if k in got.incident):  # the preset's order, not arrival's
+        graph = got.incident[kind]
         unit, scale = profile_unit(types[kind])
         frames, prefixes = preset.frames, settings.app_prefixes
         tops[kind] = top_functions(
