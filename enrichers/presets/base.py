@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from enrichers import profile_types as ids
 from enrichers.frames import FrameRules
 from enrichers.result import MetricName, ProfileKind, Verdict
 
@@ -31,6 +32,7 @@ __all__ = [
     "COMMON_ACTIONS",
     "CPU_QUERY",
     "HTTP_REQUESTS",
+    "SCRIPT_PROFILE_TYPES",
     "Preset",
     "rate_by_instance",
     "request_queries",
@@ -88,6 +90,15 @@ def request_queries(requests: str, duration: str) -> dict[MetricName, str]:
         f" / {rate_by_instance(f'{duration}_count')}",
     }
 
+
+# What pyroscope-rs agents (py-spy, rbspy) write: CPU samples, or nanoseconds and a wall
+# profile through the legacy ingest path.
+SCRIPT_PROFILE_TYPES: Mapping[ProfileKind, tuple[str, ...]] = MappingProxyType(
+    {
+        "cpu": (ids.PYSPY_CPU, ids.PROCESS_CPU, ids.LEGACY_CPU_SAMPLES),
+        "wall": (ids.LEGACY_WALL,),
+    }
+)
 
 # The request metrics of the Go client's convention, which most HTTP middlewares follow.
 HTTP_REQUESTS = request_queries("http_requests_total", "http_request_duration_seconds")

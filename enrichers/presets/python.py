@@ -19,9 +19,14 @@ from __future__ import annotations
 import sys
 from types import MappingProxyType
 
-from enrichers import profile_types as ids
 from enrichers.frames import FrameRules, is_binary
-from enrichers.presets.base import COMMON_ACTIONS, CPU_QUERY, HTTP_REQUESTS, Preset
+from enrichers.presets.base import (
+    COMMON_ACTIONS,
+    CPU_QUERY,
+    HTTP_REQUESTS,
+    SCRIPT_PROFILE_TYPES,
+    Preset,
+)
 from enrichers.presets.base import rate_by_instance as rate
 
 __all__ = ["PRESET", "script_path"]
@@ -61,12 +66,7 @@ PRESET = Preset(
             **HTTP_REQUESTS,
         }
     ),
-    profile_types=MappingProxyType(
-        {
-            "cpu": (ids.PYSPY_CPU, ids.PROCESS_CPU, ids.LEGACY_CPU_SAMPLES),
-            "wall": (ids.LEGACY_WALL,),
-        }
-    ),
+    profile_types=SCRIPT_PROFILE_TYPES,
     actions=MappingProxyType(
         {
             **COMMON_ACTIONS,

@@ -15,9 +15,14 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from enrichers import profile_types as ids
 from enrichers.frames import FrameRules, is_binary
-from enrichers.presets.base import COMMON_ACTIONS, CPU_QUERY, HTTP_REQUESTS, Preset
+from enrichers.presets.base import (
+    COMMON_ACTIONS,
+    CPU_QUERY,
+    HTTP_REQUESTS,
+    SCRIPT_PROFILE_TYPES,
+    Preset,
+)
 from enrichers.presets.python import script_path
 
 __all__ = ["PRESET"]
@@ -37,12 +42,7 @@ def _is_runtime(name: str) -> bool:
 PRESET = Preset(
     name="ruby",
     queries=MappingProxyType({"cpu": CPU_QUERY, **HTTP_REQUESTS}),
-    profile_types=MappingProxyType(
-        {
-            "cpu": (ids.PYSPY_CPU, ids.PROCESS_CPU, ids.LEGACY_CPU_SAMPLES),
-            "wall": (ids.LEGACY_WALL,),
-        }
-    ),
+    profile_types=SCRIPT_PROFILE_TYPES,
     actions=MappingProxyType(
         {
             **COMMON_ACTIONS,
