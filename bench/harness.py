@@ -7,8 +7,9 @@ each request with the moment it arrived (`time.perf_counter()` of the benchmark 
 
 - `FakePrometheus`: `/api/v1/query` (POST form-encoded, or GET), one sample of 0.1 per
   query, as an instant vector;
-- `BenchPyroscope`: the strict Connect fake of the tests (`tests/fakes/pyroscope.py`), every
-  service with the four JVM profile types, plus arrival times and requests in flight;
+- `BenchPyroscope`: the strict Connect fake of the demo and the tests
+  (`receiver/demo/pyroscope_fake.py`), every service a Java agent's (the four JVM profile
+  types, `pyroscope_spy="javaspy"`), plus arrival times and requests in flight;
 - `BenchSlack`: the tests' fake Slack Web API (`tests/fakes/slack.py`), plus the arrival time
   and body of every call, taken before its latency.
 
