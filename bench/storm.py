@@ -18,7 +18,7 @@ whose time is the single-alert time. Then the storm. Reported: backend requests 
 per service (target: at most 20 x the single service's count), Slack messages posted (50
 expected), results degraded by the deadline (target: none), flamebot's peak RSS (VmHWM) and
 the time from the first webhook to the last Slack message; ratios against the per-alert
-approach (1,000 x the single service's requests) and the single-alert time. """
+approach (1,000 x the single service's requests) and the single-alert time."""
 
 from __future__ import annotations
 
