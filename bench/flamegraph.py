@@ -12,7 +12,7 @@ delta-encoded per level, every int64 a JSON string. The project's parser checks 
 
 The baseline is `json.loads` of the response bytes, the floor of any JSON client. The real
 path is what flamebot does with the body of each flame graph: the client's decode, then
-`parse_connect`, then `top_functions` by self as `enrichers.analysis` calls it (JVM preset).
+`parse_connect`, then `top_functions` by self as `enrichers.assessment` calls it (JVM preset).
 `self_percentages` only runs for the hotspot's profile type, when the baseline window
 answered too, so it is a row of its own. Each case reports the median and minimum of
 `--repeat` runs and the tracemalloc peak of one more run.
@@ -43,6 +43,7 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
+from enrichers.presets import JVM
 
 SEED = 20261125
 MAX_DEPTH = 56
@@ -218,16 +219,15 @@ def synthetic_response(nodes: int, seed: int) -> tuple[bytes, dict[str, int]]:
 
 
 def rank(graph: FlameGraph) -> TopFunctions:
-    """`top_functions` as `GroupEnricher._tops` calls it with the JVM preset."""
+    """`top_functions` as `enrichers.assessment` calls it with the JVM preset."""
     unit, scale = profile_unit(CPU)
     return top_functions(
         graph,
         n=TOP_N,
         unit=unit,
         unit_scale=scale,
-        runtime="jvm",
+        frames=JVM.frames,
         app_prefixes=APP_PREFIXES,
-        normalize=True,
     )
 
 
@@ -245,7 +245,7 @@ def decode_and_rank(body: bytes) -> TopFunctions:
 
 def decode_rank_and_share(body: bytes) -> tuple[TopFunctions, dict[str, float]]:
     graph = parse_connect(decode(body))
-    return rank(graph), self_percentages(graph, normalize=True)
+    return rank(graph), self_percentages(graph, frames=JVM.frames)
 
 
 def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -285,7 +285,10 @@ def main(nodes: int, repeat: int, seed: int) -> None:
         ("json.loads (baseline)", lambda: baseline(body)),
         ("parse_connect (decoded doc)", lambda: parse_connect(doc)),
         ("top_functions (parsed graph)", lambda: rank(graph)),
-        ("self_percentages (parsed graph)", lambda: self_percentages(graph, normalize=True)),
+        (
+            "self_percentages (parsed graph)",
+            lambda: self_percentages(graph, frames=JVM.frames),
+        ),
         ("decode + parse_connect", lambda: decode_and_parse(body)),
         ("decode + parse + top_functions", lambda: decode_and_rank(body)),
         ("  + self_percentages (hotspot kind)", lambda: decode_rank_and_share(body)),
@@ -309,11 +312,10 @@ def main(nodes: int, repeat: int, seed: int) -> None:
 
 def picture_of(graph: FlameGraph) -> Any:
     """The picture `flamebot flamegraph` draws of a graph: JVM names and frame classes."""
-    from enrichers.flamegraph import frame_class, normalize_frame
     from enrichers.pictures.picture import Picture
 
-    classes = {normalize_frame(n): frame_class(n, "jvm", APP_PREFIXES) for n in graph.names}
-    names = [normalize_frame(name) for name in graph.names]
+    names = [JVM.frames.show(name) for name in graph.names]
+    classes = {name: JVM.frames.classify(name, APP_PREFIXES) for name in names}
     unit, scale = profile_unit(CPU)
     shown = FlameGraph(names, graph.levels, graph.total)
     return Picture(shown, "synthetic-service", CPU, unit, scale, classes=classes)

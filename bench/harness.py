@@ -7,8 +7,9 @@ each request with the moment it arrived (`time.perf_counter()` of the benchmark 
 
 - `FakePrometheus`: `/api/v1/query` (POST form-encoded, or GET), one sample of 0.1 per
   query, as an instant vector;
-- `BenchPyroscope`: the strict Connect fake of the tests (`tests/fakes/pyroscope.py`), every
-  service with the four JVM profile types, plus arrival times and requests in flight;
+- `BenchPyroscope`: the strict Connect fake of the demo and the tests
+  (`receiver/demo/pyroscope_fake.py`), every service a Java agent's (the four JVM profile
+  types, `pyroscope_spy="javaspy"`), plus arrival times and requests in flight;
 - `BenchSlack`: the tests' fake Slack Web API (`tests/fakes/slack.py`), plus the arrival time
   and body of every call, taken before its latency.
 
@@ -188,11 +189,14 @@ def _jvm_profiles() -> dict[str, Any]:
 
 
 class BenchPyroscope(FakePyroscope):
-    """The tests' strict Connect fake; each request delayed, timed and attributed to a service."""
+    """The strict Connect fake (receiver/demo), every service a Java agent's; each request
+    delayed, timed and attributed to a service."""
 
     def __init__(self, latency: float, services: Iterable[str]) -> None:
         profiles = _jvm_profiles()
-        super().__init__({pyroscope_name(s): profiles for s in services}, delay_seconds=latency)
+        names = [pyroscope_name(s) for s in services]
+        java = {name: {"pyroscope_spy": "javaspy"} for name in names}  # as the Java agent
+        super().__init__(dict.fromkeys(names, profiles), labels=java, delay_seconds=latency)
         self.hits: list[Hit] = []
         self.in_flight = _InFlight()
 
@@ -385,7 +389,6 @@ def flamebot_config(
         "prometheus": {"url": fakes.prometheus.url},
         "pyroscope": {"url": fakes.pyroscope.url},
         "enrichment": {
-            "preset": "jvm",
             "deadline_seconds": deadline,
             "service_map": dict(service_map),
             "app_prefixes": ["com.example."],

@@ -4,13 +4,14 @@ Run by hand: `.venv/bin/python bench/notify.py [--latency-ms 50,200,500] [--aler
 [--rate 10] [--keep]`.
 
 For each latency L: fresh fakes (Prometheus, Pyroscope, Slack; each answers every request
-after L ms; see bench/harness.py) and a fresh flamebot process (jvm preset, 8 s deadline,
-a Slack notifier). After /healthz the benchmark waits `--settle` seconds: flamebot may warm
-caches at startup, which is legitimate; those requests are counted and shown apart. Then it
-sends N webhooks at a steady rate, each its own group about its own service (the reference
-HighCpuUsage alert: `instance="svc-NNN:9404"`, no `service` label, `service_map` to
-Pyroscope `bank-svc-NNN`), so every alert is a cold enrichment, and measures for each the
-time from the start of its POST /webhook to the fake Slack receiving its chat.postMessage.
+after L ms; see bench/harness.py) and a fresh flamebot process (preset auto, which finds jvm
+in the agents' spy label; 8 s deadline, a Slack notifier). After /healthz the benchmark
+waits `--settle` seconds: flamebot may warm caches at startup, which is legitimate; those
+requests are counted and shown apart. Then it sends N webhooks at a steady rate, each its
+own group about its own service (the reference HighCpuUsage alert:
+`instance="svc-NNN:9404"`, no `service` label, `service_map` to Pyroscope `bank-svc-NNN`),
+so every alert is a cold enrichment, and measures for each the time from the start of its
+POST /webhook to the fake Slack receiving its chat.postMessage.
 
 Baselines, measured in the same run against the same fakes:
   - L itself: the physical floor, one backend round trip;
@@ -188,8 +189,8 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> None:
     print()
     print(
         f"time to notify: {args.alerts} alerts at {args.rate:g}/s, each its own group and"
-        f" service (cold); jvm preset, deadline {DEADLINE_SECONDS:g} s; every request to the"
-        " fake Prometheus, Pyroscope and Slack takes L ms"
+        f" service (cold); auto preset (jvm detected), deadline {DEADLINE_SECONDS:g} s; every"
+        " request to the fake Prometheus, Pyroscope and Slack takes L ms"
     )
     print(
         "latency = start of POST /webhook -> fake Slack receives chat.postMessage;"

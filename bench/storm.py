@@ -9,17 +9,16 @@ service k mod 20 with alert name k div 20 (HighCpuUsage, HighHeapUsage, HighGcPa
 the first 20 webhooks reach every service once and the last 30 are more groups about
 services already seen; they are sent evenly over the 10 s (one every 0.2 s).
 
-One fresh flamebot (jvm preset, 8 s deadline, a Slack notifier) against fakes that answer
-every request after L ms (bench/harness.py), cold: no webhook has reached it before. After
-/healthz and a settle pause (startup cache warming is legitimate, counted apart), the
-baseline is measured first in the same process: a single alert about one extra service,
-whose backend requests are what one service needs alone and whose time is the single-alert
-time. Then the storm. Reported: backend requests in total and per service (target: at most
-20 x the single service's count), Slack messages posted (50 expected), results degraded by
-the deadline (target: none), flamebot's peak RSS (VmHWM) and the time from the first webhook
-to the last Slack message; ratios against the per-alert approach (1,000 x the single
-service's requests) and the single-alert time.
-"""
+One fresh flamebot (preset auto, which finds jvm in the agents' spy label; 8 s deadline, a
+Slack notifier) against fakes that answer every request after L ms (bench/harness.py), cold:
+no webhook has reached it before. After /healthz and a settle pause (startup cache warming
+is legitimate, counted apart), the baseline is measured first in the same process: a single
+alert about one extra service, whose backend requests are what one service needs alone and
+whose time is the single-alert time. Then the storm. Reported: backend requests in total and
+per service (target: at most 20 x the single service's count), Slack messages posted (50
+expected), results degraded by the deadline (target: none), flamebot's peak RSS (VmHWM) and
+the time from the first webhook to the last Slack message; ratios against the per-alert
+approach (1,000 x the single service's requests) and the single-alert time."""
 
 from __future__ import annotations
 
@@ -212,8 +211,8 @@ def report(run: Storm, args: argparse.Namespace) -> None:
     print(
         f"storm: {args.alerts} alerts, {args.services} services, {args.webhooks} webhooks"
         f" (group_by [alertname, service], {args.alerts // args.webhooks} alerts each) over"
-        f" {args.window:g} s; jvm preset, deadline {DEADLINE_SECONDS:g} s; every request to"
-        f" the fake Prometheus, Pyroscope and Slack takes {run.latency_ms:g} ms"
+        f" {args.window:g} s; auto preset (jvm detected), deadline {DEADLINE_SECONDS:g} s;"
+        f" every request to the fake Prometheus, Pyroscope and Slack takes {run.latency_ms:g} ms"
     )
     print(
         f"startup ({args.settle:g} s after /healthz, before any webhook):"

@@ -5,14 +5,19 @@ Rows are evaluated in order and the first that holds is the verdict:
     1 CPU-BOUND        cpu >= thresholds.cpu               hotspot: top self of CPU
     2 GC-BOUND         gc >= thresholds.gc                 hotspot: top self of alloc
     3 MEMORY-PRESSURE  heap_ratio >= thresholds.heap_ratio hotspot: top self of alloc
-    4 NO-PROFILE-DATA  Pyroscope answered, every profile type had zero samples
+    4 NO-PROFILE-DATA  Pyroscope answered: every profile type had zero samples, or the
+                       service has no profiles
     5 LOCK-BOUND       top mutex self-% > thresholds.mutex_pct   hotspot: top self of mutex
-    6 I/O-BOUND        latency_ms > thresholds.latency_ms  hotspot: top self of wall, if any
-    7 HEALTHY          none of the above
+    6 I/O-BOUND        latency_ms > thresholds.latency_ms  hotspot: top self of wall (of the
+                       stacks with application code), if any
+    7 HEALTHY          none of the above, and health metrics arrived
+    8 UNKNOWN          none of the above, and no health metric arrived
 
-Threads and error ratio never decide; they show in the evidence. Severity is `critical` past
-a critical threshold (cpu, heap ratio, gc), `ok` for HEALTHY and NO-PROFILE-DATA, else
-`warning`.
+Rows 1-3 need metrics only, row 5 the mutex profile only, row 6 the latency. HEALTHY is a
+claim that needs evidence: blind (no health metric: a source failed or no series matched the
+selector), the verdict is UNKNOWN. Threads and error ratio never decide; they show in the
+evidence. Severity is `critical` past a critical threshold (cpu, heap ratio, gc), `ok` for
+HEALTHY and NO-PROFILE-DATA, `unknown` for UNKNOWN, else `warning`.
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from enrichers.result import (
 )
 from enrichers.settings import Thresholds
 
-__all__ = ["ALLOC_NOTE_PCT", "Classification", "ProfileFindings", "classify"]
+__all__ = [
+    "ALLOC_NOTE_PCT",
+    "HOTSPOT_PROFILE",
+    "Classification",
+    "ProfileFindings",
+    "classify",
+    "sees_health",
+]
 
 # Cross-reference note "computation creating temporary objects" (PRODUCT.md §2).
 ALLOC_NOTE_PCT = 20.0
@@ -43,14 +55,19 @@ class ProfileFindings:
     """What Pyroscope said about one service in the incident window.
 
     `top` holds the ranked functions of each profile kind that was fetched (an empty list
-    means zero samples); `reachable` is False when Pyroscope could not be asked at all.
+    means zero samples); `leaders` the hotspot candidate of a kind where it is not the first
+    of `top` (wall: idle stacks are never the hotspot; None: every stack was idle);
+    `reachable` is False when Pyroscope could not be asked at all.
     """
 
     top: Mapping[ProfileKind, Sequence[FunctionStat]] = field(default_factory=dict)
     reachable: bool = True
     complete: bool = True  # every profile query answered
+    leaders: Mapping[ProfileKind, FunctionStat | None] = field(default_factory=dict)
 
     def leader(self, kind: ProfileKind) -> FunctionStat | None:
+        if kind in self.leaders:
+            return self.leaders[kind]
         stats = self.top.get(kind)
         return stats[0] if stats else None
 
@@ -100,7 +117,16 @@ def _crossed(evidence: list[Evidence], key: str) -> bool:
     return any(e.key == key and e.crossed for e in evidence)
 
 
-def _decide(evidence: list[Evidence], profiles: ProfileFindings) -> Verdict:
+# The numbers that can decide a verdict: with none of them, HEALTHY cannot be claimed.
+_DECIDING = ("cpu", "gc", "heap_ratio", "latency_ms")
+
+
+def sees_health(metrics: HealthMetrics) -> bool:
+    """Whether any metric that decides a verdict arrived."""
+    return any(getattr(metrics, name) is not None for name in _DECIDING)
+
+
+def _decide(evidence: list[Evidence], profiles: ProfileFindings, seen: bool) -> Verdict:
     if _crossed(evidence, "cpu"):
         return "CPU-BOUND"
     if _crossed(evidence, "gc"):
@@ -113,7 +139,7 @@ def _decide(evidence: list[Evidence], profiles: ProfileFindings) -> Verdict:
         return "LOCK-BOUND"
     if _crossed(evidence, "latency_ms"):
         return "I/O-BOUND"
-    return "HEALTHY"
+    return "HEALTHY" if seen else "UNKNOWN"
 
 
 HOTSPOT_PROFILE: dict[Verdict, ProfileKind] = {
@@ -128,6 +154,8 @@ HOTSPOT_PROFILE: dict[Verdict, ProfileKind] = {
 def _severity(verdict: Verdict, evidence: list[Evidence]) -> Severity:
     if verdict in ("HEALTHY", "NO-PROFILE-DATA"):
         return "ok"
+    if verdict == "UNKNOWN":
+        return "unknown"
     critical = ("critical_cpu", "critical_heap_ratio", "critical_gc")
     return "critical" if any(_crossed(evidence, key) for key in critical) else "warning"
 
@@ -159,7 +187,7 @@ def classify(
     """Apply the decision table; evidence lists every threshold whose number is known."""
     mutex = profiles.leader("mutex")
     evidence = _evidence(metrics, None if mutex is None else mutex.self_pct, thresholds)
-    verdict = _decide(evidence, profiles)
+    verdict = _decide(evidence, profiles, sees_health(metrics))
     hotspot = None
     kind = HOTSPOT_PROFILE.get(verdict)
     leader = profiles.leader(kind) if kind is not None else None

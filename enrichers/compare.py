@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from enrichers.flamegraph import FlameGraph, self_percentages
+from enrichers.frames import PLAIN, FrameRules
 
 __all__ = ["ProfileComparison", "ShareChange", "compare_graphs"]
 
@@ -89,11 +90,13 @@ class ProfileComparison:
         return sorted(self._moved("vanished"), key=lambda c: -c.before_pct)[:n]
 
 
-def compare_graphs(before: FlameGraph, after: FlameGraph, *, normalize: bool) -> ProfileComparison:
-    """The comparison of two windows' graphs (`normalize`: JFR `/` names read as `.`)."""
+def compare_graphs(
+    before: FlameGraph, after: FlameGraph, *, frames: FrameRules = PLAIN
+) -> ProfileComparison:
+    """The comparison of two windows' graphs, names as the runtime's `frames` show them."""
     return ProfileComparison(
         before_total=before.total,
         after_total=after.total,
-        shares_before=self_percentages(before, normalize=normalize),
-        shares_after=self_percentages(after, normalize=normalize),
+        shares_before=self_percentages(before, frames=frames),
+        shares_after=self_percentages(after, frames=frames),
     )

@@ -28,17 +28,17 @@ from enrichers.flamegraph_parse import (
     parse_render,
     parse_render_diff,
 )
-from enrichers.frames import frame_class, normalize_frame
+from enrichers.frames import PLAIN, FrameRules
 from enrichers.result import FunctionChange, FunctionStat
 
 __all__ = [
+    "OTHER",
     "FlameGraph",
     "FlameGraphError",
     "TopFunctions",
     "biggest_riser",
-    "frame_class",
     "function_changes",
-    "normalize_frame",
+    "labels_of",
     "parse_connect",
     "parse_connect_diff",
     "parse_render",
@@ -47,6 +47,7 @@ __all__ = [
     "sample_unit",
     "self_percentages",
     "top_functions",
+    "totals_of",
 ]
 
 OTHER = "other"  # the truncation node's name (pyroscope-api.md §1.6, "Truncation")
@@ -64,8 +65,9 @@ class TopFunctions:
 # --- per function ----------------------------------------------------------------------
 
 
-def _labels(graph: FlameGraph, normalize: bool) -> list[str]:
-    return [normalize_frame(name) for name in graph.names] if normalize else graph.names
+def labels_of(graph: FlameGraph, frames: FrameRules) -> list[str]:
+    """The shown name of each name index (the runtime's normalisation applied)."""
+    return [frames.show(name) for name in graph.names] if frames.normalize else graph.names
 
 
 def _self_by_function(graph: FlameGraph, labels: list[str]) -> tuple[dict[str, int], int]:
@@ -97,9 +99,7 @@ def _union_length(spans: list[tuple[int, int]]) -> int:
     return covered
 
 
-def _total_by_function(
-    graph: FlameGraph, labels: list[str], functions: Iterable[str]
-) -> dict[str, int]:
+def totals_of(graph: FlameGraph, labels: list[str], functions: Iterable[str]) -> dict[str, int]:
     """Total of each of `functions` over its nodes with no same-named ancestor.
 
     A node's span `[x, x + total)` lies inside its parent's (checked when parsed, §1.6), so
@@ -133,26 +133,26 @@ def top_functions(
     by: Literal["self", "total"] = "self",
     unit_scale: float = 1.0,
     unit: str,
-    runtime: str,
+    frames: FrameRules = PLAIN,
     app_prefixes: Sequence[str] = (),
-    normalize: bool = False,
 ) -> TopFunctions:
     """The `n` functions with the largest self (or total) value, `other` reported apart.
 
     `value` is the ranked value times `unit_scale`; `self_pct`/`total_pct` are exact
     percentages of `graph.total`. Functions whose ranked value is 0 are not listed. Ties keep
-    the first appearance (level-major, left to right), like `Counter.most_common`.
-    `normalize` merges JFR names that differ only by `/` versus `.` (JVM).
+    the first appearance (level-major, left to right), like `Counter.most_common`. Names are
+    shown and classified by the runtime's `frames` (JFR names that differ only by `/` versus
+    `.` are one function).
     """
     if graph.total <= 0:
         return TopFunctions([], 0.0, graph.total)
-    labels = _labels(graph, normalize)
+    labels = labels_of(graph, frames)
     selfs, other = _self_by_function(graph, labels)
     if by == "self":
         ranking, ranked = selfs, _ranked(selfs)[:n]
-        totals = _total_by_function(graph, labels, ranked)  # only the functions shown
+        totals = totals_of(graph, labels, ranked)  # only the functions shown
     else:
-        totals = _total_by_function(graph, labels, selfs)
+        totals = totals_of(graph, labels, selfs)
         ranking = {name: totals[name] for name in selfs}
         ranked = _ranked(ranking)[:n]
     functions = [
@@ -162,18 +162,18 @@ def top_functions(
             total_pct=100.0 * totals[name] / graph.total,
             value=ranking[name] * unit_scale,
             unit=unit,
-            frame_class=frame_class(name, runtime, app_prefixes),
+            frame_class=frames.classify(name, app_prefixes),
         )
         for name in ranked
     ]
     return TopFunctions(functions, 100.0 * other / graph.total, graph.total)
 
 
-def self_percentages(graph: FlameGraph, *, normalize: bool = False) -> dict[str, float]:
+def self_percentages(graph: FlameGraph, *, frames: FrameRules = PLAIN) -> dict[str, float]:
     """Self-% of `graph.total` per function with self time (without `other`), for diffs."""
     if graph.total <= 0:
         return {}
-    selfs, _ = _self_by_function(graph, _labels(graph, normalize))
+    selfs, _ = _self_by_function(graph, labels_of(graph, frames))
     return {name: 100.0 * value / graph.total for name, value in selfs.items() if value > 0}
 
 

@@ -1,89 +1,79 @@
-"""Frame names: JFR normalisation and the app / runtime / library classification, pure."""
+"""Frame names as one runtime writes them: how to show them and which code they belong to. Pure.
+
+Each preset (`enrichers.presets`) builds one `FrameRules` from its runtime's conventions:
+
+* `normalize`: the name as it is shown, or None to keep it as the runtime wrote it. Only
+  the JVM (JFR writes `com/example/Foo.bar`) and Go (type arguments of generics) need one;
+  Python `file.py:line - func`, Node `file:line:col` and .NET `Assembly!Type.Method(args)`
+  stay exactly as written.
+* `is_runtime`: the language runtime, its standard library and native code;
+* `is_library`: third-party code recognisable by its name (`site-packages/`, `node_modules/`,
+  `/gems/`); everything else that is neither is the application's or a library's;
+* `is_main`: application code whatever `app_prefixes` say (Go's main module);
+* `app_key`: the part of a name that `app_prefixes` are compared with (.NET: after `!`).
+
+`classify()` applies them in this order: an `app_prefixes` match or `is_main` is `app`, then
+`is_runtime`, then `is_library`; the rest is `library` when `app_prefixes` are set (they tell
+application code apart) and `app` when they are not (nothing can tell it from library code).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from enrichers.result import FrameClass
 
-__all__ = ["frame_class", "normalize_frame", "strip_go_type_parameters"]
+__all__ = ["PLAIN", "FrameRules", "is_binary", "is_native"]
 
-_JFR_SEPARATOR = re.compile(r"/(?!0x)")  # keeps hidden-class suffixes: Foo$$Lambda$1/0x0800
-# [unknown], [vdso]; libc.so.6.*, libjvm.so.*; paths and stubs (./tmp/x.so, .itable stub);
-# kernel frames (`_[k]`, async-profiler).
-_NATIVE = re.compile(r"^(?:\[.*\]|[./]|(?:lib|ld-)[\w+.-]*?\.so\b)|\.so(?:\.\d+)*$|_\[k\]$")
-_JVM_RUNTIME = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "scala.")
-_JVM = frozenset({"jvm", "java"})
+# [unknown], [vdso]; libc.so.6.*, libjvm.so.*; kernel frames (`_[k]`, async-profiler).
+_BINARY = re.compile(r"^(?:\[.*\]|(?:lib|ld-)[\w+.-]*?\.so\b)|\.so(?:\.\d+)*$|_\[k\]$")
+_PATH = re.compile(r"^[./]")  # ./tmp/x.so, .itable stub: in a compiled runtime, native code
 
 
-def normalize_frame(name: str) -> str:
-    """JFR's `/` package separators as `.`: `java/util/HashMap.get` -> `java.util.HashMap.get`.
-
-    Only for JVM frames: Go package paths (`compress/flate.NewWriter`) keep their slashes.
-    Hidden-class suffixes (`Foo$$Lambda$1/0x0800`) and native paths (`./tmp/x.so`) are kept.
-    """
-    if name.startswith(("/", ".")):  # a native library path or a stub, not a class
-        return name
-    return _JFR_SEPARATOR.sub(".", name)
+def is_binary(name: str) -> bool:
+    """Pseudo frames, shared objects and kernel frames: native code in any runtime."""
+    return _BINARY.search(name) is not None
 
 
-def strip_go_type_parameters(name: str) -> str:
-    """A Go generic name as Pyroscope shows it, without its type arguments:
-    `pkg.(*Client[go.shape.struct { ... }]).CallUnary` -> `pkg.(*Client).CallUnary`.
-
-    Every bracketed group after the first character is dropped, nested brackets included
-    (`[]uint8` inside a shape); a name that starts with `[` is a pseudo frame (`[unknown]`).
-    """
-    if "[" not in name[1:]:
-        return name
-    kept: list[str] = []
-    depth = 0
-    for index, char in enumerate(name):
-        if char == "[" and (depth or index):
-            depth += 1
-        elif char == "]" and depth:
-            depth -= 1
-        elif not depth:
-            kept.append(char)
-    return "".join(kept)
+def is_native(name: str) -> bool:
+    """`is_binary`, and for compiled runtimes (whose frames are symbols, not files) any name
+    that is a path or a stub."""
+    return is_binary(name) or _PATH.search(name) is not None
 
 
-def _is_runtime(name: str, runtime: str) -> bool:
-    if _NATIVE.search(name):
-        return True
-    if runtime in _JVM:
-        java = normalize_frame(name)
-        # No package dot (AGCT, JVM, start_thread) or C++ `::`: HotSpot and native code.
-        return java.startswith(_JVM_RUNTIME) or "." not in java or "::" in java
-    if runtime == "go":
-        if "/" in name:  # the Go rule: a standard-library path has no dot in its first element
-            return "." not in name.split("/", 1)[0]
-        return name.split(".", 1)[0] != "main"
+def _never(name: str) -> bool:
     return False
 
 
-def frame_class(name: str, runtime: str, app_prefixes: Sequence[str]) -> FrameClass:
-    """Classify a frame as `app`, `runtime` or `library`.
+def _same(name: str) -> str:
+    return name
 
-    * `app`: the name starts with one of `app_prefixes` (JVM names compare in `.` form);
-      for Go, package `main` is always app code.
-    * `runtime`: the language runtime, its standard library and native code. JVM (`jvm`):
-      java., javax., jdk. (incl. jdk.internal.), sun., com.sun., kotlin., scala., frames
-      without a package (AGCT, JVM, C functions), C++ frames (`::`). Go (`go`): every
-      standard-library package, i.e. a path whose first element has no dot (runtime.,
-      sync., internal/..., net/http., compress/flate.), unlike `github.com/...`. Any runtime:
-      `[unknown]`-style pseudo frames, shared objects (libc.so.6.*, libjvm.so.*), kernel.
-    * `library`: everything else. With no `app_prefixes`, library code cannot be told from
-      application code, so every non-runtime frame is `app`.
-    """
-    java = runtime in _JVM
-    key = normalize_frame(name) if java else name
-    prefixes = [normalize_frame(p) for p in app_prefixes] if java else list(app_prefixes)
-    if any(key.startswith(prefix) for prefix in prefixes if prefix):
+
+@dataclass(frozen=True)
+class FrameRules:
+    normalize: Callable[[str], str] | None = None
+    is_runtime: Callable[[str], bool] = is_binary
+    is_library: Callable[[str], bool] = _never
+    is_main: Callable[[str], bool] = _never
+    app_key: Callable[[str], str] = _same
+
+    def show(self, name: str) -> str:
+        """`name` as the runtime's users read it."""
+        return self.normalize(name) if self.normalize is not None else name
+
+    def classify(self, name: str, app_prefixes: Sequence[str]) -> FrameClass:
+        """`app`, `runtime` or `library` for a shown name (see the module docstring)."""
+        key = self.app_key(name)
+        if any(key.startswith(self.show(p)) for p in app_prefixes if p) or self.is_main(name):
+            return "app"
+        if self.is_runtime(name):
+            return "runtime"
+        if self.is_library(name) or any(app_prefixes):
+            return "library"
         return "app"
-    if runtime == "go" and "/" not in name and name.split(".", 1)[0] == "main":
-        return "app"
-    if _is_runtime(name, runtime):
-        return "runtime"
-    return "library" if any(app_prefixes) else "app"
+
+
+# Names kept as written, binary frames are runtime code: a runtime without rules of its own.
+PLAIN = FrameRules()

@@ -26,6 +26,7 @@ __all__ = [
     "flamegraph_from_pprof",
     "parse_pprof",
     "parse_pprof_json",
+    "stacks",
     "top_self_from_pprof",
 ]
 
@@ -276,3 +277,13 @@ def flamegraph_from_pprof(profile: Profile, sample_type: int | str) -> FlameGrap
         if value > 0
     )
     return graph_from_stacks(stacks)
+
+
+def stacks(profile: Profile, sample_type: int | str) -> list[tuple[tuple[str, ...], int]]:
+    """Every sample's stack, root first (inlined frames expanded, callers before callees),
+    with its value of `sample_type`, in sample order; a function without a name is
+    `[unknown]`. What `flamegraph_from_pprof` merges, before merging."""
+    return [
+        (tuple(_stack(profile, locations) or [UNKNOWN]), value)
+        for locations, value in _values(profile, sample_type)
+    ]

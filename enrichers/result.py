@@ -25,6 +25,7 @@ __all__ = [
     "HealthMetrics",
     "Hotspot",
     "Link",
+    "MetricName",
     "ProfileKind",
     "ServiceAnalysis",
     "ServiceLinks",
@@ -42,6 +43,7 @@ Verdict = Literal[
     "LOCK-BOUND",
     "I/O-BOUND",
     "HEALTHY",
+    "UNKNOWN",
 ]
 VERDICTS: tuple[Verdict, ...] = (
     "CPU-BOUND",
@@ -51,9 +53,14 @@ VERDICTS: tuple[Verdict, ...] = (
     "LOCK-BOUND",
     "I/O-BOUND",
     "HEALTHY",
+    "UNKNOWN",
 )
-Severity = Literal["critical", "warning", "ok"]
+Severity = Literal["critical", "warning", "ok", "unknown"]
 ProfileKind = Literal["cpu", "alloc", "mutex", "wall"]
+# The health numbers of a service, each read by one PromQL query of its preset.
+MetricName = Literal[
+    "cpu", "heap_ratio", "gc", "threads", "req_per_sec", "error_ratio", "latency_ms"
+]
 FrameClass = Literal["app", "runtime", "library"]
 Source = Literal["prometheus", "pyroscope", "enrichment"]
 
@@ -88,10 +95,14 @@ class FunctionChange(_Model):
 
 
 class Hotspot(_Model):
+    """The top self function of the deciding profile; `culprit` is the nearest application
+    code on its stacks (itself when it is application code; None when none is there)."""
+
     function: str
     profile: ProfileKind
     self_pct: float
     baseline_pct: float | None = None
+    culprit: str | None = None
 
 
 class Evidence(_Model):
@@ -155,9 +166,15 @@ class FlameGraphData(_Model):
 
 
 class ServiceAnalysis(_Model):
+    """One service's analysis. `runtime` is its preset and `runtime_from` what named it;
+    `unseen` says what could not be seen and why (a source that failed, no series matched
+    the selector, no profiles for the service_name); `units` the unit of a metric where the
+    runtime measures it unlike the JVM (`gc` in collections/s, `threads` in goroutines)."""
+
     service: str
     pyroscope_service: str
     runtime: str
+    runtime_from: str = ""
     verdict: Verdict
     severity: Severity
     metrics: HealthMetrics = Field(default_factory=HealthMetrics)
@@ -174,6 +191,8 @@ class ServiceAnalysis(_Model):
     baseline_window: Window
     links: ServiceLinks = Field(default_factory=ServiceLinks)
     errors: list[SourceError] = Field(default_factory=list)
+    unseen: list[str] = Field(default_factory=list)
+    units: dict[str, str] = Field(default_factory=dict)
     alerts: list[str] = Field(default_factory=list)
     flamegraph: FlameGraphData | None = None
 

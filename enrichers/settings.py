@@ -9,13 +9,23 @@ twin that is read once, at validation, with the trailing newline stripped.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 
-from enrichers.result import ProfileKind, Verdict
+from enrichers.presets import AUTO, PRESET_NAMES
+from enrichers.result import MetricName, ProfileKind, Verdict
 
 __all__ = [
     "BackendAuth",
@@ -24,6 +34,7 @@ __all__ = [
     "Duration",
     "EnrichmentSettings",
     "GrafanaSettings",
+    "MetricName",
     "PrometheusSettings",
     "PyroscopeSettings",
     "StrictModel",
@@ -171,14 +182,27 @@ class Thresholds(StrictModel):
     critical_gc: float = 0.1
     critical_heap_ratio: float = 0.85
 
+    def laid_over(self, defaults: Mapping[str, float]) -> Thresholds:
+        """A preset's defaults (in its runtime's units) with the values set in config on top."""
+        chosen = {name: getattr(self, name) for name in self.model_fields_set}
+        return Thresholds.model_validate({**defaults, **chosen})
 
-MetricName = Literal[
-    "cpu", "heap_ratio", "gc", "threads", "req_per_sec", "error_ratio", "latency_ms"
-]
+
+def _preset_name(value: str) -> str:
+    names = (AUTO, *PRESET_NAMES)
+    if value not in names:
+        raise ValueError(f"expected one of {', '.join(names)}, got {value!r}")
+    return value
+
+
+PresetName = Annotated[str, AfterValidator(_preset_name)]
 
 
 class EnrichmentSettings(StrictModel):
-    preset: Literal["jvm", "go"] = "jvm"
+    # `auto`: each service's runtime is detected (enrichers.detection); `service_presets`
+    # pins one per service (its Prometheus host or Pyroscope service_name).
+    preset: PresetName = AUTO
+    service_presets: dict[str, PresetName] = Field(default_factory=dict)
     deadline_seconds: PositiveSeconds = 8.0
     # Alert groups analysed at once; in a storm the rest wait their turn (each still gets
     # its whole deadline), so the receiver's event loop stays free to answer webhooks.

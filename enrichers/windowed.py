@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from enrichers.flamegraph import FlameGraph, profile_unit, top_functions
+from enrichers.frames import FrameRules
 from enrichers.regression import ProfileWindows
 from enrichers.result import Window
 
@@ -72,8 +73,7 @@ def windowed_profile(
     profile_type: str,
     graphs: Sequence[FlameGraph],
     *,
-    runtime: str,
-    normalize: bool,
+    frames: FrameRules,
 ) -> WindowedProfile:
     """The window's profile from its sub-window graphs (in order); empty ones are left out."""
     unit, scale = profile_unit(profile_type)
@@ -82,9 +82,7 @@ def windowed_profile(
     selfs: dict[str, list[float]] = {}
     totals: dict[str, float] = {}
     for index, graph in enumerate(sampled):
-        ranked = top_functions(
-            graph, n=_EVERY_FUNCTION, unit=unit, runtime=runtime, normalize=normalize
-        )
+        ranked = top_functions(graph, n=_EVERY_FUNCTION, unit=unit, frames=frames)
         for stat in ranked.functions:
             shares = selfs.setdefault(stat.function, [0.0] * len(sampled))
             shares[index] = stat.self_pct

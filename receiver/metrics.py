@@ -26,6 +26,12 @@ class Metrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30),
             registry=r,
         )
+        self.analyses = Counter(
+            "flamebot_analyses",
+            "Services analysed, by verdict and severity (UNKNOWN: flamebot could not see).",
+            ["verdict", "severity"],
+            registry=r,
+        )
         self.backend_requests = Counter(
             "flamebot_backend_requests",
             "Requests to Prometheus and Pyroscope by outcome (ok, error, timeout, cached).",

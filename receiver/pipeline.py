@@ -139,6 +139,10 @@ class Pipeline:
             log.exception("enrichment_failed", notification_id=stored.id)
             result = _empty_enrichment(f"enrichment failed: {type(exc).__name__}")
         self._metrics.enrichment_seconds.observe(time.monotonic() - started)
+        for analysis in result.services:
+            self._metrics.analyses.labels(
+                verdict=analysis.verdict, severity=analysis.severity
+            ).inc()
         try:
             await self._store.save_enrichment(stored.id, result.model_dump_json())
         except StoreUnavailableError as exc:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from collections.abc import Mapping
 
 import httpx
 
 from enrichers.settings import BackendAuth
 
-__all__ = ["USER_AGENT", "backend_client", "credentials"]
+__all__ = ["USER_AGENT", "backend_client", "credentials", "transport_reason"]
 
 USER_AGENT = "flamebot/0.1"
 _NONE: Mapping[str, str] = {}
@@ -46,3 +48,28 @@ def backend_client(
         auth=auth,
         transport=transport,
     )
+
+
+_OS_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (socket.gaierror, "name not resolved"),
+    (ssl.SSLError, "TLS handshake failed"),
+)
+
+
+def transport_reason(exc: httpx.TransportError) -> str:
+    """Why a request never got an answer, from the OS error behind it: `connection refused`,
+    `name not resolved`, ...; else `connection failed: <exception class>`. The messages of
+    the exceptions themselves are not used: they may hold the URL."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx -> httpcore -> anyio -> the OS error
+        if seen is None:
+            break
+        for kind, reason in _OS_REASONS:
+            if isinstance(seen, kind):
+                return reason
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection closed without an answer"
+    return f"connection failed: {type(exc).__name__}"

@@ -2,11 +2,12 @@
 
 A service's profile types change rarely, yet asking for them per alert puts a whole
 backend round trip (`Series`, then the flame graphs) on the path of every first alert
-about a service. A long-running enricher instead lists every service's profile types in
-one `Series` call at start-up and again every `refresh_seconds`; an alert then goes
-straight to its flame graphs. A service missing from the listing (new since the last
-refresh), a listing older than `max_age_seconds`, or a server that cannot list (the legacy
-API, an error) falls back to asking for that one service, as one-shot commands always do.
+about a service. A long-running enricher instead lists every service's profile types (and
+the `pyroscope_spy` of its agents, which tells its runtime) in one `Series` call at start-up
+and again every `refresh_seconds`; an alert then goes straight to its flame graphs. A
+service missing from the listing (new since the last refresh), a listing older than
+`max_age_seconds`, or a server that cannot list (the legacy API, an error) falls back to
+asking for that one service, as one-shot commands always do.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from enrichers.clients.pyroscope import PyroscopeClient
+from enrichers.clients.pyroscope import PyroscopeClient, ServiceProfiles
 from enrichers.errors import BackendError
 
 __all__ = ["ProfileTypeIndex"]
@@ -48,7 +49,7 @@ class ProfileTypeIndex:
         self._max_age_seconds = max_age_seconds
         self._clock = clock
         self._sleep = sleep
-        self._services: dict[str, set[str]] = {}
+        self._services: dict[str, ServiceProfiles] = {}
         self._listed_at: float | None = None
         self._task: asyncio.Task[None] | None = None
         self.loaded = asyncio.Event()  # set after the first listing, answered or failed
@@ -58,8 +59,8 @@ class ProfileTypeIndex:
         if self._task is None:
             self._task = asyncio.create_task(self._keep_fresh(), name="profile-type-index")
 
-    def lookup(self, service: str) -> set[str] | None:
-        """The service's profile types, or None when the listing cannot tell."""
+    def lookup(self, service: str) -> ServiceProfiles | None:
+        """The service's profile types and agents, or None when the listing cannot tell."""
         if self._listed_at is None or self._clock() - self._listed_at > self._max_age_seconds:
             return None
         return self._services.get(service)

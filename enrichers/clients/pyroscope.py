@@ -1,25 +1,35 @@
 """Grafana Pyroscope client: profile types, services and flame graphs over the Connect API.
 
-Thin I/O around pure parsers (`enrichers.flamegraph`). One `httpx.AsyncClient` per client,
-JSON over `POST /querier.v1.QuerierService/<Method>` with times in milliseconds. The first
-404 on a Connect route means the server has no Connect API; from then on every query uses
-the legacy HTTP API (pyroscope-api.md §1.1-1.2): `GET /pyroscope/render` for flame graphs,
-`GET /pyroscope/label-values?label=service_name` for services and `label=__name__` for
-profile types. That route takes no matchers and no window, so the profile types are the
-server's, not the service's: a graph of a type the service lacks simply comes back empty.
+Thin I/O around pure parsers (`enrichers.flamegraph`, `enrichers.clients.pyroscope_answers`).
+One `httpx.AsyncClient` per client, JSON over `POST /querier.v1.QuerierService/<Method>` with
+times in milliseconds. The first 404 on a Connect route means the server has no Connect API;
+from then on every query uses the legacy HTTP API (pyroscope-api.md §1.1-1.2):
+`GET /pyroscope/render` for flame graphs, `GET /pyroscope/label-values?label=service_name`
+for services and `label=__name__` for profile types. That route takes no matchers and no
+window, so the profile types are the server's, not the service's: a graph of a type the
+service lacks simply comes back empty.
 Every failure is a `BackendError("pyroscope", reason)` whose reason never holds the tenant
 or a credential.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 
-from enrichers.clients.backend_http import backend_client, credentials
+from enrichers.clients.backend_http import backend_client, credentials, transport_reason
+from enrichers.clients.pyroscope_answers import (
+    SERIES_LABELS,
+    ServiceProfiles,
+    parse_label_values,
+    parse_legacy_label_values,
+    parse_profile_types,
+    parse_series_points,
+    parse_service_profile_types,
+)
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import (
     FlameGraph,
@@ -33,6 +43,7 @@ from enrichers.settings import PyroscopeSettings
 
 __all__ = [
     "PyroscopeClient",
+    "ServiceProfiles",
     "label_selector",
     "parse_label_values",
     "parse_legacy_label_values",
@@ -46,84 +57,12 @@ QUERIER = "/querier.v1.QuerierService/"
 RENDER = "/pyroscope/render"
 RENDER_DIFF = "/pyroscope/render-diff"
 LABEL_VALUES = "/pyroscope/label-values"
-PROFILE_TYPE_LABEL = "__profile_type__"
 LEGACY_PROFILE_TYPES = "__name__"  # the legacy label-values answers profile type IDs for it
 _MAX_MESSAGE = 200
 T = TypeVar("T")
 
 
-def _labels(doc: Any, key: str) -> list[Any]:
-    value = doc.get(key, []) if isinstance(doc, Mapping) else None
-    if not isinstance(value, list):
-        raise ValueError(f"{key}: expected a list")
-    return value
-
-
-def parse_profile_types(doc: Mapping[str, Any]) -> set[str]:
-    """The `__profile_type__` values of a Connect `Series` response (§1.4)."""
-    found = set()
-    for labels_set in _labels(doc, "labelsSet"):
-        for label in _labels(labels_set, "labels"):
-            if isinstance(label, Mapping) and label.get("name") == PROFILE_TYPE_LABEL:
-                value = label.get("value")
-                if not isinstance(value, str):
-                    raise ValueError(f"{PROFILE_TYPE_LABEL}: expected a string value")
-                found.add(value)
-    return found
-
-
-def parse_service_profile_types(doc: Mapping[str, Any]) -> dict[str, set[str]]:
-    """Per `service_name`, its `__profile_type__` values, from a `Series` response that
-    asked for both label names (§1.4); a label set without a service name is skipped."""
-    found: dict[str, set[str]] = {}
-    for labels_set in _labels(doc, "labelsSet"):
-        pairs = {}
-        for label in _labels(labels_set, "labels"):
-            if not isinstance(label, Mapping) or not isinstance(label.get("value", ""), str):
-                raise ValueError("labels: expected name/value strings")
-            pairs[label.get("name")] = label.get("value", "")
-        service, ptype = pairs.get("service_name"), pairs.get(PROFILE_TYPE_LABEL)
-        if service and ptype:
-            found.setdefault(service, set()).add(ptype)
-    return found
-
-
-def parse_label_values(doc: Mapping[str, Any]) -> list[str]:
-    """The sorted values of a Connect `LabelValues` response."""
-    names = _labels(doc, "names")
-    if not all(isinstance(name, str) for name in names):
-        raise ValueError("names: expected a list of strings")
-    return sorted(names)
-
-
-def parse_legacy_label_values(doc: Any) -> list[str]:
-    """The sorted values of a legacy `/pyroscope/label-values` answer: a JSON array of
-    strings, or `null` (Go's encoding of an empty list)."""
-    if doc is None:
-        return []
-    if not isinstance(doc, list) or not all(isinstance(value, str) for value in doc):
-        raise ValueError("expected a JSON array of strings")
-    return sorted(set(doc))
-
-
-def parse_series_points(doc: Mapping[str, Any]) -> list[list[tuple[int, float]]]:
-    """Per series of a Connect `SelectSeries` response, its (timestamp ms, value) points."""
-    series = []
-    for one in _labels(doc, "series"):
-        points = []
-        for point in _labels(one, "points"):
-            timestamp = point.get("timestamp", "0") if isinstance(point, Mapping) else None
-            value = point.get("value", 0.0) if isinstance(point, Mapping) else None
-            if not isinstance(timestamp, str | int) or not str(timestamp).isdigit():
-                raise ValueError("points.timestamp: expected an int64")
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ValueError("points.value: expected a number")
-            points.append((int(timestamp), float(value)))
-        series.append(points)
-    return series
-
-
-async def _no_fleet_listing() -> dict[str, set[str]]:
+async def _no_fleet_listing() -> dict[str, ServiceProfiles]:
     raise BackendError(BACKEND, "the legacy API lists no profile types per service")
 
 
@@ -162,24 +101,24 @@ class PyroscopeClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def profile_types(self, service_name: str, start_ms: int, end_ms: int) -> set[str]:
-        """The profile type IDs the service has in the window, via `Series` (§1.4); every
-        profile type of the server when only the legacy API is there."""
+    async def profile_types(self, service_name: str, start_ms: int, end_ms: int) -> ServiceProfiles:
+        """The profile type IDs (and spies) the service has in the window, via `Series`
+        (§1.4); every profile type of the server when only the legacy API is there."""
         body = {
             "matchers": [label_selector(service_name)],
-            "labelNames": ["service_name", PROFILE_TYPE_LABEL],
+            "labelNames": SERIES_LABELS,
             "start": start_ms,
             "end": end_ms,
         }
         return await self._query("Series", body, parse_profile_types, self._legacy_profile_types)
 
-    async def fleet_profile_types(self, start_ms: int, end_ms: int) -> dict[str, set[str]]:
+    async def fleet_profile_types(self, start_ms: int, end_ms: int) -> dict[str, ServiceProfiles]:
         """Every service with data in the window and its profile type IDs, in one `Series`
         call with no matcher (§1.4: an empty matcher list selects every series). The legacy
         API has no per-service listing: there this raises without asking the server."""
         body = {
             "matchers": [],
-            "labelNames": ["service_name", PROFILE_TYPE_LABEL],
+            "labelNames": SERIES_LABELS,
             "start": start_ms,
             "end": end_ms,
         }
@@ -259,8 +198,8 @@ class PyroscopeClient:
         params = {"label": label}
         return await self._request("GET", LABEL_VALUES, parse_legacy_label_values, params=params)
 
-    async def _legacy_profile_types(self) -> set[str]:
-        return set(await self._legacy_label_values(LEGACY_PROFILE_TYPES))
+    async def _legacy_profile_types(self) -> ServiceProfiles:
+        return ServiceProfiles(frozenset(await self._legacy_label_values(LEGACY_PROFILE_TYPES)))
 
     async def _connect(self, method: str, body: dict[str, Any], parse: Callable[[Any], T]) -> T:
         return await self._request("POST", QUERIER + method, parse, json=body)
@@ -276,7 +215,7 @@ class PyroscopeClient:
             raise BackendTimeoutError(BACKEND, f"{name} timed out after {timeout:g}s") from None
         except httpx.TransportError as exc:
             self._report("error")
-            raise BackendError(BACKEND, f"connection failed: {type(exc).__name__}") from None
+            raise BackendError(BACKEND, transport_reason(exc)) from None
         if not response.is_success:
             self._report("error")
             if response.status_code == 404 and path.startswith(QUERIER):

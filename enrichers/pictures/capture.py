@@ -1,8 +1,8 @@
 """What an analysis keeps for its picture, pure: the deciding profile's graphs, pruned.
 
 Both windows' flame graphs of the deciding profile are pruned to the frames a picture
-draws (at least MIN_SHARE of the total), named as the picture shows them (JFR `/` as `.`
-for the JVM), with the frame class of every name, so the picture of an alert can be drawn
+draws (at least MIN_SHARE of the total), named as the picture shows them (as the service's
+runtime writes them), with the frame class of every name, so the picture of an alert can be drawn
 later from the stored analysis alone: by the Slack notifier, a replay or the demo.
 """
 
@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from enrichers.flamegraph import FlameGraph, frame_class, normalize_frame
+from enrichers.flamegraph import FlameGraph
 from enrichers.flamegraph_tree import prune
+from enrichers.frames import FrameRules
 from enrichers.pictures.layout import MIN_SHARE
 from enrichers.result import FlameGraphData, ProfileKind
 
 __all__ = ["flamegraph_data", "shown"]
 
 
-def shown(graph: FlameGraph, *, normalize: bool) -> FlameGraph:
-    """The graph pruned to the frames a picture draws, names as the picture shows them."""
+def shown(graph: FlameGraph, *, frames: FrameRules) -> FlameGraph:
+    """The graph pruned to the frames a picture draws, names as the runtime shows them."""
     pruned = prune(graph, MIN_SHARE)
-    if not normalize:
+    if frames.normalize is None:
         return pruned
-    return FlameGraph([normalize_frame(name) for name in pruned.names], pruned.levels, pruned.total)
+    return FlameGraph([frames.show(name) for name in pruned.names], pruned.levels, pruned.total)
 
 
 def flamegraph_data(
@@ -32,20 +33,19 @@ def flamegraph_data(
     incident: FlameGraph | None,
     baseline: FlameGraph | None,
     *,
-    runtime: str,
+    frames: FrameRules,
     app_prefixes: Sequence[str],
-    normalize: bool,
 ) -> FlameGraphData | None:
     """The picture data of one profile, or None when the incident window has no samples."""
     if profile_type is None or incident is None or incident.total <= 0:
         return None
-    now = shown(incident, normalize=normalize)
-    before = shown(baseline, normalize=normalize) if baseline and baseline.total > 0 else None
+    now = shown(incident, frames=frames)
+    before = shown(baseline, frames=frames) if baseline and baseline.total > 0 else None
     names = sorted({*now.names, *(before.names if before else ())})
     return FlameGraphData(
         profile=profile,
         profile_type=profile_type,
         incident=now,
         baseline=before,
-        classes={name: frame_class(name, runtime, app_prefixes) for name in names},
+        classes={name: frames.classify(name, app_prefixes) for name in names},
     )

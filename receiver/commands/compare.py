@@ -20,8 +20,10 @@ from typing import TextIO
 
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.compare import ProfileComparison, compare_graphs
+from enrichers.detection import preset_from_profiles
 from enrichers.errors import BackendError
 from enrichers.flamegraph import profile_unit
+from enrichers.frames import FrameRules
 from enrichers.links import drilldown_diff_url
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, ServiceAnalysis, Window
@@ -87,12 +89,18 @@ def _ms(window: Window) -> tuple[int, int]:
 
 
 async def _diff(
-    enricher: GroupEnricher, kind: ProfileKind, ptype: str, name: str, before: Window, after: Window
+    enricher: GroupEnricher,
+    frames: FrameRules,
+    kind: ProfileKind,
+    ptype: str,
+    name: str,
+    windows: tuple[Window, Window],
 ) -> ProfileDiff:
+    before, after = windows
     left, right = await enricher.pyroscope.diff(
         ptype, label_selector(name), _ms(before), _ms(after)
     )
-    comparison = compare_graphs(left, right, normalize=enricher.preset.normalize_frames)
+    comparison = compare_graphs(left, right, frames=frames)
     link = drilldown_diff_url(
         enricher.grafana, service=name, profile_type=ptype, baseline=before, incident=after
     )
@@ -119,19 +127,26 @@ async def run_compare(
     name = target.pyroscope_service
     start, end = min(before.start, after.start), max(before.end, after.end)
     try:
-        available = await enricher.pyroscope.profile_types(name, epoch_ms(start), epoch_ms(end))
+        listed = await enricher.pyroscope.profile_types(name, epoch_ms(start), epoch_ms(end))
     except BackendError as exc:
         return CompareResult(
             target.service, name, before, after, failures={"pyroscope": exc.reason}
         )
-    chosen = chosen_types(enricher.preset.profile_types, available, kinds)
+    available = listed.types
+    preset = preset_from_profiles(
+        enricher.presets, enricher.settings, target.service, name, listed.spies, available
+    )
+    chosen = chosen_types(preset.profile_types, available, kinds)
     # The before window is its own baseline (its graphs are asked once, single-flight); the
     # after window's baseline is the before window, as an alert's would be.
     analyses = asyncio.gather(
         enricher.analyze(target, before, before), enricher.analyze(target, after, before)
     )
     diffs = asyncio.gather(
-        *(_diff(enricher, kind, ptype, name, before, after) for kind, ptype in chosen.items()),
+        *(
+            _diff(enricher, preset.frames, kind, ptype, name, (before, after))
+            for kind, ptype in chosen.items()
+        ),
         return_exceptions=True,
     )
     (verdict_before, verdict_after), outcomes = await asyncio.gather(analyses, diffs)

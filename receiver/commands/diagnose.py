@@ -56,6 +56,7 @@ async def _whole(
 ) -> dict[ProfileKind, TopFunctions]:
     window = analysis.window
     selector = label_selector(analysis.pyroscope_service)
+    frames = enricher.presets[analysis.runtime].frames  # as the analysis read the service
 
     async def one(ptype: str) -> TopFunctions:
         graph = await enricher.pyroscope.flamegraph(
@@ -67,9 +68,8 @@ async def _whole(
             n=_EVERYTHING,
             unit=unit,
             unit_scale=scale,
-            runtime=enricher.preset.name,
+            frames=frames,
             app_prefixes=enricher.settings.app_prefixes,
-            normalize=enricher.preset.normalize_frames,
         )
 
     kinds = list(analysis.profile_types)

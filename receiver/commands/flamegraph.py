@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import TextIO
 
 from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.detection import preset_from_profiles
 from enrichers.errors import BackendError
 from enrichers.flamegraph import FlameGraph, top_functions
+from enrichers.frames import PLAIN, FrameRules
 from enrichers.pictures.capture import flamegraph_data
 from enrichers.pictures.picture import Picture, picture_from_data
 from enrichers.pprof import (
@@ -32,9 +34,10 @@ from enrichers.pprof import (
     parse_pprof,
     parse_pprof_json,
 )
+from enrichers.presets import AUTO, PRESETS, Preset
 from enrichers.promql import label_selector
 from enrichers.result import Window
-from enrichers.targets import service_target
+from enrichers.targets import Target, service_target
 from enrichers.times import TIME_FORMS, epoch_ms, parse_time, window_line
 from receiver.commands.terminal import DelayedStatus
 from receiver.commands.top import KINDS
@@ -104,9 +107,9 @@ def draw(picture: Picture, out: Path) -> None:
         out.write_bytes(render_png(picture))
 
 
-def _hotspot(graph: FlameGraph, normalize: bool) -> str | None:
+def _hotspot(graph: FlameGraph, frames: FrameRules) -> str | None:
     """The top self function: the hotspot of the picture."""
-    top = top_functions(graph, n=1, unit="", runtime="", normalize=normalize)
+    top = top_functions(graph, n=1, unit="", frames=frames)
     return top.functions[0].function if top.functions else None
 
 
@@ -124,12 +127,17 @@ def windows(config: Config, args: argparse.Namespace, now: datetime) -> tuple[Wi
 
 
 async def _graphs(
-    enricher: GroupEnricher, name: str, kind: str, incident: Window, baseline: Window | None
-) -> tuple[str, FlameGraph, FlameGraph | None]:
-    """The profile type chosen for `kind` and the graphs of both windows."""
+    enricher: GroupEnricher, target: Target, kind: str, incident: Window, baseline: Window | None
+) -> tuple[Preset, str, FlameGraph, FlameGraph | None]:
+    """The service's preset, the profile type chosen for `kind`, the graphs of both windows."""
+    name = target.pyroscope_service
     start, end = epoch_ms(incident.start), epoch_ms(incident.end)
-    available = await enricher.pyroscope.profile_types(name, start, end)
-    preferred = [kind] if ":" in kind else enricher.preset.profile_types.get(KINDS[kind], [])
+    listed = await enricher.pyroscope.profile_types(name, start, end)
+    available = listed.types
+    preset = preset_from_profiles(
+        enricher.presets, enricher.settings, target.service, name, listed.spies, available
+    )
+    preferred = [kind] if ":" in kind else preset.profile_types.get(KINDS[kind], [])
     ptype = next((p for p in preferred if p in available), None)
     if ptype is None:
         has = ", ".join(sorted(available)) or "nothing"
@@ -140,7 +148,7 @@ async def _graphs(
     if baseline is not None:
         span = epoch_ms(baseline.start), epoch_ms(baseline.end)
         before = await enricher.pyroscope.flamegraph(ptype, selector, *span)
-    return ptype, graph, before
+    return preset, ptype, graph, before
 
 
 async def pyroscope_picture(
@@ -150,23 +158,21 @@ async def pyroscope_picture(
         raise FlamegraphError(EXIT_USAGE, f"--type {args.type!r}: not {', '.join(KINDS)}")
     incident, baseline = windows(config, args, now)
     enricher = build_enricher(config)
-    name = service_target(args.service, config.enrichment).pyroscope_service
+    target = service_target(args.service, config.enrichment)
+    name = target.pyroscope_service
     try:
         async with DelayedStatus(err, "flamegraph: querying Pyroscope..."):
-            ptype, graph, before = await _graphs(
-                enricher, name, args.type, incident, baseline if args.diff else None
+            preset, ptype, graph, before = await _graphs(
+                enricher, target, args.type, incident, baseline if args.diff else None
             )
     except BackendError as exc:
         reason = f"pyroscope ({config.pyroscope.url}) failed: {exc.reason}"
         raise FlamegraphError(EXIT_BACKEND, reason) from None
     finally:
         await enricher.aclose()
-    preset = enricher.preset
     data = flamegraph_data(
         KINDS.get(args.type, "cpu"), ptype, graph, before,
-        runtime=preset.name,
-        app_prefixes=config.enrichment.app_prefixes,
-        normalize=preset.normalize_frames,
+        frames=preset.frames, app_prefixes=config.enrichment.app_prefixes,
     )  # fmt: skip
     if data is None:
         raise FlamegraphError(EXIT_NOTHING, f"{name}: no samples in {window_line(incident)}")
@@ -175,7 +181,7 @@ async def pyroscope_picture(
         args.service,
         window=incident,
         baseline_window=baseline,
-        hotspot=_hotspot(graph, preset.normalize_frames),
+        hotspot=_hotspot(graph, preset.frames),
     )
 
 
@@ -200,23 +206,32 @@ def _sample_graph(profile: Profile, sample_type: str | None) -> tuple[FlameGraph
         raise FlamegraphError(EXIT_NOTHING, str(exc)) from None
 
 
+def _file_frames(config: Config, runtime: str | None) -> FrameRules:
+    """The frame rules for a pprof file: `--runtime`, else the configured preset; a file
+    says nothing of its runtime, so with `preset: auto` its names are kept as written."""
+    name = runtime or config.enrichment.preset
+    if name == AUTO:
+        return PLAIN
+    if name not in PRESETS:
+        raise FlamegraphError(EXIT_USAGE, f"--runtime {name}: not one of {', '.join(PRESETS)}")
+    return PRESETS[name].frames
+
+
 def profile_picture(config: Config, args: argparse.Namespace) -> Picture:
     """The picture of a pprof file's sample type, diffed against `--baseline-profile`."""
     graph, kind, unit = _sample_graph(_read_profile(args.profile), args.sample_type)
     before = None
     if args.baseline_profile is not None:
         before, _, _ = _sample_graph(_read_profile(args.baseline_profile), kind)
-    runtime = args.runtime or config.enrichment.preset
-    normalize = runtime in ("jvm", "java")
+    frames = _file_frames(config, args.runtime)
     ptype = f"{kind}:{kind}:{unit}:{kind}:{unit}"  # an ID of the file's names, for the unit
     data = flamegraph_data(
-        "cpu", ptype, graph, before,
-        runtime=runtime, app_prefixes=config.enrichment.app_prefixes, normalize=normalize,
-    )  # fmt: skip
+        "cpu", ptype, graph, before, frames=frames, app_prefixes=config.enrichment.app_prefixes
+    )
     if data is None:
         raise FlamegraphError(EXIT_NOTHING, f"{args.profile}: no {kind} samples")
     picture = picture_from_data(
-        data, args.service or args.profile.name, hotspot=_hotspot(graph, normalize)
+        data, args.service or args.profile.name, hotspot=_hotspot(graph, frames)
     )
     return replace(picture, profile=f"{kind}:{unit}")  # a file has no profile type ID
 

@@ -14,8 +14,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from enrichers.analysis import GroupEnricher
+from enrichers.detection import preset_from_profiles
 from enrichers.errors import BackendError
 from enrichers.flamegraph import FlameGraph
+from enrichers.frames import FrameRules
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
@@ -90,10 +92,10 @@ async def _profile(
     ptype: str,
     selector: str,
     parts: Sequence[Window],
+    frames: FrameRules,
 ) -> WindowedProfile:
     graphs = await asyncio.gather(*(_graph(enricher, gate, ptype, selector, p) for p in parts))
-    preset = enricher.preset
-    return windowed_profile(ptype, graphs, runtime=preset.name, normalize=preset.normalize_frames)
+    return windowed_profile(ptype, graphs, frames=frames)
 
 
 async def _one(
@@ -110,15 +112,22 @@ async def _one(
     analysis = asyncio.create_task(enricher.analyze(target, window, versus))
     failures: dict[str, str] = {}
     profiles: dict[ProfileKind, WindowedProfile] = {}
-    available: set[str] = set()
+    available: frozenset[str] = frozenset()
     try:
         start = epoch_ms(min(window.start, versus.start))
-        available = await enricher.pyroscope.profile_types(pyro, start, epoch_ms(window.end))
-        chosen = chosen_types(enricher.preset.profile_types, available)
+        listed = await enricher.pyroscope.profile_types(pyro, start, epoch_ms(window.end))
+        available = listed.types
+        preset = preset_from_profiles(
+            enricher.presets, enricher.settings, service, pyro, listed.spies, available
+        )
+        chosen = chosen_types(preset.profile_types, available)
         parts = split_window(window, windows)
         selector = label_selector(pyro, labels)
         measured = await asyncio.gather(
-            *(_profile(enricher, gate, ptype, selector, parts) for ptype in chosen.values())
+            *(
+                _profile(enricher, gate, ptype, selector, parts, preset.frames)
+                for ptype in chosen.values()
+            )
         )
         profiles = dict(zip(chosen, measured, strict=True))
     except BackendError as exc:

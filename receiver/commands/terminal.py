@@ -16,7 +16,8 @@ from typing import TextIO
 
 __all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "wants_colour"]
 
-SEVERITY_COLOURS = {"critical": "1;31", "warning": "33", "ok": "32"}  # bold red, yellow, green
+# bold red, yellow, magenta (flamebot could not see), green
+SEVERITY_COLOURS = {"critical": "1;31", "warning": "33", "unknown": "35", "ok": "32"}
 SPINNER = "|/-\\"
 SPINNER_FRAME_SECONDS = 0.1
 

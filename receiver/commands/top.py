@@ -2,9 +2,10 @@
 
 The reference `top-functions` command: for the last `enrichment.window`, the functions with
 the most self time (or bytes, or contentions) with their self and total share, the value in
-the profile's unit and the frame class. The profile type is the preset's first preference
-that the service has (discovered with Pyroscope's `Series`; a Pyroscope without the Connect
-API only lists the server's types); `memory` is `alloc`. Exit codes as triage: 2 Pyroscope
+the profile's unit and the frame class. The profile type is the first preference of the
+service's preset (pinned in config, else told by its `pyroscope_spy` and profile types) that
+the service has (discovered with Pyroscope's `Series`; a Pyroscope without the Connect API
+only lists the server's types); `memory` is `alloc`. Exit codes as triage: 2 Pyroscope
 failed, 3 Pyroscope has no profiles for the service.
 
 `top` reads profiles only: it never queries or probes Prometheus, so a down Prometheus
@@ -20,11 +21,13 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.clients.pyroscope import ServiceProfiles
+from enrichers.detection import Detected, detect_from_profiles, fallback, pinned
 from enrichers.errors import BackendError
 from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, Window
-from enrichers.targets import recent_windows, service_target
+from enrichers.targets import Target, recent_windows, service_target
 from enrichers.times import epoch_ms, window_line
 from enrichers.units import format_value
 from receiver.commands.terminal import DelayedStatus
@@ -57,15 +60,18 @@ class TopResult:
 async def run_top(
     enricher: GroupEnricher, kind: ProfileKind, service: str, *, n: int, now: datetime
 ) -> TopResult:
-    settings, preset = enricher.settings, enricher.preset
-    name = service_target(service, settings).pyroscope_service
+    settings = enricher.settings
+    target = service_target(service, settings)
+    name = target.pyroscope_service
     window, _ = recent_windows(settings, now)
     start, end = epoch_ms(window.start), epoch_ms(window.end)
     try:
         available = await enricher.pyroscope.profile_types(name, start, end)
-        ptype = next((p for p in preset.profile_types.get(kind, ()) if p in available), None)
+        types = sorted(available.types)
+        preset = enricher.presets[_runtime(enricher, target, available).preset]
+        ptype = next((p for p in preset.profile_types.get(kind, ()) if p in types), None)
         if ptype is None:
-            return TopResult(name, kind, window, available=sorted(available))
+            return TopResult(name, kind, window, available=types)
         graph = await enricher.pyroscope.flamegraph(ptype, label_selector(name), start, end)
     except BackendError as exc:
         return TopResult(name, kind, window, failure=exc.reason)
@@ -75,11 +81,17 @@ async def run_top(
         n=n,
         unit=unit,
         unit_scale=scale,
-        runtime=preset.name,
+        frames=preset.frames,
         app_prefixes=settings.app_prefixes,
-        normalize=preset.normalize_frames,
     )
-    return TopResult(name, kind, window, ptype, top, sorted(available))
+    return TopResult(name, kind, window, ptype, top, types)
+
+
+def _runtime(enricher: GroupEnricher, target: Target, available: ServiceProfiles) -> Detected:
+    """The service's preset as Pyroscope tells it (`top` never asks Prometheus)."""
+    told = pinned(enricher.settings, target.service, target.pyroscope_service)
+    told = told or detect_from_profiles(enricher.presets, available.spies, available.types)
+    return told or fallback()
 
 
 def render_top(result: TopResult) -> str:

@@ -3,8 +3,8 @@
 Every service Pyroscope knows in the recent window (its `service_name` values), or the one
 named with `--service` (a Prometheus host or a Pyroscope service_name), is analysed like an
 alert would be, all at once, for the last `enrichment.window`. When no analysis asks
-Prometheus (no service to analyse, or a preset without queries), a `vector(1)` probe does,
-so a down Prometheus is never missed. Exit codes (PRODUCT.md §4): 0 ok, 1 bad config
+Prometheus (no service to analyse), a `vector(1)` probe does, so a down Prometheus is never
+missed. Exit codes (PRODUCT.md §4): 0 ok, 1 bad config
 (before this module runs), 2 a backend failed (one line per failed backend on stderr; the
 report still prints), 3 the named service is known to neither Pyroscope nor Prometheus.
 """
@@ -87,7 +87,7 @@ async def run_triage(enricher: GroupEnricher, *, service: str | None, now: datet
         await asyncio.gather(*(enricher.analyze(t, incident, baseline) for t in targets))
     )
     checked = {"pyroscope": listing_error}
-    if not (analyses and enricher.preset.queries):  # no analysis asked Prometheus
+    if not analyses:  # no analysis asked Prometheus
         checked["prometheus"] = await _prometheus_failure(enricher, now)
     failures = _failures(checked, analyses)
     unknown = None

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from enrichers.document import analysis_document
 from enrichers.result import (
     FunctionStat,
     HealthMetrics,
@@ -26,8 +27,9 @@ from enrichers.result import (
     Window,
 )
 from enrichers.times import iso_time
+from enrichers.visibility import failure_kind, truncation_lines
 from receiver.commands.terminal import SEVERITY_COLOURS, paint
-from receiver.notifiers.summary import hotspot_line, source_error_line, window_line
+from receiver.notifiers.summary import hotspot_line, unseen_line, window_line
 from receiver.notifiers.summary import ranked as by_importance
 
 __all__ = [
@@ -43,7 +45,7 @@ __all__ = [
     "triage_document",
 ]
 
-MARKERS = {"critical": "[!!!]", "warning": "[ ! ]", "ok": "[ . ]"}
+MARKERS = {"critical": "[!!!]", "warning": "[ ! ]", "unknown": "[ ? ]", "ok": "[ . ]"}
 _PROFILES: tuple[tuple[ProfileKind, str], ...] = (
     ("cpu", "CPU"),
     ("alloc", "Alloc"),
@@ -77,43 +79,12 @@ def duration_text(span: timedelta) -> str:
     return text + (f"{seconds}s" if seconds or not text else "")
 
 
-def _service_json(analysis: ServiceAnalysis) -> dict[str, Any]:
-    spot = analysis.hotspot
-    return {
-        "service": analysis.service,
-        "pyroscope_service": analysis.pyroscope_service,
-        "verdict": analysis.verdict,
-        "severity": analysis.severity,
-        "metrics": analysis.metrics.model_dump(mode="json"),
-        "hotspot": None
-        if spot is None
-        else {
-            "function": spot.function,
-            "self_pct": spot.self_pct,
-            "baseline_pct": spot.baseline_pct,
-            "profile": spot.profile,
-        },
-        "top": {
-            kind: [stat.model_dump(mode="json") for stat in stats]
-            for kind, stats in analysis.top.items()
-        },
-        "action": analysis.action,
-        "evidence": [e.model_dump(mode="json") for e in analysis.evidence],
-        "notes": list(analysis.notes),
-        "errors": [e.model_dump(mode="json") for e in analysis.errors],
-        "runtime": analysis.runtime,
-        "profile_types": dict(analysis.profile_types),
-        "changes": [c.model_dump(mode="json") for c in analysis.changes],
-        "links": analysis.links.model_dump(mode="json"),
-    }
-
-
 def triage_document(triage: Triage) -> dict[str, Any]:
     """The `triage --json` document (PRODUCT.md §4)."""
     return {
         "generated_at": iso_time(triage.generated_at),
         "window": {"from": iso_time(triage.window.start), "to": iso_time(triage.window.end)},
-        "services": [_service_json(a) for a in ranked(triage.analyses)],
+        "services": [analysis_document(a) for a in ranked(triage.analyses)],
     }
 
 
@@ -121,14 +92,18 @@ def _metric(value: float | None, form: str, scale: float = 1.0) -> str:
     return "n/a" if value is None else form.format(value * scale)
 
 
-def metrics_text(m: HealthMetrics) -> str:
-    """`CPU: 82%  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%`."""
+def metrics_text(m: HealthMetrics, units: Mapping[str, str] | None = None) -> str:
+    """`CPU: 82%  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%`; a metric in
+    its runtime's own unit says it (`GC: 0.40 collections/s`, `Threads: 812 goroutines`)."""
+    own = units or {}
+    gc = "{:.2f} " + own["gc"] if "gc" in own else "{:.3f}s/s"
+    threads = "{:.0f} " + own["threads"] if "threads" in own else "{:.0f}"
     return "  ".join(
         (
             f"CPU: {_metric(m.cpu, '{:.0f}%', 100)}",
             f"Heap: {_metric(m.heap_ratio, '{:.0f}%', 100)}",
-            f"GC: {_metric(m.gc, '{:.3f}s/s')}",
-            f"Threads: {_metric(m.threads, '{:.0f}')}",
+            f"GC: {_metric(m.gc, gc)}",
+            f"Threads: {_metric(m.threads, threads)}",
             f"Lat: {_metric(m.latency_ms, '{:.0f}ms')}",
             f"Err: {_metric(m.error_ratio, '{:.1f}%', 100)}",
         )
@@ -156,17 +131,23 @@ def _profiles_text(top: Mapping[ProfileKind, Sequence[FunctionStat]]) -> str:
 def _block(analysis: ServiceAnalysis, colour: bool) -> list[str]:
     code = SEVERITY_COLOURS[analysis.severity] if colour else None
     head = f"{MARKERS[analysis.severity]} {analysis.service}  →  {analysis.verdict}"
-    lines = [f"  {paint(head, code)}", f"{_INDENT}{metrics_text(analysis.metrics)}"]
-    if analysis.verdict != "HEALTHY":
+    lines = [f"  {paint(head, code)}"]
+    unseen = unseen_line(analysis)
+    if unseen:  # every failed source is among these
+        lines.append(f"{_INDENT}Not seen: {unseen}")
+    lines.append(f"{_INDENT}{metrics_text(analysis.metrics, analysis.units)}")
+    if analysis.verdict not in ("HEALTHY", "UNKNOWN"):
         spot = hotspot_line(analysis)
         if spot is not None:
             lines.append(f"{_INDENT}Hotspot: {spot}")
+    if analysis.verdict != "HEALTHY":
         lines.append(f"{_INDENT}Action:  {analysis.action}")
+    if analysis.verdict not in ("HEALTHY", "UNKNOWN"):
         lines.append(f"{_INDENT}Profiles: {_profiles_text(analysis.top)}")
         if analysis.links.flame_graph:
             lines.append(f"{_INDENT}Flame graph: {analysis.links.flame_graph}")
+    lines.extend(f"{_INDENT}Merged: {line}" for line in truncation_lines(analysis.truncated_pct))
     lines.extend(f"{_INDENT}Note: {note}" for note in analysis.notes)
-    lines.extend(f"{_INDENT}! {source_error_line(e)}" for e in analysis.errors)
     return lines
 
 
@@ -193,6 +174,4 @@ def public_url(url: str) -> str:
 
 def failure_line(command: str, source: str, url: str, reason: str) -> str:
     """`triage: prometheus unreachable at http://127.0.0.1:9: connection failed: ConnectError`."""
-    unreachable = reason.startswith(("connection failed", "timed out", "no answer"))
-    how = "unreachable" if unreachable or "timed out" in reason else "failed"
-    return f"{command}: {source} {how} at {public_url(url)}: {reason}"
+    return f"{command}: {source} {failure_kind(reason)} at {public_url(url)}: {reason}"

@@ -1,4 +1,5 @@
-"""A simulated Prometheus: `/api/v1/query` answers the jvm preset's queries from a Scenario.
+"""A simulated Prometheus: `/api/v1/query` answers the jvm preset's queries from a Scenario,
+`/api/v1/label/__name__/values` the metric names a selector has (runtime detection).
 
 Not a PromQL engine. A query is recognised by the metric it is about (the first rule of
 `RULES` whose marker it contains) and its label matchers (`instance=~"<host>(:[0-9]+)?"`,
@@ -20,7 +21,7 @@ from aiohttp import web
 from enrichers.settings import MetricName
 from receiver.demo.matchers import MatcherError, find_matchers
 from receiver.demo.record import RequestLog
-from receiver.demo.scenario import Scenario
+from receiver.demo.scenario import Scenario, SimulatedService
 
 __all__ = ["RULES", "SimulatedPrometheus"]
 
@@ -35,6 +36,8 @@ RULES: tuple[tuple[str, MetricName, str], ...] = (
     ("vertx_http_server_requests_total", "req_per_sec", "vertx-apps"),
 )
 PORTS = {"jvm": 9404, "vertx-apps": 8080}
+# The metric names of the rules, each with the job whose targets expose it.
+METRIC_NAMES = tuple((marker, job) for marker, _, job in RULES if "=" not in marker)
 SERIES_LABELS = frozenset({"__name__", "area", "code", "gc", "method", "route"})
 
 
@@ -60,7 +63,22 @@ class SimulatedPrometheus:
         app = web.Application(middlewares=[self.log.middleware()])
         app.router.add_get("/api/v1/query", self._query)
         app.router.add_post("/api/v1/query", self._query)
+        app.router.add_get("/api/v1/label/__name__/values", self._metric_names)
         return app
+
+    async def _metric_names(self, request: web.Request) -> web.Response:
+        """The names of the metrics whose targets match every `match[]` selector."""
+        try:
+            selectors = [find_matchers(text) for text in request.query.getall("match[]", [])]
+        except MatcherError as exc:
+            return _error(400, "bad_data", str(exc))
+        names = {
+            metric
+            for target, _ in self._targets()
+            for metric, job in METRIC_NAMES
+            if job == target["job"] and all(m.matches(target) for s in selectors for m in s)
+        }
+        return web.json_response({"status": "success", "data": sorted(names)})
 
     async def _query(self, request: web.Request) -> web.Response:
         params: dict[str, Any] = dict(request.query)
@@ -91,14 +109,24 @@ class SimulatedPrometheus:
         _, metric, job = rule
         matchers = [m for m in find_matchers(query) if m.name not in SERIES_LABELS]
         samples = []
-        for host, service in self.scenario.services.items():
-            target = {
-                "group": "vertx",
-                "instance": f"{host}:{PORTS[job]}",
-                "job": job,
-                "verticle": service.verticle,
-            }
-            if all(m.matches(target) for m in matchers):
+        for target, service in self._targets():
+            if target["job"] == job and all(m.matches(target) for m in matchers):
                 labels = {"instance": target["instance"]} if "by (instance)" in query else target
                 samples.append((labels, float(getattr(service.health, metric))))
         return samples
+
+    def _targets(self) -> list[tuple[dict[str, str], SimulatedService]]:
+        """Both scrape targets of every service, as the reference deployment labels them."""
+        return [
+            (
+                {
+                    "group": "vertx",
+                    "instance": f"{host}:{port}",
+                    "job": job,
+                    "verticle": service.verticle,
+                },
+                service,
+            )
+            for host, service in self.scenario.services.items()
+            for job, port in PORTS.items()
+        ]

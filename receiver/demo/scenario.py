@@ -23,7 +23,6 @@ from enrichers.result import ProfileKind
 from receiver.errors import ConfigError
 
 __all__ = [
-    "PROFILE_TYPES",
     "DemoAlert",
     "Profile",
     "Scenario",
@@ -35,14 +34,6 @@ __all__ = [
 ]
 
 Stacks = dict[tuple[str, ...], int]
-
-# The Pyroscope Java agent's profile types, the first choice of the jvm preset per kind.
-PROFILE_TYPES: Mapping[ProfileKind, str] = {
-    "cpu": "process_cpu:cpu:nanoseconds:cpu:nanoseconds",
-    "alloc": "memory:alloc_in_new_tlab_bytes:bytes:space:bytes",
-    "mutex": "mutex:contentions:count:mutex:count",
-    "wall": "wall:wall:nanoseconds:wall:nanoseconds",
-}
 
 
 class _Model(BaseModel):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
+from enrichers.document import analysis_document
 from enrichers.links import safe_url
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
@@ -73,22 +74,7 @@ _NOT_ANALYSED: dict[str, Any] = {
 def _details(analysis: ServiceAnalysis | None) -> dict[str, Any]:
     if analysis is None:
         return copy.deepcopy(_NOT_ANALYSED)
-    spot = analysis.hotspot
-    return {
-        "service": analysis.service,
-        "pyroscope_service": analysis.pyroscope_service,
-        "verdict": analysis.verdict,
-        "severity": analysis.severity,
-        "hotspot": None if spot is None else spot.model_dump(mode="json"),
-        "action": analysis.action,
-        "evidence": [e.model_dump(mode="json") for e in analysis.evidence],
-        "metrics": analysis.metrics.model_dump(mode="json"),
-        "top_functions": {
-            kind: [s.model_dump(mode="json") for s in stats] for kind, stats in analysis.top.items()
-        },
-        "notes": list(analysis.notes),
-        "errors": [e.model_dump(mode="json") for e in analysis.errors],
-    }
+    return analysis_document(analysis, top_key="top_functions")
 
 
 def _custom_details(payload: WebhookPayload, enrichment: EnrichmentResult) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from receiver.notifiers.summary import (
     primary_analysis,
     ranked,
     status_tag,
+    verdict_text,
     window_line,
 )
 
@@ -79,7 +80,7 @@ def _emoji(payload: WebhookPayload) -> str:
 def _others(services: list[ServiceAnalysis], detail: Detail) -> Block | None:
     if not services:
         return None
-    names = ", ".join(f"{a.service} ({a.verdict})" for a in services)
+    names = ", ".join(f"{a.service} ({verdict_text(a)})" for a in services)
     return section("others", f"*Also affected ({len(services)}):* " + fit(names, detail.line * 4))
 
 
@@ -203,6 +204,6 @@ def render_thread_reply(
     text = f"{_emoji(payload)} {change}: {alert_name(payload)} is now {status_tag(payload)}"
     text += f", {firing} of {total} alerts still firing" if firing else ", all alerts resolved"
     lead = primary_analysis(enrichment)
-    if firing and lead is not None:
-        text += f". {lead.service}: {lead.verdict}"
+    if lead is not None:
+        text += f". {lead.service}: {verdict_text(lead)}"
     return {"text": fit(text, TEXT_MAX)}

@@ -12,10 +12,13 @@ from typing import Any
 
 from enrichers.links import safe_url
 from enrichers.result import FunctionStat, GroupLinks, ServiceAnalysis, SourceError
+from enrichers.visibility import truncation_lines
 from receiver.models import Alert, WebhookPayload
 from receiver.notifiers.summary import (
+    PARTIAL_DATA,
     PROFILE_TITLES,
     alert_service,
+    culprit_detail,
     errors_line,
     evidence_line,
     hotspot_detail,
@@ -23,6 +26,7 @@ from receiver.notifiers.summary import (
     riser_detail,
     share,
     truncate,
+    unseen_line,
 )
 
 __all__ = [
@@ -115,7 +119,10 @@ def _hotspot_lines(analysis: ServiceAnalysis, detail: Detail) -> list[str]:
     spot = analysis.hotspot
     if spot is None:
         return ["*Hotspot:* none"]
-    lines = [f"*Hotspot:* {code(spot.function, detail.function)} {hotspot_detail(spot)}"]
+    text = f"*Hotspot:* {code(spot.function, detail.function)} {hotspot_detail(spot)}"
+    if culprit_detail(spot) and spot.culprit is not None:
+        text += f", called from {code(spot.culprit, detail.function)}"
+    lines = [text]
     riser = analysis.biggest_riser
     if riser is not None and riser.delta_pp > 0 and riser.function != spot.function:
         lines.append(f"*Riser:* {code(riser.function, detail.function)} {riser_detail(riser)}")
@@ -133,19 +140,29 @@ def error_text(errors: list[SourceError], *, partial: bool, limit: int) -> str:
     return ":warning: " + fit(errors_line(errors, partial=partial), limit)
 
 
+def _unseen_text(analysis: ServiceAnalysis, width: int) -> list[str]:
+    """What could not be seen (every failed source among it), said whatever the detail level."""
+    seen = unseen_line(analysis)
+    if seen is None:
+        return []
+    partial = f" — {PARTIAL_DATA}" if analysis.errors and analysis.verdict != "UNKNOWN" else ""
+    return [":warning: *Not seen:* " + fit(seen + partial, width * 2)]
+
+
 def service_section(index: int, analysis: ServiceAnalysis, detail: Detail) -> Block:
-    """Verdict, evidence, metrics, hotspot, action, notes and failures of one service."""
+    """Verdict, what was not seen, evidence, metrics, hotspot, action, notes of one service."""
     width = detail.line
     lines = [
         _service_title(analysis, detail),
+        *_unseen_text(analysis, width),
         "*Evidence:* " + fit(evidence_line(analysis), width),
-        "*Metrics:* " + fit(metric_line(analysis.metrics), width),
+        "*Metrics:* " + fit(metric_line(analysis.metrics, analysis.units), width),
         *_hotspot_lines(analysis, detail),
         "*Action:* " + fit(analysis.action, width),
     ]
+    # The merged share and its fix are a short sentence of our own: never cut.
+    lines += [":scissors: " + fit(line, 200) for line in truncation_lines(analysis.truncated_pct)]
     lines += ["*Note:* " + fit(note, width) for note in analysis.notes[: detail.notes]]
-    if analysis.errors:
-        lines.append(error_text(analysis.errors, partial=True, limit=width))
     fields = []
     if detail.top_n:
         fields = [_top_field(k, stats, detail) for k, stats in analysis.top.items() if stats]

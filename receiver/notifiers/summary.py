@@ -6,7 +6,7 @@ and number formats live here once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from enrichers.result import (
     VERDICTS,
@@ -26,6 +26,7 @@ __all__ = [
     "PARTIAL_DATA",
     "alert_name",
     "alert_service",
+    "culprit_detail",
     "errors_line",
     "evidence_line",
     "format_metric",
@@ -41,10 +42,13 @@ __all__ = [
     "status_tag",
     "top_line",
     "truncate",
+    "unseen_line",
+    "verdict_text",
     "window_line",
 ]
 
-_SEVERITY_RANK = {"critical": 0, "warning": 1, "ok": 2}
+# A service flamebot could not see ranks above the ones it saw were fine.
+_SEVERITY_RANK = {"critical": 0, "warning": 1, "unknown": 2, "ok": 3}
 PROFILE_TITLES = {"cpu": "CPU", "alloc": "Alloc", "mutex": "Mutex", "wall": "Wall"}
 METRIC_ORDER = ("cpu", "heap_ratio", "gc", "threads", "latency_ms", "error_ratio", "req_per_sec")
 PARTIAL_DATA = "verdict from partial data"
@@ -71,7 +75,11 @@ def truncate(text: str, limit: int, marker: str = "…") -> str:
     return cut.rstrip() + marker
 
 
-def format_metric(name: str, value: float) -> str:
+def format_metric(name: str, value: float, unit: str | None = None) -> str:
+    """A metric in its unit; `unit` names the runtime's own where it differs (`gc` in
+    collections/s, `threads` in goroutines)."""
+    if unit is not None:
+        return f"{value:.2f} {unit}" if unit.endswith("/s") else f"{value:.0f} {unit}"
     if name == "cpu":
         return f"{value:.2f} cores"
     if name in ("heap_ratio", "error_ratio"):
@@ -85,13 +93,14 @@ def format_metric(name: str, value: float) -> str:
     return f"{value:.0f}"
 
 
-def metric_line(metrics: HealthMetrics) -> str:
+def metric_line(metrics: HealthMetrics, units: Mapping[str, str] | None = None) -> str:
     """`CPU 0.82 cores · Heap 45.0% · ...` for the numbers that are known."""
     parts = []
     for name in METRIC_ORDER:
         value = getattr(metrics, name)
         if value is not None:
-            parts.append(f"{METRIC_TITLES[name]} {format_metric(name, value)}")
+            unit = (units or {}).get(name)
+            parts.append(f"{METRIC_TITLES[name]} {format_metric(name, value, unit)}")
     return " · ".join(parts) if parts else "no health metrics"
 
 
@@ -100,12 +109,13 @@ def evidence_line(analysis: ServiceAnalysis) -> str:
     crossed = [e for e in analysis.evidence if e.crossed]
     if not crossed:
         return "no threshold crossed"
-    return ", ".join(_evidence(e) for e in crossed)
+    return ", ".join(_evidence(e, analysis.units.get(e.metric)) for e in crossed)
 
 
-def _evidence(e: Evidence) -> str:
+def _evidence(e: Evidence, unit: str | None) -> str:
     if e.metric in METRIC_TITLES:
-        value, threshold = format_metric(e.metric, e.value), format_metric(e.metric, e.threshold)
+        value = format_metric(e.metric, e.value, unit)
+        threshold = format_metric(e.metric, e.threshold, unit)
     else:
         value, threshold = f"{e.value:g}", f"{e.threshold:g}"
     text = f"{e.metric} {value} {e.op} {threshold}"
@@ -126,12 +136,33 @@ def hotspot_detail(spot: Hotspot) -> str:
     return text
 
 
+def culprit_detail(spot: Hotspot) -> str | None:
+    """`called from com.example.Validator.validate` when the hot leaf is not application code."""
+    if spot.culprit is None or spot.culprit == spot.function:
+        return None
+    return f"called from {spot.culprit}"
+
+
 def hotspot_line(analysis: ServiceAnalysis) -> str | None:
     """`sha256: 34.2% of CPU self-time (5.1% before, +29.1 pp)`, or None."""
     spot = analysis.hotspot
     if spot is None:
         return None
-    return f"{spot.function}: {hotspot_detail(spot)}"
+    caller = culprit_detail(spot)
+    return f"{spot.function}: {hotspot_detail(spot)}" + (f", {caller}" if caller else "")
+
+
+def unseen_line(analysis: ServiceAnalysis) -> str | None:
+    """What could not be seen and why, `; `-separated, or None when everything was seen."""
+    return "; ".join(analysis.unseen) if analysis.unseen else None
+
+
+def verdict_text(analysis: ServiceAnalysis) -> str:
+    """The verdict; an UNKNOWN or NO-PROFILE-DATA one with what could not be seen."""
+    seen = unseen_line(analysis)
+    if analysis.verdict in ("UNKNOWN", "NO-PROFILE-DATA") and seen:
+        return f"{analysis.verdict} ({seen})"
+    return analysis.verdict
 
 
 def riser_detail(change: FunctionChange) -> str:
@@ -208,13 +239,13 @@ def headline(payload: WebhookPayload, enrichment: EnrichmentResult) -> str:
     text = f"[{status_tag(payload)}] {alert_name(payload)} on {where}"
     if lead is None:
         return text + ": not analysed"
-    text += f": {lead.verdict}"
+    text += f": {verdict_text(lead)}"
     if len(services) > 1:
         text += f" ({lead.service})"
     if lead.hotspot is not None:
         spot = lead.hotspot
         text += f", hotspot {spot.function} ({spot.self_pct:.1f}% {PROFILE_TITLES[spot.profile]})"
-    if lead.errors:
+    if lead.errors and verdict_text(lead) == lead.verdict:
         failed = " and ".join(e.source for e in lead.errors)
         text += f" ({PARTIAL_DATA}: {failed} failed)"
     return text

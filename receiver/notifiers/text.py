@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enrichers.result import EnrichmentResult, ServiceAnalysis
+from enrichers.visibility import truncation_lines
 from receiver.models import Alert, WebhookPayload
 from receiver.notifiers.summary import (
     PROFILE_TITLES,
@@ -12,6 +13,7 @@ from receiver.notifiers.summary import (
     metric_line,
     source_error_line,
     top_line,
+    unseen_line,
 )
 
 __all__ = ["render_text"]
@@ -21,9 +23,12 @@ def _service_block(analysis: ServiceAnalysis) -> list[str]:
     name = analysis.service
     if analysis.pyroscope_service != analysis.service:
         name += f" (Pyroscope: {analysis.pyroscope_service})"
-    lines = [
-        f"  {name}: {analysis.verdict} [{analysis.severity}]",
-        f"    Metrics:  {metric_line(analysis.metrics)}",
+    lines = [f"  {name}: {analysis.verdict} [{analysis.severity}]"]
+    unseen = unseen_line(analysis)
+    if unseen:  # every failed source is among these
+        lines.append(f"    Not seen: {unseen}")
+    lines += [
+        f"    Metrics:  {metric_line(analysis.metrics, analysis.units)}",
         f"    Evidence: {evidence_line(analysis)}",
     ]
     spot = hotspot_line(analysis)
@@ -31,6 +36,7 @@ def _service_block(analysis: ServiceAnalysis) -> list[str]:
     lines.append(f"    Action:   {analysis.action}")
     for kind, stats in analysis.top.items():
         lines.append(f"    Top {PROFILE_TITLES[kind]:<6} {top_line(stats)}")
+    lines.extend(f"    Merged:   {line}" for line in truncation_lines(analysis.truncated_pct))
     riser = analysis.biggest_riser
     if riser is not None and riser.delta_pp > 0:
         lines.append(
@@ -38,7 +44,6 @@ def _service_block(analysis: ServiceAnalysis) -> list[str]:
             f"{riser.incident_pct:.1f}% ({riser.delta_pp:+.1f} pp)"
         )
     lines.extend(f"    Note:     {note}" for note in analysis.notes)
-    lines.extend(f"    ! {source_error_line(e)}" for e in analysis.errors)
     links = analysis.links
     if links.flame_graph:
         lines.append(f"    Flame graph: {links.flame_graph}")

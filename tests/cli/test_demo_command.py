@@ -34,11 +34,13 @@ ORDER_HEADLINE = (
     "[FIRING:1] HighLatency on order-service: LOCK-BOUND,"
     " hotspot com.example.OrderVerticle.processOrders (71.3% Mutex)"
 )
-# Prometheus: 7 jvm preset queries for each of the 2 alerted services and the 8 triaged ones.
-# Pyroscope: the receiver's one fleet-wide Series at start-up; two flame graphs (baseline,
-# incident) per profile type of each analysed service (payment 3, order 4, the 6 healthy
-# ones 3); triage's LabelValues, and a Series per service it triages.
-SERVED = "simulation served 70 Prometheus and 74 Pyroscope requests"
+# Prometheus: 7 jvm preset queries for each of the 2 alerted services and the 8 triaged ones,
+# and triage's metric-name listing per service (runtime detection; the receiver's alerts
+# find the runtime in the fleet listing). Pyroscope: the receiver's one fleet-wide Series at
+# start-up; two flame graphs (baseline, incident) per profile type of each analysed service
+# (payment 3, order 4, the 6 healthy ones 3); triage's LabelValues, and a Series per service
+# it triages.
+SERVED = "simulation served 78 Prometheus and 74 Pyroscope requests"
 AES_SCENARIO = {
     "services": {
         "payment-service": {
@@ -210,6 +212,7 @@ def test_demo_writes_slack_and_pagerduty_payloads(demo: tuple[str, Path]) -> Non
         "profile": "cpu",
         "self_pct": 34.2,
         "baseline_pct": 5.1,
+        "culprit": "com.example.PaymentVerticle.sha256",
     }
     assert any(link["href"] == flame for link in event["links"])
     order = json.loads((out / "pagerduty-order-service.json").read_text())

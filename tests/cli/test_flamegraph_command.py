@@ -71,15 +71,19 @@ async def test_png_of_the_mutex_profile(tmp_path: Path, sim_config: Path) -> Non
 
 
 async def test_a_pprof_file_needs_no_backend(tmp_path: Path) -> None:
-    """`--profile`: the Kafka CPU fixture, drawn with the built-in config and no Pyroscope."""
+    """`--profile`: the Kafka CPU fixture with JVM frame rules, no config and no Pyroscope."""
     out = tmp_path / "kafka.svg"
-    result = await flamebot("flamegraph", "--profile", KAFKA_CPU, "--out", out, cwd=tmp_path)
+    result = await flamebot(
+        "flamegraph", "--profile", KAFKA_CPU, "--runtime", "jvm", "--out", out, cwd=tmp_path
+    )
     assert (result.code, result.stderr) == (0, "")
     tips = tooltips(out)
     assert tips[0] == "total\nself 0.0% · total 100.0%"
     assert "java.util.regex.Pattern$CharPropertyGreedy.match\nself 1.0% · total 14.4%" in tips
     again = tmp_path / "again.svg"
-    await flamebot("flamegraph", "--profile", KAFKA_CPU, "--out", again, cwd=tmp_path)
+    await flamebot(
+        "flamegraph", "--profile", KAFKA_CPU, "--runtime", "jvm", "--out", again, cwd=tmp_path
+    )
     assert again.read_bytes() == out.read_bytes()
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from enrichers.clients.prometheus import PrometheusClient
-from enrichers.clients.pyroscope import PyroscopeClient
+from enrichers.clients.pyroscope import PyroscopeClient, ServiceProfiles
 from enrichers.flamegraph import parse_connect, top_functions
 from enrichers.presets import JVM
 from enrichers.promql import instance_selector, label_selector, render_query
@@ -102,17 +102,13 @@ async def test_pyroscope_lists_services_profile_types_and_window_graphs(sim: Sim
         assert await client.services(ms(start), ms(end)) == sorted(
             s.pyroscope_service for s in DEFAULT_SCENARIO.services.values()
         )
-        assert await client.profile_types("bank-payment-service", ms(start), ms(end)) == {
-            CPU,
-            ALLOC,
-            WALL,
-        }
-        assert await client.profile_types("bank-order-service", ms(start), ms(end)) == {
-            CPU,
-            ALLOC,
-            MUTEX,
-            WALL,
-        }
+        java = frozenset({"javaspy"})
+        assert await client.profile_types(
+            "bank-payment-service", ms(start), ms(end)
+        ) == ServiceProfiles(frozenset({CPU, ALLOC, WALL}), java)
+        assert await client.profile_types(
+            "bank-order-service", ms(start), ms(end)
+        ) == ServiceProfiles(frozenset({CPU, ALLOC, MUTEX, WALL}), java)
         selector = label_selector("bank-payment-service")
         hour = timedelta(hours=1)
         incident = await client.flamegraph(CPU, selector, ms(start), ms(end))
@@ -120,7 +116,7 @@ async def test_pyroscope_lists_services_profile_types_and_window_graphs(sim: Sim
     finally:
         await client.aclose()
     leaders = [
-        top_functions(graph, n=1, unit="seconds", unit_scale=1e-9, runtime="jvm", normalize=True)
+        top_functions(graph, n=1, unit="seconds", unit_scale=1e-9, frames=JVM.frames)
         for graph in (incident, baseline)
     ]
     assert [(t.functions[0].function, round(t.functions[0].self_pct, 1)) for t in leaders] == [
@@ -133,7 +129,7 @@ async def test_pyroscope_lists_services_profile_types_and_window_graphs(sim: Sim
 async def test_pyroscope_answers_connect_errors(sim: Simulation) -> None:
     """An unknown RPC is 404 `unimplemented`; an empty selection is `{}`."""
     async with httpx.AsyncClient(base_url=sim.pyroscope_url) as client:
-        unknown = await client.post("/querier.v1.QuerierService/Diff", json={})
+        unknown = await client.post("/querier.v1.QuerierService/SelectMergeProfile", json={})
         nothing = await client.post(
             "/querier.v1.QuerierService/SelectMergeStacktraces",
             json={
@@ -145,7 +141,7 @@ async def test_pyroscope_answers_connect_errors(sim: Simulation) -> None:
         )
     assert (unknown.status_code, unknown.json()) == (
         404,
-        {"code": "unimplemented", "message": "Diff is not implemented"},
+        {"code": "unimplemented", "message": "SelectMergeProfile is not implemented"},
     )
     assert (nothing.status_code, nothing.json()) == (200, {})
     assert parse_connect(nothing.json()).total == 0

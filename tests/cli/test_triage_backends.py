@@ -91,8 +91,8 @@ async def test_triage_names_both_backends_when_both_are_down(tmp_path: Path) -> 
     result = await flamebot("triage", "--config", config, cwd=tmp_path)
     assert result.code == 2
     assert result.error_lines == [
-        f"triage: prometheus unreachable at {prometheus}: connection failed: ConnectError",
-        f"triage: pyroscope unreachable at {pyroscope}: connection failed: ConnectError",
+        f"triage: prometheus unreachable at {prometheus}: connection refused",
+        f"triage: pyroscope unreachable at {pyroscope}: connection refused",
     ]
     assert "Traceback" not in result.stderr
 
@@ -106,7 +106,7 @@ async def test_triage_probes_prometheus_when_pyroscope_has_no_services(
     result = await flamebot("triage", "--config", config, "--json", cwd=tmp_path)
     assert (result.code, json.loads(result.stdout)["services"]) == (2, [])
     assert result.error_lines == [
-        f"triage: prometheus unreachable at {prometheus}: connection failed: ConnectError"
+        f"triage: prometheus unreachable at {prometheus}: connection refused"
     ]
 
 

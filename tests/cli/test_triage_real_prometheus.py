@@ -96,6 +96,7 @@ async def test_triage_json_on_real_prometheus(tmp_path: Path, config: Path) -> N
         "self_pct": pytest.approx(34.2),
         "baseline_pct": pytest.approx(5.1),
         "profile": "cpu",
+        "culprit": "com.example.PaymentVerticle.sha256",
     }
     assert [(f["function"], f["frame_class"]) for f in payment["top"]["cpu"]] == [
         ("com.example.PaymentVerticle.sha256", "app"),
@@ -119,6 +120,7 @@ async def test_triage_json_on_real_prometheus(tmp_path: Path, config: Path) -> N
         "self_pct": pytest.approx(71.3),
         "baseline_pct": pytest.approx(71.3),
         "profile": "mutex",
+        "culprit": "com.example.OrderVerticle.processOrders",
     }
     assert [(e["key"], e["crossed"]) for e in order["evidence"] if e["crossed"]] == [
         ("mutex_pct", True),

@@ -13,7 +13,11 @@ from structlog.testing import capture_logs
 from enrichers.analysis import GroupEnricher
 from enrichers.clients.discovery import ProfileTypeIndex
 from enrichers.clients.prometheus import PrometheusClient
-from enrichers.clients.pyroscope import PyroscopeClient, parse_service_profile_types
+from enrichers.clients.pyroscope import (
+    PyroscopeClient,
+    ServiceProfiles,
+    parse_service_profile_types,
+)
 from enrichers.errors import BackendError
 from enrichers.result import Window
 from enrichers.settings import (
@@ -69,10 +73,20 @@ def test_parse_service_profile_types() -> None:
                     {"name": "service_name", "value": "b"},
                 ]
             },
+            {
+                "labels": [
+                    {"name": "__profile_type__", "value": CPU},
+                    {"name": "pyroscope_spy", "value": "javaspy"},
+                    {"name": "service_name", "value": "b"},
+                ]
+            },
             {"labels": [{"name": "__profile_type__", "value": CPU}]},
         ]
     }
-    assert parse_service_profile_types(doc) == {"a": {CPU, ALLOC}, "b": {CPU}}
+    assert parse_service_profile_types(doc) == {
+        "a": ServiceProfiles(frozenset({CPU, ALLOC})),
+        "b": ServiceProfiles(frozenset({CPU}), frozenset({"javaspy"})),
+    }
     assert parse_service_profile_types({}) == {}
 
 
@@ -104,11 +118,14 @@ async def test_fleet_listing_is_one_series_call_without_matchers() -> None:
             listed = await client.fleet_profile_types(LISTING_START_MS, NOW_MS)
         finally:
             await client.aclose()
-    assert listed == {"checkout": {CPU, ALLOC}, "cart": {CPU}}
+    assert listed == {
+        "checkout": ServiceProfiles(frozenset({CPU, ALLOC})),
+        "cart": ServiceProfiles(frozenset({CPU})),
+    }
     assert series_bodies(fake) == [
         {
             "matchers": [],
-            "labelNames": ["service_name", "__profile_type__"],
+            "labelNames": ["service_name", "__profile_type__", "pyroscope_spy"],
             "start": LISTING_START_MS,
             "end": NOW_MS,
         }
@@ -147,26 +164,26 @@ async def test_index_lists_at_start_refreshes_and_expires() -> None:
         with capture_logs() as logs:
             index.start()
             await asyncio.wait_for(index.loaded.wait(), SETTLE_SECONDS)
-        assert index.lookup("checkout") == {CPU, ALLOC}
-        assert index.lookup("cart") == {CPU}
+        assert index.lookup("checkout") == ServiceProfiles(frozenset({CPU, ALLOC}))
+        assert index.lookup("cart") == ServiceProfiles(frozenset({CPU}))
         assert index.lookup("unlisted") is None
 
         fake.services["new"] = {MUTEX: GRAPH}
         await index.refresh()
-        assert index.lookup("new") == {MUTEX}
+        assert index.lookup("new") == ServiceProfiles(frozenset({MUTEX}))
 
         fake.fail_with = 500  # a failed refresh keeps the last listing...
         clock.now += 599
         with capture_logs() as failed:
             await index.refresh()
-        assert index.lookup("checkout") == {CPU, ALLOC}
+        assert index.lookup("checkout") == ServiceProfiles(frozenset({CPU, ALLOC}))
         clock.now += 2  # ...until it is too old to trust
         assert index.lookup("checkout") is None
         await index.aclose()
         await client.aclose()
     listing = {
         "matchers": [],
-        "labelNames": ["service_name", "__profile_type__"],
+        "labelNames": ["service_name", "__profile_type__", "pyroscope_spy"],
         "start": LISTING_START_MS,
         "end": NOW_MS,
     }
@@ -236,7 +253,7 @@ async def test_a_listed_service_goes_straight_to_its_flame_graphs(
     assert await analyse(enricher, "checkout") == [ALLOC, CPU]
     listing = {
         "matchers": [],
-        "labelNames": ["service_name", "__profile_type__"],
+        "labelNames": ["service_name", "__profile_type__", "pyroscope_spy"],
         "start": LISTING_START_MS,
         "end": NOW_MS,
     }

@@ -52,6 +52,7 @@ async def test_reference_alert_keeps_its_cpu_hotspot(enriched: Any) -> None:
         "profile": "cpu",
         "self_pct": pytest.approx(34.2),
         "baseline_pct": pytest.approx(5.1),
+        "culprit": "com.example.PaymentVerticle.sha256",  # application code itself
     }
     assert analysis.profile_types == {"cpu": CPU, "alloc": ALLOC, "mutex": MUTEX, "wall": WALL}
     assert [f.function for f in analysis.top["cpu"]] == [

@@ -171,6 +171,7 @@ async def test_reference_alert_is_cpu_bound_with_the_sha256_hotspot(enriched: An
         "profile": "cpu",
         "self_pct": pytest.approx(34.2),
         "baseline_pct": pytest.approx(5.1),
+        "culprit": "com.example.PaymentVerticle.sha256",  # application code itself
     }
     assert analysis.biggest_riser is not None
     assert analysis.biggest_riser.model_dump() == {
@@ -339,21 +340,20 @@ async def test_hostile_instance_reads_only_its_own_series(
     assert [f.function for f in analysis.top["cpu"]] == ["com.example.Evil.spin"]
 
 
-async def test_prometheus_down_gives_a_partial_result(
+async def test_prometheus_down_is_unknown_never_healthy(
     real_prometheus: RealPrometheus, observed: list[tuple[str, str]]
 ) -> None:
-    """With Prometheus unreachable the profiles still arrive; the result names the failure."""
+    """Prometheus down, profiles in, no row holding: UNKNOWN with the reason, never HEALTHY."""
     now = real_prometheus.evaluated_at
     async with pyroscope_fake(ms(now)) as fake:
         enricher = await make_enricher("http://127.0.0.1:9", fake.url, now, observed)
         result = await enricher.enrich(reference_alert(now - timedelta(minutes=2)))
         await enricher.aclose()
     [analysis] = result.services
-    assert [(e.source, e.reason) for e in analysis.errors] == [
-        ("prometheus", "connection failed: ConnectError")
-    ]
-    assert analysis.verdict == "HEALTHY"
-    assert analysis.notes == ["partial: prometheus failed; verdict from the data that arrived"]
+    assert [(e.source, e.reason) for e in analysis.errors] == [("prometheus", "connection refused")]
+    assert (analysis.verdict, analysis.severity) == ("UNKNOWN", "unknown")
+    assert analysis.unseen == ["prometheus unreachable (connection refused)"]
+    assert analysis.notes == []
     assert analysis.top["cpu"][0].function == "com.example.PaymentVerticle.sha256"
 
 
@@ -367,9 +367,8 @@ async def test_pyroscope_down_keeps_the_metric_verdict(
     await enricher.aclose()
     [analysis] = result.services
     assert (analysis.verdict, analysis.hotspot, analysis.top) == ("CPU-BOUND", None, {})
-    assert [(e.source, e.reason) for e in analysis.errors] == [
-        ("pyroscope", "connection failed: ConnectError")
-    ]
+    assert [(e.source, e.reason) for e in analysis.errors] == [("pyroscope", "connection refused")]
+    assert analysis.unseen == ["pyroscope unreachable (connection refused)"]
     assert analysis.notes == [
         "hotspot unknown: no profile data",
         "partial: pyroscope failed; verdict from the data that arrived",

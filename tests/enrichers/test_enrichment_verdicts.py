@@ -41,9 +41,13 @@ QUERY_KEYS = {
 
 
 def prometheus(values: dict[str, float]) -> httpx.MockTransport:
-    """Prometheus' /api/v1/query answering each preset query with the scenario's number."""
+    """Prometheus' /api/v1/query answering each preset query with the scenario's number; the
+    service has the jvm preset's metrics."""
 
     def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/label/__name__/values":
+            body = {"status": "success", "data": sorted(QUERY_KEYS)}
+            return httpx.Response(200, content=json.dumps(body))
         query = parse_qs(request.content.decode())["query"][0]
         key = next((k for name, k in QUERY_KEYS.items() if name in query), None)
         result = [] if key is None else [{"metric": {}, "value": [1764091800, str(values[key])]}]
@@ -116,8 +120,9 @@ CASES = [
         {"latency": 900},
         2,
         ("java.net.SocketInputStream.read", "wall"),
+        # The leaf is the JDK's: the action names the application code that called it.
         "add pools, timeouts and circuit breakers on the dependency behind"
-        " java.net.SocketInputStream.read",
+        " com.example.App.handle (time is in java.net.SocketInputStream.read)",
     ),
     (
         "HEALTHY",

@@ -12,9 +12,7 @@ from enrichers.flamegraph import (
     FlameGraphError,
     TopFunctions,
     biggest_riser,
-    frame_class,
     function_changes,
-    normalize_frame,
     parse_connect,
     parse_render,
     parse_render_diff,
@@ -22,7 +20,10 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
+from enrichers.frames import PLAIN
 from enrichers.pprof import PprofError, parse_pprof, parse_pprof_json, top_self_from_pprof
+from enrichers.presets import JVM, PRESETS
+from enrichers.presets.jvm import normalize_jfr
 from enrichers.result import FunctionChange, FunctionStat
 from receiver.demo.folded import encode_flamegraph
 
@@ -32,7 +33,7 @@ def graph_of(stacks: dict[tuple[str, ...], int]) -> FlameGraph:
 
 
 def top(graph: FlameGraph, **kwargs: Any) -> TopFunctions:
-    options: dict[str, Any] = {"n": 10, "unit": "samples", "runtime": "none"} | kwargs
+    options: dict[str, Any] = {"n": 10, "unit": "samples", "frames": PLAIN} | kwargs
     return top_functions(graph, **options)
 
 
@@ -266,12 +267,12 @@ def test_jfr_names_merge_after_normalization() -> None:
             ("Main.run",): 2,
         }
     )
-    merged = top(graph, runtime="jvm", normalize=True, app_prefixes=["Main."])
+    merged = top(graph, frames=JVM.frames, app_prefixes=["Main."])
     assert merged.functions == [
         stat("java.util.HashMap.get", 80.0, 80.0, 8.0, "runtime"),
         stat("Main.run", 20.0, 100.0, 2.0, "app"),
     ]
-    raw = top(graph, runtime="jvm", normalize=False)
+    raw = top(graph, frames=PLAIN)
     assert [f.function for f in raw.functions] == [
         "java/util/HashMap.get",
         "Main.run",
@@ -309,9 +310,9 @@ def test_self_percentages_and_changes() -> None:
         ("App.fib", "App.fib"),
     ],
 )
-def test_normalize_frame(name: str, expected: str) -> None:
+def test_normalize_jfr(name: str, expected: str) -> None:
     """JFR slashes become dots; hidden-class suffixes and native paths stay."""
-    assert normalize_frame(name) == expected
+    assert normalize_jfr(name) == expected
 
 
 @pytest.mark.parametrize(
@@ -348,13 +349,43 @@ def test_normalize_frame(name: str, expected: str) -> None:
         ("github.com/acme/bank/payment.Charge", "go", ["github.com/acme/"], "app"),
         ("github.com/acme/bank/payment.Charge", "go", [], "app"),
         ("main.main", "go", ["github.com/acme/"], "app"),
+        # A Go main module without a dot in its path is application code, not the runtime.
+        ("rideshare/utility.mutexLock", "go", ["github.com/acme/"], "app"),
+        ("rideshare/utility.mutexLock", "go", [], "app"),
         ("handler.Serve", "python", ["handler."], "app"),
         ("requests.get", "python", ["handler."], "library"),
+        ("lib/utility/utility.py:-1", "python", [], "app"),
+        ("asyncio/selector_events.py:120 - _read_from_self", "python", [], "runtime"),
+        ("threading.py:1016 - _bootstrap_inner", "python", [], "runtime"),
+        ("<frozen importlib._bootstrap>:241 - _call_with_frames_removed", "python", [], "runtime"),
+        (
+            "/usr/lib/python3/dist-packages/requests/api.py:59 - request",
+            "python",
+            ["services/"],
+            "library",
+        ),
+        ("services/driver/redis.py:13 - get_driver", "python", ["services/"], "app"),
+        ("/usr/local/lib/ruby/3.2.0/net/http.rb:1588 - request", "ruby", [], "runtime"),
+        ("/app/bundle/gems/rack-2.2.3/lib/rack/builder.rb:244 - call", "ruby", [], "library"),
+        ("lib/utility/utility.rb:16 - mutex_lock", "ruby", [], "app"),
+        ("System.Console!System.ConsolePal.Write(int32)", "dotnet", [], "runtime"),
+        ("System.Private.CoreLib!System.Threading.Monitor.Enter(object)", "dotnet", [], "runtime"),
+        ("Example!Example.BikeService.Order(int32)", "dotnet", ["Example."], "app"),
+        ("Npgsql!Npgsql.NpgsqlConnector.Open()", "dotnet", ["Example."], "library"),
+        ("(idle)", "nodejs", [], "runtime"),
+        ("(garbage collector)", "nodejs", [], "runtime"),
+        ("node:internal/streams/readable:540:10", "nodejs", [], "runtime"),
+        ("/app/node_modules/express/lib/router/index.js:284:7", "nodejs", [], "library"),
+        ("./index.js:(anonymous):19", "nodejs", [], "app"),
+        ("(anonymous)", "nodejs", [], "app"),
+        ("libunwind.rs:93 - backtrace::backtrace::libunwind::trace", "ebpf", [], "app"),
+        ("[unknown]", "ebpf", [], "runtime"),
     ],
 )
 def test_frame_class(name: str, runtime: str, prefixes: list[str], expected: str) -> None:
     """App prefixes first, then the runtime's standard library and native code."""
-    assert frame_class(name, runtime, prefixes) == expected
+    rules = PRESETS[runtime].frames
+    assert rules.classify(rules.show(name), prefixes) == expected
 
 
 @pytest.mark.parametrize(

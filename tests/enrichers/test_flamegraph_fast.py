@@ -20,8 +20,6 @@ from enrichers.flamegraph import (
     FlameGraph,
     FlameGraphError,
     TopFunctions,
-    frame_class,
-    normalize_frame,
     parse_connect,
     parse_render,
     parse_render_diff,
@@ -29,6 +27,8 @@ from enrichers.flamegraph import (
     top_functions,
 )
 from enrichers.flamegraph_parse import _int, _side
+from enrichers.frames import FrameRules
+from enrichers.presets import JVM
 from enrichers.result import FunctionStat
 from receiver.demo.folded import encode_flamegraph
 
@@ -123,7 +123,7 @@ class Reference:
 
     @staticmethod
     def labels(graph: FlameGraph, normalize: bool) -> list[str]:
-        return [normalize_frame(name) for name in graph.names] if normalize else graph.names
+        return [rules(normalize).show(name) for name in graph.names]
 
     @staticmethod
     def selfs(graph: FlameGraph, labels: list[str]) -> tuple[dict[str, int], int]:
@@ -188,7 +188,7 @@ class Reference:
                 total_pct=100.0 * totals[name] / graph.total,
                 value=ranking[name] * 1e-9,
                 unit="seconds",
-                frame_class=frame_class(name, "jvm", ["com.example."]),
+                frame_class=rules(normalize).classify(name, ["com.example."]),
             )
             for name in ranked[:n]
         ]
@@ -200,6 +200,11 @@ class Reference:
             return {}
         selfs, _ = cls.selfs(graph, cls.labels(graph, normalize))
         return {name: 100.0 * value / graph.total for name, value in selfs.items() if value > 0}
+
+
+def rules(normalize: bool) -> FrameRules:
+    """The JVM's frame rules, with or without its JFR normalisation."""
+    return JVM.frames if normalize else FrameRules(is_runtime=JVM.frames.is_runtime)
 
 
 def load(name: str) -> Any:
@@ -215,9 +220,8 @@ def fast_top(
         by=by,
         unit="seconds",
         unit_scale=1e-9,
-        runtime="jvm",
+        frames=rules(normalize),
         app_prefixes=["com.example."],
-        normalize=normalize,
     )
 
 
@@ -426,7 +430,7 @@ def test_self_percentages_equal_the_reference(
     name: str, graph: FlameGraph, normalize: bool
 ) -> None:
     """The same functions, percentages and order (the order breaks ties downstream)."""
-    fast = self_percentages(graph, normalize=normalize)
+    fast = self_percentages(graph, frames=rules(normalize))
     reference = Reference.self_percentages(graph, normalize)
     assert list(fast.items()) == list(reference.items())
 

@@ -10,6 +10,7 @@ import pytest
 
 from enrichers.flamegraph import FlameGraph, parse_connect, top_functions
 from enrichers.flamegraph_tree import graph_from_stacks, prune, tree_of
+from enrichers.frames import PLAIN
 from enrichers.pprof import Profile, flamegraph_from_pprof, parse_pprof, top_self_from_pprof
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "pyroscope"
@@ -59,7 +60,7 @@ def test_pprof_flame_graph_matches_sums_over_the_samples(name: str, sample_type:
     stacks = raw_stacks(profile, sample_type)
     assert graph.total == sum(value for _, value in stacks) > 0
     leaf_self = {fn: value for fn, value, _ in top_self_from_pprof(profile, sample_type)}
-    ranked = top_functions(graph, n=10_000, unit="x", runtime="none")
+    ranked = top_functions(graph, n=10_000, unit="x")
     assert {f.function: int(f.value) for f in ranked.functions} == {
         fn: value for fn, value in leaf_self.items() if value
     }
@@ -67,7 +68,7 @@ def test_pprof_flame_graph_matches_sums_over_the_samples(name: str, sample_type:
     for frames, value in stacks:
         for function in set(frames):
             per_stack[function] += value
-    by_total = top_functions(graph, n=10_000, by="total", unit="x", runtime="none")
+    by_total = top_functions(graph, n=10_000, by="total", unit="x")
     assert {f.function: int(f.value) for f in by_total.functions} == dict(+per_stack)
 
 
@@ -75,7 +76,7 @@ def test_kafka_cpu_flame_graph_keeps_the_fixture_readme_numbers() -> None:
     """The README's top-3 of the Kafka CPU profile, from the merged graph."""
     profile = parse_pprof((FIXTURES / "pprof_java_jfr_kafka_process_cpu.pb.gz").read_bytes())
     graph = flamegraph_from_pprof(profile, "cpu")
-    top = top_functions(graph, n=3, unit="ns", runtime="jvm")
+    top = top_functions(graph, n=3, unit="ns", frames=PLAIN)
     assert graph.total == 5_820_000_000
     assert [(f.function, int(f.value), round(f.self_pct, 2)) for f in top.functions] == [
         ("java/util/regex/Pattern$CharPropertyGreedy.match", 480_000_000, 8.25),

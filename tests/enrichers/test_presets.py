@@ -1,4 +1,4 @@
-"""The jvm and go presets, config overrides laid over them, and action templates."""
+"""The runtime presets, their registry, config overrides laid over them, action templates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ from collections.abc import Mapping
 
 import pytest
 
-from enrichers.presets import GO, JVM, UNKNOWN_HOTSPOT, Preset, build_preset, render_action
+from enrichers.presets import (
+    AUTO,
+    FALLBACK,
+    GO,
+    JVM,
+    PRESET_NAMES,
+    PRESETS,
+    UNKNOWN_HOTSPOT,
+    Preset,
+    build_preset,
+    render_action,
+)
 from enrichers.promql import render_query
 from enrichers.result import VERDICTS
 from enrichers.settings import EnrichmentSettings, MetricName
@@ -59,42 +70,107 @@ def test_go_queries_use_the_go_runtime_metrics() -> None:
 
 def test_profile_types_are_preference_lists_per_runtime() -> None:
     """Each runtime lists its Pyroscope profile type IDs per kind, most preferred first."""
-    assert dict(JVM.profile_types) == {
-        "cpu": ("process_cpu:cpu:nanoseconds:cpu:nanoseconds",),
-        "alloc": (
-            "memory:alloc_in_new_tlab_bytes:bytes:space:bytes",
-            "memory:alloc_in_new_tlab_objects:count:space:bytes",
-        ),
-        "mutex": ("mutex:contentions:count:mutex:count", "mutex:delay:nanoseconds:mutex:count"),
-        "wall": ("wall:wall:nanoseconds:wall:nanoseconds",),
+    assert {name: dict(preset.profile_types) for name, preset in PRESETS.items()} == {
+        "jvm": {
+            "cpu": ("process_cpu:cpu:nanoseconds:cpu:nanoseconds",),
+            "alloc": (
+                "memory:alloc_in_new_tlab_bytes:bytes:space:bytes",
+                "memory:alloc_in_new_tlab_objects:count:space:bytes",
+            ),
+            "mutex": ("mutex:contentions:count:mutex:count", "mutex:delay:nanoseconds:mutex:count"),
+            "wall": ("wall:wall:nanoseconds:wall:nanoseconds",),
+        },
+        "go": {
+            "cpu": ("process_cpu:cpu:nanoseconds:cpu:nanoseconds",),
+            "alloc": ("memory:alloc_space:bytes:space:bytes",),
+            "mutex": ("mutex:delay:nanoseconds:contentions:count",),
+            "wall": ("block:delay:nanoseconds:contentions:count",),
+        },
+        "python": {
+            "cpu": (
+                "process_cpu:samples:count::milliseconds",
+                "process_cpu:cpu:nanoseconds:cpu:nanoseconds",
+                "process_cpu:samples:count::",
+            ),
+            "wall": ("wall:wall:nanoseconds:cpu:nanoseconds",),
+        },
+        "dotnet": {
+            "cpu": (
+                "process_cpu:cpu:nanoseconds::nanoseconds",
+                "process_cpu:cpu:nanoseconds:cpu:nanoseconds",
+            ),
+            "alloc": (
+                "process_cpu:alloc_size:bytes::nanoseconds",
+                "process_cpu:alloc_samples:count::nanoseconds",
+            ),
+            "mutex": (
+                "process_cpu:lock_time:nanoseconds::nanoseconds",
+                "process_cpu:lock_time:nanoseconds:cpu:nanoseconds",
+                "process_cpu:lock_count:count:cpu:nanoseconds",
+            ),
+        },
+        "nodejs": {
+            "cpu": ("wall:wall:microseconds:wall:microseconds",),
+            "alloc": (
+                "memory:inuse_space:bytes:inuse_space:bytes",
+                "memory:space:bytes:space:bytes",
+            ),
+        },
+        "ruby": {
+            "cpu": (
+                "process_cpu:samples:count::milliseconds",
+                "process_cpu:cpu:nanoseconds:cpu:nanoseconds",
+                "process_cpu:samples:count::",
+            ),
+            "wall": ("wall:wall:nanoseconds:cpu:nanoseconds",),
+        },
+        "ebpf": {"cpu": ("process_cpu:cpu:nanoseconds:cpu:nanoseconds",)},
     }
-    assert dict(GO.profile_types) == {
-        "cpu": ("process_cpu:cpu:nanoseconds:cpu:nanoseconds",),
-        "alloc": ("memory:alloc_space:bytes:space:bytes",),
-        "mutex": ("mutex:delay:nanoseconds:contentions:count",),
-        "wall": ("block:delay:nanoseconds:contentions:count",),
+
+
+def test_every_preset_is_in_the_registry_under_its_own_name() -> None:
+    """One registry: each runtime module's PRESET, keyed by its name, auto and the fallback."""
+    assert PRESET_NAMES == ("jvm", "go", "python", "dotnet", "nodejs", "ruby", "ebpf")
+    assert all(preset.name == name for name, preset in PRESETS.items())
+    assert (AUTO, FALLBACK) == ("auto", "ebpf")
+
+
+def test_thresholds_and_units_are_each_runtimes_own() -> None:
+    """Defaults move where a runtime measures in other units; config values still win."""
+    assert {name: dict(p.thresholds) for name, p in PRESETS.items() if p.thresholds} == {
+        "go": {"threads": 1000.0},
+        "python": {"gc": 1.0, "critical_gc": 5.0},
+        "dotnet": {"gc": 1.0, "critical_gc": 5.0, "threads": 200.0},
+        "nodejs": {"heap_ratio": 0.9, "critical_heap_ratio": 0.97, "threads": 1000.0},
     }
-    assert (JVM.normalize_frames, GO.normalize_frames) == (True, False)
+    assert {name: dict(p.units) for name, p in PRESETS.items() if p.units} == {
+        "go": {"threads": "goroutines"},
+        "python": {"gc": "collections/s"},
+        "dotnet": {"gc": "collections/s"},
+        "nodejs": {"threads": "handles"},
+    }
+    configured = EnrichmentSettings.model_validate({"thresholds": {"gc": 2.5}}).thresholds
+    python = configured.laid_over(PRESETS["python"].thresholds)
+    assert (python.gc, python.critical_gc, python.cpu) == (2.5, 5.0, 0.3)
+    assert EnrichmentSettings().thresholds.laid_over(PRESETS["jvm"].thresholds).gc == 0.03
 
 
 def test_build_preset_without_overrides_is_the_builtin_preset() -> None:
     """With no overrides, build_preset() returns the built-in preset's contents."""
-    for preset in (JVM, GO):
-        built = build_preset(EnrichmentSettings.model_validate({"preset": preset.name}))
-        assert built == preset
+    for name, preset in PRESETS.items():
+        assert build_preset(EnrichmentSettings(), name) == preset
 
 
 def test_build_preset_lays_config_overrides_over_the_builtin_entries() -> None:
     """Config queries, profile types and actions replace only the entries they name."""
     settings = EnrichmentSettings.model_validate(
         {
-            "preset": "go",
             "queries": {"cpu": 'rate(process_cpu_seconds_total{job="api",{selector}}[5m])'},
             "profile_types": {"mutex": ["mutex:contentions:count:mutex:count"]},
             "actions": {"HEALTHY": "ask #netops about {service}"},
         }
     )
-    built = build_preset(settings)
+    built = build_preset(settings, "go")
     assert built.name == "go"
     assert dict(built.queries) == {
         **GO.queries,
@@ -105,7 +181,7 @@ def test_build_preset_lays_config_overrides_over_the_builtin_entries() -> None:
         "mutex": ("mutex:contentions:count:mutex:count",),
     }
     assert dict(built.actions) == {**GO.actions, "HEALTHY": "ask #netops about {service}"}
-    assert built.normalize_frames is False
+    assert built.frames is GO.frames
     assert GO.queries["cpu"] == "rate(process_cpu_seconds_total{{selector}}[2m])"
 
 
@@ -124,6 +200,7 @@ HOTSPOT = "com.example.PaymentVerticle.sha256"
         (
             JVM,
             {
+                "CPU-BOUND": f"optimise {HOTSPOT} (algorithm, caching, async offload)",
                 "GC-BOUND": f"reduce allocations in {HOTSPOT}, pre-size collections, use pooling",
                 "MEMORY-PRESSURE": f"find the leak in {HOTSPOT} if the heap keeps rising,"
                 " else raise the heap (-Xmx)",
@@ -133,8 +210,9 @@ HOTSPOT = "com.example.PaymentVerticle.sha256"
         (
             GO,
             {
-                "GC-BOUND": f"reduce allocations in {HOTSPOT}, pre-size collections,"
-                " use pooling; tune GOGC or set GOMEMLIMIT",
+                "CPU-BOUND": f"optimise {HOTSPOT} (algorithm, caching, fewer goroutine hand-offs)",
+                "GC-BOUND": f"reduce allocations in {HOTSPOT}, pre-size slices and maps,"
+                " use sync.Pool; tune GOGC or set GOMEMLIMIT",
                 "MEMORY-PRESSURE": f"find the leak in {HOTSPOT} if the heap keeps rising,"
                 " else raise GOMEMLIMIT and the container limit",
                 "LOCK-BOUND": f"narrow the critical section in {HOTSPOT},"
@@ -157,11 +235,12 @@ def test_actions_follow_the_reference_decision_matrix(
         for verdict in VERDICTS
     }
     assert actions == {
-        "CPU-BOUND": f"optimise {HOTSPOT} (algorithm, caching, async offload)",
         "I/O-BOUND": f"add pools, timeouts and circuit breakers on the dependency behind {HOTSPOT}",
         "HEALTHY": "no code action; suspect infrastructure (network, DNS, load balancer)",
         "NO-PROFILE-DATA": "check the profiling agent and the service_name mapping"
         " (queried bank-payment-service)",
+        "UNKNOWN": "no verdict without data: fix what could not be seen, then run"
+        " flamebot triage --service payment-service",
         **expected,
     }
 

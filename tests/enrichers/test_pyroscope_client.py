@@ -11,7 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from enrichers.clients.pyroscope import PyroscopeClient, parse_legacy_label_values
+from enrichers.clients.pyroscope import (
+    PyroscopeClient,
+    ServiceProfiles,
+    parse_legacy_label_values,
+)
 from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.flamegraph import FlameGraph, parse_connect
 from enrichers.promql import label_selector
@@ -56,6 +60,9 @@ async def start(outcomes: Outcomes) -> AsyncIterator[Start]:
         yield run
 
 
+EVERY_TYPE = frozenset({CPU, ALLOC})  # the legacy API lists the server's, not the service's
+
+
 def fleet(**kwargs: Any) -> FakePyroscope:
     services: dict[str, dict[str, Any]] = {
         "checkout": {CPU: CHECKOUT, ALLOC: {("main",): 5}},
@@ -67,12 +74,14 @@ def fleet(**kwargs: Any) -> FakePyroscope:
 async def test_profile_types_come_from_series(start: Start) -> None:
     """Series with the service matcher lists the service's profile type IDs."""
     fake, client = await start(fleet())
-    assert await client.profile_types("checkout", START, END) == {CPU, ALLOC}
+    assert await client.profile_types("checkout", START, END) == ServiceProfiles(
+        frozenset({CPU, ALLOC})
+    )
     request = fake.requests[-1]
     assert (request.method, request.path) == ("POST", "/querier.v1.QuerierService/Series")
     assert request.body == {
         "matchers": ['{service_name="checkout"}'],
-        "labelNames": ["service_name", "__profile_type__"],
+        "labelNames": ["service_name", "__profile_type__", "pyroscope_spy"],
         "start": START,
         "end": END,
     }
@@ -183,8 +192,8 @@ async def test_falls_back_to_render_once_connect_is_missing(start: Start) -> Non
 async def test_profile_types_fall_back_to_legacy_label_values(start: Start) -> None:
     """Series 404: `label=__name__` lists the server's profile types, unfiltered by service."""
     fake, client = await start(fleet(connect=False, legacy_render=True))
-    assert await client.profile_types("cart", START, END) == {CPU, ALLOC}
-    assert await client.profile_types("checkout", START, END) == {CPU, ALLOC}
+    assert await client.profile_types("cart", START, END) == ServiceProfiles(EVERY_TYPE)
+    assert await client.profile_types("checkout", START, END) == ServiceProfiles(EVERY_TYPE)
     assert [(r.method, r.path, r.query) for r in fake.requests] == [
         ("POST", "/querier.v1.QuerierService/Series", {}),
         ("GET", "/pyroscope/label-values", {"label": "__name__"}),
@@ -210,7 +219,7 @@ async def test_one_404_moves_every_query_to_the_legacy_api(
         fleet(connect=False, legacy_render=True, tenant="acme"), tenant="acme"
     )
     assert await client.services(START, END) == ["cart", "checkout"]
-    assert await client.profile_types("checkout", START, END) == {CPU, ALLOC}
+    assert await client.profile_types("checkout", START, END) == ServiceProfiles(EVERY_TYPE)
     expected = parse_connect({"flamegraph": encode_flamegraph(CHECKOUT)})
     assert await client.flamegraph(CPU, label_selector("checkout"), START, END) == expected
     assert [r.path for r in fake.requests] == [
@@ -227,7 +236,7 @@ async def test_legacy_null_is_no_values(start: Start) -> None:
     """An empty server answers `null` on the legacy route: no services, no profile types."""
     _, client = await start(FakePyroscope(connect=False, legacy_render=True))
     assert await client.services(START, END) == []
-    assert await client.profile_types("checkout", START, END) == set()
+    assert await client.profile_types("checkout", START, END) == ServiceProfiles()
 
 
 async def test_server_without_either_api_names_the_legacy_route(start: Start) -> None:
@@ -253,11 +262,11 @@ def closed_port() -> int:
 
 
 async def test_refused_connection(start: Start, outcomes: Outcomes) -> None:
-    """Nothing listening: connection failed, named by the exception class only."""
+    """Nothing listening: the OS error's meaning, never its message (it may hold the URL)."""
     _, client = await start(fleet(), url=f"http://127.0.0.1:{closed_port()}")
     with pytest.raises(BackendError) as caught:
         await client.services(START, END)
-    assert str(caught.value) == "pyroscope: connection failed: ConnectError"
+    assert str(caught.value) == "pyroscope: connection refused"
     assert outcomes == [("pyroscope", "error")]
 
 

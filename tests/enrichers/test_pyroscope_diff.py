@@ -178,7 +178,7 @@ def test_connect_diff_parses_like_render_diff() -> None:
 
 def test_single_graphs_survive_the_double_encoding() -> None:
     """Each side of the fake's diff parses back to exactly that side's own graph."""
-    from tests.fakes.pyroscope_diff import double_levels
+    from receiver.demo.pyroscope_diff import double_levels
 
     left, right = encode_flamegraph(OLD), encode_flamegraph(NEW)
     names, levels = double_levels(left, right)

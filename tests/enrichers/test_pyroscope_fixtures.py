@@ -11,16 +11,16 @@ import pytest
 from enrichers.clients.pyroscope import parse_profile_types, parse_series_points
 from enrichers.flamegraph import (
     FlameGraph,
-    frame_class,
-    normalize_frame,
     parse_connect,
     parse_render,
     parse_render_diff,
     profile_unit,
     top_functions,
 )
-from enrichers.frames import strip_go_type_parameters
+from enrichers.frames import PLAIN
 from enrichers.pprof import parse_pprof, parse_pprof_json, top_self_from_pprof
+from enrichers.presets import GO, JVM
+from enrichers.presets.go import strip_go_type_parameters
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "pyroscope"
 
@@ -39,7 +39,7 @@ def load(name: str) -> Any:
 
 def ranked(graph: FlameGraph, n: int) -> Top:
     """(function, self value, self-% rounded as in the fixture README)."""
-    result = top_functions(graph, n=n, unit="samples", runtime="none")
+    result = top_functions(graph, n=n, unit="samples", frames=PLAIN)
     return [(f.function, int(f.value), round(f.self_pct, 2)) for f in result.functions]
 
 
@@ -225,7 +225,7 @@ def test_connect_flame_graph_shape() -> None:
     assert (len(graph.levels), len(graph.names), graph.total) == (65, 1071, 11100000000)
     assert sum(len(level) // 4 for level in graph.levels) == 2110
     unit, scale = profile_unit("process_cpu:cpu:nanoseconds:cpu:nanoseconds")
-    first = top_functions(graph, n=1, unit=unit, unit_scale=scale, runtime="go").functions[0]
+    first = top_functions(graph, n=1, unit=unit, unit_scale=scale, frames=GO.frames).functions[0]
     assert (first.function, first.value, first.unit, first.frame_class) == (
         "runtime.kevent",
         pytest.approx(2.97),
@@ -255,7 +255,9 @@ def test_render_diff_top_self_per_side() -> None:
 
 def test_connect_series_lists_profile_types() -> None:
     """Series with labelNames [service_name, __profile_type__] gives the 11 Go IDs."""
-    assert parse_profile_types(load("connect_series_service_profile_types.json")) == {
+    found = parse_profile_types(load("connect_series_service_profile_types.json"))
+    assert found.spies == frozenset()
+    assert found.types == {
         "block:contentions:count:contentions:count",
         "block:delay:nanoseconds:contentions:count",
         "goroutines:goroutine:count:goroutine:count",
@@ -304,15 +306,15 @@ def test_pprof_top_self(name: str, sample_type: str, expected: Top) -> None:
 def test_jfr_frames_normalize_and_classify() -> None:
     """JFR names read as Java names; libc and java.* are runtime, App.* is the app."""
     profile = parse_pprof((FIXTURES / "pprof_java_jfr_dump2_wall.pb.gz").read_bytes())
-    names = [normalize_frame(name) for name, _, _ in top_self_from_pprof(profile, 0)[:3]]
-    assert [(name, frame_class(name, "jvm", ["App."])) for name in names] == [
+    names = [JVM.frames.show(name) for name, _, _ in top_self_from_pprof(profile, 0)[:3]]
+    assert [(name, JVM.frames.classify(name, ["App."])) for name in names] == [
         ("libc.so.6.__GI___futex_abstimed_wait_cancelable64", "runtime"),
         ("App.fib", "app"),
         ("libc.so.6.__libc_read", "runtime"),
     ]
     cpu = parse_pprof((FIXTURES / "pprof_java_jfr_kafka_process_cpu.pb.gz").read_bytes())
-    first = normalize_frame(top_self_from_pprof(cpu, "cpu")[0][0])
-    assert (first, frame_class(first, "jvm", ["kafka."])) == (
+    first = JVM.frames.show(top_self_from_pprof(cpu, "cpu")[0][0])
+    assert (first, JVM.frames.classify(first, ["kafka."])) == (
         "java.util.regex.Pattern$CharPropertyGreedy.match",
         "runtime",
     )

@@ -57,7 +57,10 @@ def new_york() -> Iterator[None]:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakePyroscope]:
-    async with FakePyroscope({"checkout": {CPU: {("main", "work"): 9, ("main",): 1}}}) as fake:
+    """A Java service: the agent's `pyroscope_spy` tells its runtime."""
+    stacks = {("main", "work"): 9, ("main",): 1}
+    labels = {"checkout": {"pyroscope_spy": "javaspy"}}
+    async with FakePyroscope({"checkout": {CPU: stacks}}, labels=labels) as fake:
         yield fake
 
 
@@ -122,7 +125,8 @@ async def test_triage_lists_services_for_a_naive_now_in_utc(
 async def test_a_storm_across_a_30_s_boundary_asks_each_query_once(fake: FakePyroscope) -> None:
     """Alerts straddling :00/:30 share one window and one round of requests per service."""
     # Firing alerts about one service at 17:00:29 and 17:00:31 share one window (ending
-    # 17:00:00) and one round of requests; at 17:00:59, 30 s after the first, a new window
+    # 17:00:00) and one round of requests (the jvm preset's 7 queries, once the metric names
+    # the runtime detection asks for); at 17:00:59, 30 s after the first, a new window
     # (17:00:30). A resolve in between keeps its own window end.
     prometheus_calls: list[str] = []
 
@@ -154,12 +158,12 @@ async def test_a_storm_across_a_30_s_boundary_asks_each_query_once(fake: FakePyr
 
     try:
         first = await window_end()
-        assert first == (datetime(2026, 11, 25, 17, 0, tzinfo=UTC), 7, 3)
+        assert first == (datetime(2026, 11, 25, 17, 0, tzinfo=UTC), 8, 3)
         now[0] += timedelta(seconds=2)
         assert await window_end() == first  # nothing asked again
         # A resolve ends its window at its endsAt (17:00:30), sticky firing window or not.
         resolved = await window_end(resolved_at=now[0])
-        assert resolved == (datetime(2026, 11, 25, 17, 0, 30, tzinfo=UTC), 14, 5)
+        assert resolved == (datetime(2026, 11, 25, 17, 0, 30, tzinfo=UTC), 15, 5)
         now[0] += timedelta(seconds=28)  # 17:00:59: a firing alert's new window, cached
         assert await window_end() == resolved
     finally:

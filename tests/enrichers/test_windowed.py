@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from enrichers.flamegraph import FlameGraph, parse_connect, self_percentages
+from enrichers.frames import PLAIN
 from enrichers.result import Window
 from enrichers.windowed import WindowedFunction, split_window, windowed_profile
 from receiver.demo.folded import encode_flamegraph
@@ -37,7 +38,7 @@ def test_windowed_profile_shares_are_those_of_the_merged_window() -> None:
     """Whole-window self and total shares equal the merged profile's; empty windows drop out."""
     a = {("main", "work"): 30, ("main", "idle"): 10}
     b = {("main", "work"): 10, ("main", "work", "hash"): 50, ("main",): 40}
-    profile = windowed_profile(CPU, [graph(a), graph({}), graph(b)], runtime="go", normalize=False)
+    profile = windowed_profile(CPU, [graph(a), graph({}), graph(b)], frames=PLAIN)
     merged = self_percentages(graph({**a, **b, ("main", "work"): 40}))
     assert profile.windows == 2
     assert profile.total == pytest.approx(140e-9)

@@ -155,10 +155,13 @@ def reference_analysis(window: Window = INCIDENT) -> ServiceAnalysis:
         service="payment-service",
         pyroscope_service="bank-payment-service",
         runtime="jvm",
+        runtime_from="pyroscope_spy=javaspy",
         verdict="CPU-BOUND",
         severity="critical",
         metrics=REFERENCE_METRICS,
-        hotspot=Hotspot(function=SHA256, profile="cpu", self_pct=34.2, baseline_pct=5.1),
+        hotspot=Hotspot(
+            function=SHA256, profile="cpu", self_pct=34.2, baseline_pct=5.1, culprit=SHA256
+        ),
         action=f"optimise {SHA256} (algorithm, caching, async offload)",
         evidence=REFERENCE_EVIDENCE,
         notes=["computation creating temporary objects"],
@@ -277,6 +280,7 @@ def partial_enrichment(payload: WebhookPayload) -> EnrichmentResult:
         update={
             "metrics": HealthMetrics(),
             "errors": [SourceError(source="prometheus", reason="connection refused")],
+            "unseen": ["prometheus unreachable (connection refused)"],
         }
     )
     return EnrichmentResult(

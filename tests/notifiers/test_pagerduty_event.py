@@ -92,6 +92,7 @@ def test_reference_trigger_payload_fields() -> None:
         "profile": "cpu",
         "self_pct": 34.2,
         "baseline_pct": 5.1,
+        "culprit": "com.example.PaymentVerticle.sha256",
     }
     assert [link["text"] for link in event["links"]] == [
         "Flame graph",

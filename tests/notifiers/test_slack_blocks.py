@@ -184,10 +184,11 @@ def test_partial_enrichment_is_flagged() -> None:
     message = render_slack(payload, partial_enrichment(payload))
     check_slack_message(message)
     lines = block(message, "service-0")["text"]["text"].split("\n")
-    assert lines[2] == "*Metrics:* no health metrics"
-    assert lines[-1] == (
-        ":warning: prometheus failed: connection refused — verdict from partial data"
+    assert lines[1] == (
+        ":warning: *Not seen:* prometheus unreachable (connection refused)"
+        " — verdict from partial data"
     )
+    assert lines[3] == "*Metrics:* no health metrics"
 
 
 def test_group_level_failure_with_services() -> None:
@@ -285,10 +286,13 @@ def test_many_services_and_alerts_stay_within_limits() -> None:
 
 
 def test_thread_reply_on_resolve() -> None:
-    """The thread reply says what changed and that nothing fires any more."""
+    """The thread reply says what changed, that nothing fires any more, and the verdict."""
     payload = load_payload("reference-highcpuusage-resolved.json")
     reply = render_thread_reply(payload, reference_enrichment(payload), "group resolved")
-    assert reply == {"text": "✅ group resolved: HighCpuUsage is now RESOLVED, all alerts resolved"}
+    assert reply == {
+        "text": "✅ group resolved: HighCpuUsage is now RESOLVED, all alerts resolved."
+        " payment-service: CPU-BOUND"
+    }
 
 
 def test_thread_reply_on_partial_resolve() -> None:

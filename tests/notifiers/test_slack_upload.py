@@ -15,6 +15,7 @@ from enrichers.flamegraph_tree import graph_from_stacks
 from enrichers.pictures.capture import flamegraph_data
 from enrichers.pictures.picture import picture_of
 from enrichers.pictures.png import render_png
+from enrichers.presets import JVM
 from enrichers.result import EnrichmentResult
 from receiver.config import Config
 from receiver.models import WebhookPayload
@@ -49,9 +50,8 @@ def with_picture(payload: WebhookPayload) -> EnrichmentResult:
         CPU_TYPE,
         graph_from_stacks([([HANDLE, SHA256], 342), ([HANDLE], 658)]),
         graph_from_stacks([([HANDLE, SHA256], 51), ([HANDLE], 949)]),
-        runtime="jvm",
+        frames=JVM.frames,
         app_prefixes=["com.example."],
-        normalize=True,
     )
     analysis = enrichment.services[0].model_copy(update={"flamegraph": data})
     return enrichment.model_copy(update={"services": [analysis]})

@@ -20,9 +20,10 @@ from enrichers.pictures.picture import Picture, picture_from_data
 from enrichers.pictures.png import _font, _measure, render_png
 from enrichers.pictures.svg import render_svg
 from enrichers.pprof import flamegraph_from_pprof, parse_pprof
+from enrichers.presets import JVM
+from enrichers.profile_types import PROCESS_CPU
 from enrichers.result import Window
 from receiver.demo.fleet import DEFAULT_SCENARIO
-from receiver.demo.scenario import PROFILE_TYPES
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO.parent / "shared" / "fixtures" / "pyroscope"
@@ -41,12 +42,11 @@ def payment_diff() -> Picture:
     profile = DEFAULT_SCENARIO.services["payment-service"].profiles["cpu"]
     data = flamegraph_data(
         "cpu",
-        PROFILE_TYPES["cpu"],
+        PROCESS_CPU,
         graph_from_stacks(profile.stacks(True).items()),
         graph_from_stacks(profile.stacks(False).items()),
-        runtime="jvm",
+        frames=JVM.frames,
         app_prefixes=["com.example."],
-        normalize=True,
     )
     assert data is not None
     return picture_from_data(
@@ -63,9 +63,8 @@ def kafka() -> Picture:
         parse_pprof((FIXTURES / "pprof_java_jfr_kafka_process_cpu.pb.gz").read_bytes()), "cpu"
     )
     data = flamegraph_data(
-        "cpu", PROFILE_TYPES["cpu"], graph, None, runtime="jvm", app_prefixes=["kafka."],
-        normalize=True,
-    )  # fmt: skip
+        "cpu", PROCESS_CPU, graph, None, frames=JVM.frames, app_prefixes=["kafka."]
+    )
     assert data is not None
     return picture_from_data(
         data, "kafka", hotspot="java.util.regex.Pattern$CharPropertyGreedy.match"
@@ -137,6 +136,6 @@ def test_another_process_with_another_hash_seed_draws_the_same_bytes() -> None:
 
 def test_units_come_from_the_profile_type() -> None:
     """The picture of stored data takes its unit from the profile type ID."""
-    assert (payment_diff().unit, payment_diff().scale) == profile_unit(PROFILE_TYPES["cpu"])
+    assert (payment_diff().unit, payment_diff().scale) == profile_unit(PROCESS_CPU)
     assert payment_diff().window == WINDOW
     assert payment_diff().baseline_window == BASELINE

@@ -201,7 +201,20 @@ def test_secret_files_are_read_and_trailing_newline_stripped(tmp_path: Path) -> 
             "prometheus: {url: localhost:9090}\n",
             ["prometheus.url: must start with http:// or https://"],
         ),
-        ("enrichment: {preset: cobol}\n", ["enrichment.preset: Input should be 'jvm' or 'go'"]),
+        (
+            "enrichment: {preset: cobol}\n",
+            [
+                "enrichment.preset: expected one of auto, jvm, go, python, dotnet, nodejs,"
+                " ruby, ebpf, got 'cobol'"
+            ],
+        ),
+        (
+            "enrichment: {service_presets: {checkout: cobol}}\n",
+            [
+                "enrichment.service_presets.checkout: expected one of auto, jvm, go, python,"
+                " dotnet, nodejs, ruby, ebpf, got 'cobol'"
+            ],
+        ),
         (
             "enrichment: {concurrency: 0}\n",
             ["enrichment.concurrency: Input should be greater than or equal to 1"],

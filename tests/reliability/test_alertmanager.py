@@ -41,6 +41,7 @@ ENRICHED = "flamebot_enrichment_seconds_count"
 ANALYSIS_REQUESTS = {
     'flamebot_backend_requests_total{backend="prometheus",outcome="ok"}': 7.0,
     'flamebot_backend_requests_total{backend="pyroscope",outcome="ok"}': 2.0,  # 2 graphs
+    'flamebot_analyses_total{severity="critical",verdict="CPU-BOUND"}': 1.0,
 }
 DELIVERED_ONCE = {
     'flamebot_notifications_total{notifier="slack",outcome="ok"}': 1.0,
@@ -103,6 +104,7 @@ def test_fire_repeat_resolve_is_one_conversation(
         WEBHOOK_OK: 1 + late_repeats,
         **({DUPLICATES: late_repeats} if late_repeats else {}),
         ENRICHED: 1.0,
+        'flamebot_analyses_total{severity="critical",verdict="CPU-BOUND"}': 1.0,
         **DELIVERED_ONCE,
     }
     assert requests_per_backend(resolved, "prometheus") == 14.0
@@ -113,7 +115,7 @@ def test_fire_repeat_resolve_is_one_conversation(
     assert [edit["text"] for edit in message.edits] == [FIRING_TEXT]
     assert [m.text for m in slack.replies(message.ts)] == [
         "\N{WHITE HEAVY CHECK MARK} group resolved: HighCpuUsage is now RESOLVED,"
-        " all alerts resolved"
+        " all alerts resolved. payment-service: CPU-BOUND"
     ]
     assert [method for method, _ in slack.calls] == [
         "chat.postMessage",

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from enrichers.flamegraph import FlameGraph, parse_connect
+from enrichers.presets import JVM
 from enrichers.regression import DEFAULT_WINDOWS, GateRule, assess
 from enrichers.windowed import windowed_profile
 from receiver.demo.folded import encode_flamegraph
@@ -123,9 +124,7 @@ def gate_outcome(seed: int, pp: float, windows: int = DEFAULT_WINDOWS, **noise: 
     rng = random.Random(seed)
     build = shifted(BASE_STACKS, RISER, pp) if pp else BASE_STACKS
     before, after = (
-        windowed_profile(
-            CPU, window_graphs(s, rng, windows, **noise), runtime="jvm", normalize=True
-        )
+        windowed_profile(CPU, window_graphs(s, rng, windows, **noise), frames=JVM.frames)
         for s in (BASE_STACKS, build)
     )
     findings = assess([(("order-service", "cpu"), before.shares(), after.shares())], GateRule())

@@ -80,10 +80,11 @@ def alert_group(
 
 
 def payment_pyroscope(**knobs: Any) -> FakePyroscope:
-    """bank-payment-service's CPU profile: sha256 at 5.1% in the baseline, 34.2% now."""
+    """bank-payment-service's CPU profile, as the Java agent writes it: sha256 at 5.1% in the
+    baseline, 34.2% now."""
     baseline_before = int(time.time() * 1000) - 30 * 60 * 1000
     cpu = by_window([(baseline_before, BASELINE_CPU), (10**14, INCIDENT_CPU)])
-    return FakePyroscope({"bank-payment-service": {CPU: cpu}}, **knobs)
+    return FakePyroscope.of_agents({"bank-payment-service": ("jvm", {"cpu": cpu})}, **knobs)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""A real Prometheus holding the reference fleet's metrics, for tests.
+"""A real Prometheus holding the reference fleet's metrics and a mixed fleet's, for tests.
 
 The history (31 minutes at 15 s steps up to `evaluated_at`) is written as OpenMetrics and
 backfilled with `promtool tsdb create-blocks-from openmetrics`; Prometheus then starts on
@@ -19,12 +19,13 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -32,7 +33,14 @@ import pytest
 from tests.support.process import free_port, stop
 from tests.support.waiting import answers_200, running, wait_until
 
-__all__ = ["FLEET", "HOSTILE_HOST", "FleetService", "RealPrometheus", "real_prometheus"]
+__all__ = [
+    "FLEET",
+    "HOSTILE_HOST",
+    "Exporting",
+    "FleetService",
+    "RealPrometheus",
+    "real_prometheus",
+]
 
 TOOLS = Path(__file__).resolve().parents[2] / ".tools" / "bin"
 STEP_SECONDS = 15
@@ -48,6 +56,15 @@ HEAP_MAX_BYTES = 2**30
 HOSTILE_HOST = 'evil"} or vector(1) #(.*)\\'
 
 Series = tuple[str, dict[str, str], float]  # sample name, labels, value
+
+
+class Exporting(Protocol):
+    """A service of the history: its host and its samples at a moment."""
+
+    @property
+    def host(self) -> str: ...
+
+    def series(self, elapsed: float) -> list[Series]: ...
 
 
 @dataclass(frozen=True)
@@ -130,7 +147,7 @@ def _labels(labels: Mapping[str, str]) -> str:
     return "{" + ",".join(f'{k}="{escape(v)}"' for k, v in sorted(labels.items())) + "}"
 
 
-def _families(fleet: tuple[FleetService, ...], elapsed: float) -> dict[str, list[str]]:
+def _families(fleet: Sequence[Exporting], elapsed: float) -> dict[str, list[str]]:
     """`# TYPE` line -> sample lines (OpenMetrics family names: counters without `_total`)."""
     families: dict[str, list[str]] = {}
     for service in fleet:
@@ -140,7 +157,7 @@ def _families(fleet: tuple[FleetService, ...], elapsed: float) -> dict[str, list
     return families
 
 
-def exposition(fleet: tuple[FleetService, ...], elapsed: float) -> str:
+def exposition(fleet: Sequence[Exporting], elapsed: float) -> str:
     """The fleet's samples now, in the Prometheus text format (what the exporter serves)."""
     lines: list[str] = []
     for header, samples in _families(fleet, elapsed).items():
@@ -150,7 +167,7 @@ def exposition(fleet: tuple[FleetService, ...], elapsed: float) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def openmetrics_history(fleet: tuple[FleetService, ...], end: int) -> str:
+def openmetrics_history(fleet: Sequence[Exporting], end: int) -> str:
     """OpenMetrics text of the fleet from `end - HISTORY_SECONDS` to `end`, timestamps in s.
 
     Families are not interleaved and each series' samples are adjacent and in time order.
@@ -181,10 +198,12 @@ class RealPrometheus:
 
     url: str
     evaluated_at: datetime
-    services: Mapping[str, FleetService]  # by instance host
+    services: Mapping[str, Exporting]  # by instance host
 
     def expected(self, host: str) -> dict[str, float]:
-        return self.services[host].expected()
+        service = self.services[host]
+        assert isinstance(service, FleetService)
+        return service.expected()
 
 
 def _tool(name: str) -> Path:
@@ -195,7 +214,7 @@ def _tool(name: str) -> Path:
 
 
 @contextmanager
-def _exporter(fleet: tuple[FleetService, ...], start: float) -> Iterator[str]:
+def _exporter(fleet: Sequence[Exporting], start: float) -> Iterator[str]:
     """An HTTP exporter on loopback serving the fleet's current values; yields host:port."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -221,7 +240,7 @@ def _exporter(fleet: tuple[FleetService, ...], start: float) -> Iterator[str]:
         thread.join()
 
 
-def _backfill(workdir: Path, fleet: tuple[FleetService, ...], end: int) -> Path:
+def _backfill(workdir: Path, fleet: Sequence[Exporting], end: int) -> Path:
     source, data = workdir / "history.om.txt", workdir / "data"
     source.write_text(openmetrics_history(fleet, end), encoding="utf-8")
     command = [str(_tool("promtool")), "tsdb", "create-blocks-from", "openmetrics"]
@@ -284,7 +303,7 @@ def _scraped(url: str) -> bool:
 
 @contextmanager
 def running_prometheus(
-    workdir: Path, fleet: tuple[FleetService, ...] = FLEET
+    workdir: Path, fleet: Sequence[Exporting] = FLEET
 ) -> Iterator[RealPrometheus]:
     """Backfill the fleet's history, start Prometheus and the exporter; stop both on exit."""
     # The history runs a little into the future, past the time Prometheus needs to start and
@@ -304,6 +323,10 @@ def running_prometheus(
 
 @pytest.fixture(scope="session")
 def real_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPrometheus]:
-    """A real Prometheus with the fleet's history and live scrapes, for the whole session."""
-    with running_prometheus(tmp_path_factory.mktemp("prometheus")) as prometheus:
+    """A real Prometheus with the fleet's history and live scrapes, for the whole session:
+    the reference fleet and a service of every other runtime (tests/support/runtime_fleet)."""
+    from tests.support.runtime_fleet import RUNTIME_FLEET  # it builds on FleetService
+
+    fleet = (*FLEET, *RUNTIME_FLEET)
+    with running_prometheus(tmp_path_factory.mktemp("prometheus"), fleet) as prometheus:
         yield prometheus

@@ -27,19 +27,20 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from tests.fakes.pyroscope import (
-    _FIELDS,
-    _RECORD,
+from receiver.demo.pyroscope_checks import (
+    FIELDS,
     QUERIER,
-    _error,
-    _invalid,
-    _profile_type,
-    _RejectError,
-    _window,
+    RECORD,
+    RecordedRequest,
+    RejectError,
+    check_profile_type,
+    check_window,
+    connect_error,
+    invalid,
 )
 
 if TYPE_CHECKING:
-    from tests.fakes.pyroscope import FakePyroscope, RecordedRequest
+    from receiver.demo.pyroscope_fake import FakePyroscope
 
 __all__ = ["add_diff_routes", "double_levels"]
 
@@ -127,8 +128,10 @@ def _sides(
     fake: FakePyroscope, left: dict[str, Any], right: dict[str, Any], record: RecordedRequest
 ) -> tuple[Any, Any]:
     """Each side's flame graph object, as the fake's SelectMergeStacktraces answers it."""
-    if _profile_type(left.get("profileTypeID")) != _profile_type(right.get("profileTypeID")):
-        raise _invalid("profile types must match")
+    if check_profile_type(left.get("profileTypeID")) != check_profile_type(
+        right.get("profileTypeID")
+    ):
+        raise invalid("profile types must match")
     graphs = []
     for side in (left, right):
         answer = fake._SelectMergeStacktraces(side, record)
@@ -144,13 +147,15 @@ def _connect_diff(
     fake: FakePyroscope, body: dict[str, Any], record: RecordedRequest
 ) -> dict[str, Any]:
     if set(body) - {"left", "right"}:
-        raise _invalid(f"unknown field {sorted(set(body) - {'left', 'right'})[0]!r}")
-    sides = [body.get(name) for name in ("left", "right")]
-    for name, side in zip(("left", "right"), sides, strict=True):
+        raise invalid(f"unknown field {sorted(set(body) - {'left', 'right'})[0]!r}")
+    sides: list[dict[str, Any]] = []
+    for name in ("left", "right"):
+        side = body.get(name)
         if not isinstance(side, dict):
-            raise _invalid(f"{name}: a SelectMergeStacktracesRequest is required")
-        if unknown := set(side) - _FIELDS["SelectMergeStacktraces"]:
-            raise _invalid(f"{name}: unknown field {sorted(unknown)[0]!r}")
+            raise invalid(f"{name}: a SelectMergeStacktracesRequest is required")
+        if unknown := set(side) - FIELDS["SelectMergeStacktraces"]:
+            raise invalid(f"{name}: unknown field {sorted(unknown)[0]!r}")
+        sides.append(side)
     left, right = _sides(fake, sides[0], sides[1], record)
     if not left and not right:
         return {}
@@ -169,8 +174,8 @@ def _connect_diff(
 def _legacy_side(request: web.Request, side: str) -> dict[str, Any]:
     query = request.query.get(f"{side}Query", "")
     if "{" not in query:
-        raise _invalid(f'"{side}Query" must contain a profile-type selection')
-    start, end = _window(
+        raise invalid(f'"{side}Query" must contain a profile-type selection')
+    start, end = check_window(
         {"start": request.query.get(f"{side}From"), "end": request.query.get(f"{side}Until")}
     )
     return {
@@ -212,29 +217,29 @@ def add_diff_routes(fake: FakePyroscope, app: web.Application) -> None:
     call it before the fake's catch-all Connect route is added."""
 
     async def connect(request: web.Request) -> web.Response:
-        record: RecordedRequest = request[_RECORD]
+        record: RecordedRequest = request[RECORD]
         try:
             await fake._gate(request)
             if request.content_type != "application/json":
-                raise _RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
+                raise RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
             try:
                 record.body = json.loads(await request.read())
             except ValueError:
-                raise _invalid("request body is not JSON") from None
+                raise invalid("request body is not JSON") from None
             if not isinstance(record.body, dict):
-                raise _invalid("request body is not a JSON object")
+                raise invalid("request body is not a JSON object")
             answer = _connect_diff(fake, record.body, record)
-        except _RejectError as reject:
-            return _error(reject)
+        except RejectError as reject:
+            return connect_error(reject)
         return web.json_response(answer)
 
     async def legacy(request: web.Request) -> web.Response:
         try:
             await fake._gate(request)
             left, right = (_legacy_side(request, side) for side in ("left", "right"))
-            graphs = _sides(fake, left, right, request[_RECORD])
-        except _RejectError as reject:
-            return _error(reject)
+            graphs = _sides(fake, left, right, request[RECORD])
+        except RejectError as reject:
+            return connect_error(reject)
         return web.json_response(_legacy_body(left["profileTypeID"], *graphs))
 
     if fake.connect:
