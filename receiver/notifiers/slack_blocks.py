@@ -3,8 +3,9 @@
 Layout: header (status and alert name), the change that caused an update, one section per
 service for the first five (verdict, evidence, metrics, hotspot, action, notes, failures,
 top functions as fields) with its link buttons, the other services by name, the runbook
-text, the group's buttons (runbook, silence, source), the alert list, and a context line
-with the incident window and the enrichment time.
+text, the group's buttons (runbook, silence, source), the interactive buttons of the
+notification (`receiver.notifiers.slack_actions`), the alert list, and a context line with
+the incident window and the enrichment time.
 
 Whatever the input, the message stays within Slack's limits (reference/protocols.md §2.3):
 it is rendered at decreasing levels of detail until the blocks' JSON fits `BLOCKS_BUDGET`
@@ -20,6 +21,7 @@ from typing import Any
 
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
+from receiver.notifiers.slack_actions import actions_block
 from receiver.notifiers.slack_sections import (
     Block,
     Detail,
@@ -150,7 +152,11 @@ def _change(change: str | None) -> Block | None:
 
 
 def _blocks(
-    payload: WebhookPayload, enrichment: EnrichmentResult, change: str | None, detail: Detail
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    change: str | None,
+    detail: Detail,
+    notification_id: int | None,
 ) -> list[Block]:
     blocks: list[Block | None] = [_header(payload), _change(change)]
     if enrichment.services:
@@ -161,6 +167,7 @@ def _blocks(
         _group_errors(enrichment, detail),
         _runbook(enrichment, detail),
         _group_actions(enrichment, detail),
+        None if notification_id is None else actions_block(notification_id, payload, enrichment),
         alerts_block(payload, detail),
         _context(enrichment),
     ]
@@ -182,12 +189,17 @@ def _shed(blocks: list[Block]) -> list[Block]:
 
 
 def render_slack(
-    payload: WebhookPayload, enrichment: EnrichmentResult, *, change: str | None = None
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    *,
+    change: str | None = None,
+    notification_id: int | None = None,
 ) -> dict[str, Any]:
-    """`{"text": <one-line summary>, "blocks": [...]}` for chat.postMessage / chat.update."""
+    """`{"text": <one-line summary>, "blocks": [...]}` for chat.postMessage / chat.update;
+    with the interactive buttons of notification `notification_id` when given."""
     blocks: list[Block] = []
     for detail in LEVELS:
-        blocks = _blocks(payload, enrichment, change, detail)
+        blocks = _blocks(payload, enrichment, change, detail, notification_id)
         if len(blocks) <= MAX_BLOCKS and blocks_size(blocks) <= BLOCKS_BUDGET:
             break
     else:
