@@ -56,6 +56,12 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.verdict_feedback = Counter(
+            "flamebot_verdict_feedback",
+            "Verdicts users said were wrong in Slack, by the verdict shown and the actual one.",
+            ["verdict", "actual"],
+            registry=r,
+        )
         self.resent = Counter(
             "flamebot_resent_after_crash",
             "Deliveries sent again because a crash fell between their send and its record.",

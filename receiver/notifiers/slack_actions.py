@@ -1,6 +1,6 @@
 """The buttons of every Slack alert message, and what their values carry, pure.
 
-One actions block (`actions_block`): **Silence 1h** (while the group fires), **Re-run
+One actions block (`interactive_block`): **Silence 1h** (while the group fires), **Re-run
 analysis**, and **Wrong verdict?**, a static select of the other verdicts. Each element's
 value names the notification the message shows (its id in the store, which holds the group
 key, the payload and the enrichment), so a click needs nothing from the message itself:
@@ -27,8 +27,8 @@ __all__ = [
     "RERUN",
     "SILENCE",
     "VALUE_MAX",
-    "actions_block",
     "feedback_value",
+    "interactive_block",
     "parse_feedback",
     "parse_ref",
 ]
@@ -65,7 +65,7 @@ def parse_feedback(value: str) -> tuple[int, str, str]:
     return parse_ref(ref), shown, actual
 
 
-def actions_block(
+def interactive_block(
     notification_id: int, payload: WebhookPayload, enrichment: EnrichmentResult
 ) -> dict[str, Any]:
     """The message's interactive buttons, for the notification `notification_id`."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
-from receiver.notifiers.slack_actions import actions_block
+from receiver.notifiers.slack_actions import interactive_block
 from receiver.notifiers.slack_sections import (
     Block,
     Detail,
@@ -156,7 +156,7 @@ def _blocks(
     enrichment: EnrichmentResult,
     change: str | None,
     detail: Detail,
-    notification_id: int | None,
+    notification_id: int | None = None,
 ) -> list[Block]:
     blocks: list[Block | None] = [_header(payload), _change(change)]
     if enrichment.services:
@@ -167,7 +167,9 @@ def _blocks(
         _group_errors(enrichment, detail),
         _runbook(enrichment, detail),
         _group_actions(enrichment, detail),
-        None if notification_id is None else actions_block(notification_id, payload, enrichment),
+        None
+        if notification_id is None
+        else interactive_block(notification_id, payload, enrichment),
         alerts_block(payload, detail),
         _context(enrichment),
     ]

@@ -11,7 +11,10 @@ from receiver.store.sqlite import Lane, patiently
 
 __all__ = ["FeedbackLog"]
 
-_COLUMNS = "id, notification_id, group_key, service, verdict, actual, user, created_at"
+_SELECT = (
+    "SELECT id, notification_id, group_key, service, verdict, actual, user, created_at"
+    " FROM verdict_feedback ORDER BY id"
+)
 
 
 class FeedbackLog:
@@ -48,10 +51,16 @@ class FeedbackLog:
         """Every answer, oldest first."""
 
         def read(db: sqlite3.Connection) -> list[VerdictFeedback]:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM verdict_feedback ORDER BY id").fetchall()
+            rows = db.execute(_SELECT).fetchall()
             return [
                 VerdictFeedback(
-                    int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]),
+                    int(r[0]),
+                    int(r[1]),
+                    str(r[2]),
+                    str(r[3]),
+                    str(r[4]),
+                    str(r[5]),
+                    str(r[6]),
                     float(r[7]),
                 )
                 for r in rows
