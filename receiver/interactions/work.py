@@ -158,8 +158,13 @@ class Interactions:
     async def _rerun(self, click: Click, payload: WebhookPayload, slack: SlackNotifier) -> None:
         fresh = await self._enricher.enrich(payload)
         message = render_slack(payload, fresh, change=f"fresh analysis for {click.user_name}")
+        text = f"Fresh analysis for {escape(click.user_name)}: {message['text']}"
         await slack.call(
-            "chat.postMessage", channel=click.channel, thread_ts=click.message_ts, **message
+            "chat.postMessage",
+            channel=click.channel,
+            thread_ts=click.message_ts,
+            text=text,
+            blocks=message["blocks"],
         )
 
     async def _record_feedback(
