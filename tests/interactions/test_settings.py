@@ -39,7 +39,8 @@ def test_without_the_block_there_is_no_endpoint_setting(tmp_path: Path) -> None:
         (
             "slack: {signing_secret: a, signing_secret_file: /x}\n",
             [
-                "slack.signing_secret_file: set either signing_secret or signing_secret_file, not both"
+                "slack.signing_secret_file: set either signing_secret or"
+                " signing_secret_file, not both"
             ],
         ),
         ("slack: {signing_secert: a}\n", ["slack.signing_secert: Extra inputs are not permitted"]),
