@@ -33,8 +33,7 @@ LABELS = {
 
 
 async def test_silence_click_creates_the_silence_and_says_so_in_the_thread(world: World) -> None:
-    """A signed "Silence 1h" click: a 1 h silence of the group's common labels, by the Slack
-    user, linking the message; the thread gets its link."""
+    """A signed Silence 1h click makes a 1 h silence of the common labels; the thread links it."""
     message = await world.alert_message()
     assert world.payload.common_labels == LABELS
     before = world.silences()
@@ -90,8 +89,7 @@ async def test_silence_that_cannot_be_made_is_explained_in_the_thread(
 
 
 async def test_rerun_posts_a_fresh_analysis_in_the_thread_after_the_answer(world: World) -> None:
-    """Slack has its 200 while the analysis still runs; the fresh one then lands in the
-    thread."""
+    """Slack gets its 200 while the analysis still runs; then the fresh one lands in the thread."""
     message = await world.alert_message()
     world.enricher.gate = asyncio.Event()
     response = await world.send(click_payload(message, RERUN))
@@ -126,8 +124,7 @@ async def test_shutdown_waits_for_a_click_in_progress(world: World) -> None:
 
 
 async def test_feedback_is_counted_stored_and_listed(world: World, tmp_path: Path) -> None:
-    """ "Wrong verdict?" -> LOCK-BOUND: counted by verdict and actual, acknowledged in the
-    thread, and listed by `flamebot feedback --json`."""
+    """A Wrong verdict? answer is counted, thanked in the thread and listed by the CLI."""
     world.time.now = 1_764_770_400.0  # 2025-12-03T14:00:00Z
     message = await world.alert_message()
     response = await world.send(click_payload(message, FEEDBACK, option="LOCK-BOUND"))

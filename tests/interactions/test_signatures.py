@@ -76,8 +76,7 @@ CASES: dict[str, tuple[Callable[[bytes, dict[str, str], int], list[Request]], st
 
 @pytest.mark.parametrize("case", list(CASES))
 async def test_unsigned_requests_get_401_and_do_nothing(world: World, case: str) -> None:
-    """A request Slack did not sign (or signed long ago, or already sent) gets 401; the
-    silence click it carries does nothing at all."""
+    """A request Slack did not sign, signed long ago or already sent gets 401 and does nothing."""
     make, reason = CASES[case]
     message = await world.alert_message()
     now = int(world.time.now)

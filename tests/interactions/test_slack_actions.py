@@ -23,8 +23,7 @@ OTHERS = [v for v in VERDICTS if v != "CPU-BOUND"]
 
 
 def test_firing_message_has_silence_rerun_and_feedback() -> None:
-    """A firing group's block: Silence 1h and Re-run carry the notification id; the select
-    offers every other verdict, each naming the id, the verdict shown and itself."""
+    """A firing group's buttons carry the notification id; the menu offers the other verdicts."""
     block = interactive_block(42, PAYLOAD, reference_enrichment(PAYLOAD))
     assert block == {
         "type": "actions",
@@ -66,8 +65,7 @@ def test_resolved_message_has_no_silence_button() -> None:
 
 
 def test_values_fit_slack_limits_and_the_block_validates() -> None:
-    """With the largest notification id, values stay within 2000 / 150 characters and
-    slack-sdk's Block Kit model accepts the block."""
+    """Even with the largest id the values fit Slack's limits and slack-sdk accepts the block."""
     nid = 2**63 - 1
     block = interactive_block(nid, PAYLOAD, reference_enrichment(PAYLOAD))
     buttons = [e for e in block["elements"] if e["type"] == "button"]
@@ -83,8 +81,7 @@ def test_values_fit_slack_limits_and_the_block_validates() -> None:
 
 
 def test_the_message_carries_the_block_only_with_a_notification_id() -> None:
-    """render_slack adds the buttons for a notification, before the alert list; without an
-    id (a pure rendering) the message is as before."""
+    """render_slack adds the buttons after the links only when given a notification id."""
     enrichment = reference_enrichment(PAYLOAD)
     plain = render_slack(PAYLOAD, enrichment)["blocks"]
     with_buttons = render_slack(PAYLOAD, enrichment, notification_id=3)["blocks"]
