@@ -18,6 +18,7 @@ from tests.cli.conftest import flamebot
 from tests.fakes.slack import permalink
 from tests.fakes.slack_interactions import click_payload
 from tests.interactions.conftest import World, fresh_enrichment
+from tests.notifiers.slack_checks import check_slack_message
 from tests.support.metrics import parse_metrics
 from tests.support.process import free_port
 from tests.support.waiting import wait_until_async
@@ -35,6 +36,7 @@ LABELS = {
 async def test_silence_click_creates_the_silence_and_says_so_in_the_thread(world: World) -> None:
     """A signed Silence 1h click makes a 1 h silence of the common labels; the thread links it."""
     message = await world.alert_message()
+    check_slack_message({"text": message.text, "blocks": message.blocks})  # within the limits
     assert world.payload.common_labels == LABELS
     before = world.silences()
     response = await world.send(click_payload(message, SILENCE))
