@@ -28,7 +28,7 @@ from enrichers.clients.alertmanager import AlertmanagerClient, FiringAlert
 from enrichers.errors import BackendError
 from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
 from enrichers.promql import label_selector
-from enrichers.result import ProfileKind, ServiceAnalysis
+from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis
 from enrichers.targets import resolve_service
 from enrichers.times import epoch_ms
 from receiver.commands.terminal import DelayedStatus, wants_colour
@@ -145,7 +145,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
             "service": entry["service"],
             **{
                 f"{kind}_top5": _top5(diagnosis.profiles.get(entry["service"], {}).get(kind))
-                for kind in ("cpu", "alloc", "mutex", "wall")
+                for kind in PROFILE_KINDS
             },
             "app_share": entry["app_share"],
         }

@@ -20,7 +20,6 @@ legacy one when it has `legacy_render`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from receiver.demo.pyroscope_checks import (
     check_window,
     connect_error,
     invalid,
+    read_connect_body,
 )
 
 if TYPE_CHECKING:
@@ -220,14 +220,7 @@ def add_diff_routes(fake: FakePyroscope, app: web.Application) -> None:
         record: RecordedRequest = request[RECORD]
         try:
             await fake._gate(request)
-            if request.content_type != "application/json":
-                raise RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
-            try:
-                record.body = json.loads(await request.read())
-            except ValueError:
-                raise invalid("request body is not JSON") from None
-            if not isinstance(record.body, dict):
-                raise invalid("request body is not a JSON object")
+            record.body = await read_connect_body(request)
             answer = _connect_diff(fake, record.body, record)
         except RejectError as reject:
             return connect_error(reject)
