@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.clients.alertmanager import AlertmanagerClient, FiringAlert
 from enrichers.errors import BackendError
-from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
+from enrichers.flamegraph import TopFunctions, ranked_in_unit
 from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis
 from enrichers.targets import resolve_service
@@ -62,14 +62,8 @@ async def _whole(
         graph = await enricher.pyroscope.flamegraph(
             ptype, selector, epoch_ms(window.start), epoch_ms(window.end)
         )
-        unit, scale = profile_unit(ptype)
-        return top_functions(
-            graph,
-            n=_EVERYTHING,
-            unit=unit,
-            unit_scale=scale,
-            frames=frames,
-            app_prefixes=enricher.settings.app_prefixes,
+        return ranked_in_unit(
+            graph, ptype, n=_EVERYTHING, frames=frames, app_prefixes=enricher.settings.app_prefixes
         )
 
     kinds = list(analysis.profile_types)
