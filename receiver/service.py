@@ -52,6 +52,7 @@ class Service:
                 config.notifiers,
                 self.store.conversations.of,
                 uploads=self.metrics.upload_outcome,
+                sleep=sleep,
             )
         )
         if enricher is None:

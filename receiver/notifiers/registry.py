@@ -8,7 +8,8 @@ notifier settings, the tags its error messages leave out of key paths, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union
 
@@ -34,10 +35,12 @@ def _ignore(outcome: str) -> None:
 @dataclass(frozen=True)
 class NotifierContext:
     """What the service hands a notifier beside its settings: its own conversations (the
-    state it keeps per group) and the counter of picture uploads (by outcome)."""
+    state it keeps per group), the counter of picture uploads (by outcome), and the
+    pipeline's `sleep` for a notifier that waits (tests drive time through it)."""
 
     conversations: ConversationStore
     uploads: Callable[[str], None] = _ignore
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ INTEGRATIONS: dict[str, Integration[Any]] = {
         SlackNotifierSettings, lambda s, c: SlackNotifier(s, c.conversations, uploads=c.uploads)
     ),
     "pagerduty": Integration(
-        PagerDutyNotifierSettings, lambda s, c: PagerDutyNotifier(s, c.conversations)
+        PagerDutyNotifierSettings, lambda s, c: PagerDutyNotifier(s, c.conversations, sleep=c.sleep)
     ),
 }
 
@@ -71,11 +74,12 @@ def build_notifiers(
     conversations: Callable[[str], ConversationStore],
     *,
     uploads: Callable[[str], None] = _ignore,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> dict[str, Notifier]:
     """One notifier per `notifiers` entry, by name; each sees only its own conversations."""
     return {
         entry.name: INTEGRATIONS[entry.type].build(
-            entry, NotifierContext(conversations(entry.name), uploads)
+            entry, NotifierContext(conversations(entry.name), uploads, sleep)
         )
         for entry in entries
     }
