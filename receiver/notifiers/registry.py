@@ -19,6 +19,7 @@ from receiver.notifiers.base import NotifierSettingsBase
 from receiver.notifiers.console import ConsoleNotifier, ConsoleNotifierSettings
 from receiver.notifiers.pagerduty import PagerDutyNotifier, PagerDutyNotifierSettings
 from receiver.notifiers.slack import SlackNotifier, SlackNotifierSettings
+from receiver.notifiers.teams import TeamsNotifier, TeamsNotifierSettings
 from receiver.notifiers.webhook import WebhookNotifier, WebhookNotifierSettings
 from receiver.seams import Notifier
 from receiver.store import ConversationStore
@@ -58,6 +59,7 @@ INTEGRATIONS: dict[str, Integration[Any]] = {
     "pagerduty": Integration(
         PagerDutyNotifierSettings, lambda s, c: PagerDutyNotifier(s, c.conversations, sleep=c.sleep)
     ),
+    "teams": Integration(TeamsNotifierSettings, lambda s, _: TeamsNotifier(s)),
 }
 
 if TYPE_CHECKING:

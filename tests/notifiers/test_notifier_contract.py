@@ -26,6 +26,7 @@ POINTED: dict[str, dict[str, Any]] = {
     "webhook": {"url": "{far}/in"},
     "slack": {"token": "xoxb-test", "channel": "#c", "api_url": "{far}/api/", "flamegraph": False},
     "pagerduty": {"routing_key": "R" * 32, "events_url": "{far}/v2/enqueue"},
+    "teams": {"url": "{far}/workflows/f/triggers/manual/paths/invoke?sig=s"},
 }
 
 STATUS_CODES: list[tuple[int, FailureCode | None]] = [
