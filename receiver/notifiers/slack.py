@@ -30,6 +30,7 @@ from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, failure, failure_code, transport_error
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
 from receiver.notifiers.slack_upload import Uploads
+from receiver.notifiers.templates import Templates
 from receiver.seams import Notification
 from receiver.store import ConversationStore
 
@@ -96,8 +97,10 @@ class SlackNotifier:
         conversations: ConversationStore,
         *,
         uploads: Callable[[str], None] = _ignore,
+        templates: Templates | None = None,
     ) -> None:
         assert settings.token is not None  # the config validator guarantees it
+        self._templates = templates or Templates()
         self.name = settings.name
         self._settings = settings
         self._conversations = conversations
@@ -156,7 +159,7 @@ class SlackNotifier:
             await self._post(payload, notification, statuses)
             return
         change = describe_change(state.get("alerts", {}), payload)
-        message = render_slack(payload, enrichment, change=change)
+        message = render_slack(payload, enrichment, change=change, **self._headlines(notification))
         try:
             await self._call("chat.update", channel=state["channel"], ts=state["ts"], **message)
         except NotifyError as exc:
@@ -174,7 +177,7 @@ class SlackNotifier:
     async def _post(
         self, payload: WebhookPayload, notification: Notification, statuses: Mapping[str, str]
     ) -> None:
-        message = render_slack(payload, notification.enrichment)
+        message = render_slack(payload, notification.enrichment, **self._headlines(notification))
         data = await self._call("chat.postMessage", channel=self._settings.channel, **message)
         state = {
             "channel": data.get("channel", self._settings.channel),
@@ -185,6 +188,14 @@ class SlackNotifier:
         await self._conversations.set(payload.group_key, json.dumps(state))
         if self._settings.flamegraph and payload.status == "firing" and state["ts"]:
             self.uploads.start(notification.enrichment, state["channel"], state["ts"])
+
+    def _headlines(self, notification: Notification) -> dict[str, str | None]:
+        """`templates.slack_header` and `slack_text`, rendered (None: the default)."""
+        payload, enrichment = notification.payload, notification.enrichment
+        return {
+            "header": self._templates.render("slack_header", payload, enrichment),
+            "text": self._templates.render("slack_text", payload, enrichment),
+        }
 
     async def aclose(self) -> None:
         await self.uploads.aclose()
