@@ -31,6 +31,7 @@ from enrichers.settings import (
 from receiver.errors import ConfigError
 from receiver.notifiers.console import ConsoleNotifierSettings
 from receiver.notifiers.registry import INTEGRATIONS, NotifierSettings
+from receiver.notifiers.templates import TemplateSettings
 
 __all__ = ["Config", "ConfigError", "NotifierSettings", "load_config", "secret_values"]
 
@@ -89,6 +90,7 @@ class Config(StrictModel):
     alertmanager: AlertmanagerSettings | None = None  # enrichers/clients/alertmanager.py
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     notifiers: list[NotifierSettings] = Field(default_factory=_default_notifiers)
+    templates: TemplateSettings = Field(default_factory=TemplateSettings)  # notifiers/templates.py
     # Without `routes`, `/webhook` (the `default` route) goes to every notifier.
     routes: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], list[str]] | None = None
 

@@ -19,6 +19,7 @@ from receiver.errors import StartupError, StoreUnavailableError
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload, notification_identity
 from receiver.notifiers import build_notifiers
+from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
 from receiver.store import AcceptResult, Delivery, Incoming, Store
@@ -52,6 +53,8 @@ class Service:
                 config.notifiers,
                 self.store.conversations.of,
                 uploads=self.metrics.upload_outcome,
+                sleep=sleep,
+                templates=Templates(config.templates, failed=self.metrics.template_failed),
             )
         )
         if enricher is None:
