@@ -32,6 +32,7 @@ from receiver.errors import ConfigError
 from receiver.interactions.settings import SlackAppSettings
 from receiver.notifiers.console import ConsoleNotifierSettings
 from receiver.notifiers.registry import INTEGRATIONS, NotifierSettings
+from receiver.notifiers.templates import TemplateSettings
 
 __all__ = ["Config", "ConfigError", "NotifierSettings", "load_config", "secret_values"]
 
@@ -91,6 +92,7 @@ class Config(StrictModel):
     slack: SlackAppSettings | None = None  # the Slack app's signing secret: receiver/interactions
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     notifiers: list[NotifierSettings] = Field(default_factory=_default_notifiers)
+    templates: TemplateSettings = Field(default_factory=TemplateSettings)  # notifiers/templates.py
     # Without `routes`, `/webhook` (the `default` route) goes to every notifier.
     routes: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], list[str]] | None = None
 

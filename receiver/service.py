@@ -22,6 +22,7 @@ from receiver.interactions.work import Interactions
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload, notification_identity
 from receiver.notifiers import build_notifiers
+from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
 from receiver.store import AcceptResult, Delivery, Incoming, Store
@@ -55,6 +56,8 @@ class Service:
                 config.notifiers,
                 self.store.conversations.of,
                 uploads=self.metrics.upload_outcome,
+                sleep=sleep,
+                templates=Templates(config.templates, failed=self.metrics.template_failed),
             )
         )
         if enricher is None:

@@ -41,12 +41,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from receiver.notifiers.templates import TEMPLATE_KEYS, check_templates
+
     config = _load(args)
+    problems = check_templates(config.templates)  # each rendered against a sample group
+    if problems:
+        print("config error:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
     routes = ", ".join(
         f"{route} -> {', '.join(targets) or '(none)'}"
         for route, targets in sorted(config.route_table().items())
     )
-    print(f"config ok: {len(config.notifiers)} notifier(s); routes: {routes}")
+    checked = [key for key in TEMPLATE_KEYS if getattr(config.templates, key) is not None]
+    rendered = f"; templates: {', '.join(checked)}" if checked else ""
+    print(f"config ok: {len(config.notifiers)} notifier(s); routes: {routes}{rendered}")
     return 0
 
 

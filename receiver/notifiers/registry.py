@@ -8,8 +8,9 @@ notifier settings, the tags its error messages leave out of key paths, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union
 
 from pydantic import Field
@@ -18,6 +19,8 @@ from receiver.notifiers.base import NotifierSettingsBase
 from receiver.notifiers.console import ConsoleNotifier, ConsoleNotifierSettings
 from receiver.notifiers.pagerduty import PagerDutyNotifier, PagerDutyNotifierSettings
 from receiver.notifiers.slack import SlackNotifier, SlackNotifierSettings
+from receiver.notifiers.teams import TeamsNotifier, TeamsNotifierSettings
+from receiver.notifiers.templates import Templates
 from receiver.notifiers.webhook import WebhookNotifier, WebhookNotifierSettings
 from receiver.seams import Notifier
 from receiver.store import ConversationStore
@@ -34,10 +37,14 @@ def _ignore(outcome: str) -> None:
 @dataclass(frozen=True)
 class NotifierContext:
     """What the service hands a notifier beside its settings: its own conversations (the
-    state it keeps per group) and the counter of picture uploads (by outcome)."""
+    state it keeps per group), the counter of picture uploads (by outcome), the
+    pipeline's `sleep` for a notifier that waits (tests drive time through it), and the
+    `templates:` for the headlines it renders."""
 
     conversations: ConversationStore
     uploads: Callable[[str], None] = _ignore
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    templates: Templates = field(default_factory=Templates)
 
 
 @dataclass(frozen=True)
@@ -47,14 +54,19 @@ class Integration(Generic[S]):
 
 
 INTEGRATIONS: dict[str, Integration[Any]] = {
-    "console": Integration(ConsoleNotifierSettings, lambda s, _: ConsoleNotifier(s.name)),
+    "console": Integration(
+        ConsoleNotifierSettings, lambda s, c: ConsoleNotifier(s.name, templates=c.templates)
+    ),
     "webhook": Integration(WebhookNotifierSettings, lambda s, _: WebhookNotifier(s)),
     "slack": Integration(
-        SlackNotifierSettings, lambda s, c: SlackNotifier(s, c.conversations, uploads=c.uploads)
+        SlackNotifierSettings,
+        lambda s, c: SlackNotifier(s, c.conversations, uploads=c.uploads, templates=c.templates),
     ),
     "pagerduty": Integration(
-        PagerDutyNotifierSettings, lambda s, c: PagerDutyNotifier(s, c.conversations)
+        PagerDutyNotifierSettings,
+        lambda s, c: PagerDutyNotifier(s, c.conversations, sleep=c.sleep, templates=c.templates),
     ),
+    "teams": Integration(TeamsNotifierSettings, lambda s, _: TeamsNotifier(s)),
 }
 
 if TYPE_CHECKING:
@@ -71,11 +83,14 @@ def build_notifiers(
     conversations: Callable[[str], ConversationStore],
     *,
     uploads: Callable[[str], None] = _ignore,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    templates: Templates | None = None,
 ) -> dict[str, Notifier]:
     """One notifier per `notifiers` entry, by name; each sees only its own conversations."""
     return {
         entry.name: INTEGRATIONS[entry.type].build(
-            entry, NotifierContext(conversations(entry.name), uploads)
+            entry,
+            NotifierContext(conversations(entry.name), uploads, sleep, templates or Templates()),
         )
         for entry in entries
     }

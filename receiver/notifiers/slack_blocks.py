@@ -42,6 +42,7 @@ from receiver.notifiers.summary import (
     primary_analysis,
     ranked,
     status_tag,
+    truncate,
     verdict_text,
     window_line,
 )
@@ -196,8 +197,11 @@ def render_slack(
     *,
     change: str | None = None,
     notification_id: int | None = None,
+    header: str | None = None,
+    text: str | None = None,
 ) -> dict[str, Any]:
     """`{"text": <one-line summary>, "blocks": [...]}` for chat.postMessage / chat.update;
+    `header` and `text` replace the default header and summary (`templates:`, rendered);
     with the interactive buttons of notification `notification_id` when given."""
     blocks: list[Block] = []
     for detail in LEVELS:
@@ -206,8 +210,12 @@ def render_slack(
             break
     else:
         blocks = _shed(blocks)
-    text = f"{_emoji(payload)} " + fit(headline(payload, enrichment), TEXT_MAX)
-    return {"text": text, "blocks": blocks}
+    # A template's output is the user's markup, sent as written (values escaped by `mrkdwn`).
+    if header:
+        blocks[0] = {**blocks[0], "text": {**plain("", 1), "text": truncate(header, HEADER_MAX)}}
+    summary = truncate(text, TEXT_MAX) if text else None
+    summary = summary or f"{_emoji(payload)} " + fit(headline(payload, enrichment), TEXT_MAX)
+    return {"text": summary, "blocks": blocks}
 
 
 def render_thread_reply(

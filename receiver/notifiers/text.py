@@ -8,13 +8,13 @@ from receiver.models import Alert, WebhookPayload
 from receiver.notifiers.summary import (
     PROFILE_TITLES,
     evidence_line,
-    headline,
     hotspot_line,
     metric_line,
     source_error_line,
     top_line,
     unseen_line,
 )
+from receiver.notifiers.summary import headline as default_headline
 
 __all__ = ["render_text"]
 
@@ -61,8 +61,14 @@ def _alert_line(alert: Alert) -> str:
     return text + (f": {summary}" if summary else "")
 
 
-def render_text(payload: WebhookPayload, enrichment: EnrichmentResult, notification_id: int) -> str:
-    lines = [f"{headline(payload, enrichment)}  (#{notification_id})"]
+def render_text(
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    notification_id: int,
+    *,
+    headline: str | None = None,  # `templates.console_headline`, rendered
+) -> str:
+    lines = [f"{headline or default_headline(payload, enrichment)}  (#{notification_id})"]
     for analysis in enrichment.services:
         lines.extend(_service_block(analysis))
     lines.extend(f"  ! {source_error_line(e)}" for e in enrichment.errors)
