@@ -29,6 +29,7 @@ from enrichers.settings import (
     resolve_secret_files,
 )
 from receiver.errors import ConfigError
+from receiver.interactions.settings import SlackAppSettings
 from receiver.notifiers.console import ConsoleNotifierSettings
 from receiver.notifiers.registry import INTEGRATIONS, NotifierSettings
 from receiver.notifiers.templates import TemplateSettings
@@ -88,6 +89,7 @@ class Config(StrictModel):
     pyroscope: PyroscopeSettings = Field(default_factory=PyroscopeSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
     alertmanager: AlertmanagerSettings | None = None  # enrichers/clients/alertmanager.py
+    slack: SlackAppSettings | None = None  # the Slack app's signing secret: receiver/interactions
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     notifiers: list[NotifierSettings] = Field(default_factory=_default_notifiers)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)  # notifiers/templates.py

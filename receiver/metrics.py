@@ -56,6 +56,12 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.verdict_feedback = Counter(
+            "flamebot_verdict_feedback",
+            "Verdicts users said were wrong in Slack, by the verdict shown and the actual one.",
+            ["verdict", "actual"],
+            registry=r,
+        )
         self.template_failures = Counter(
             "flamebot_template_failures",
             "Renderings of a `templates:` entry that failed (the default rendering was sent).",

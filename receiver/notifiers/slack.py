@@ -134,6 +134,7 @@ class SlackNotifier:
         methods: dict[str, Callable[..., Awaitable[AsyncSlackResponse]]] = {
             "chat.update": web.chat_update,
             "chat.postMessage": web.chat_postMessage,
+            "chat.getPermalink": web.chat_getPermalink,
             "files.getUploadURLExternal": web.files_getUploadURLExternal,
             "files.completeUploadExternal": web.files_completeUploadExternal,
         }
@@ -149,6 +150,10 @@ class SlackNotifier:
             raise transport_error(f"slack {method}", exc) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
+    async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """One Web API call with the notifier's token (the answers to button clicks)."""
+        return await self._call(method, **kwargs)
+
     async def notify(self, notification: Notification) -> None:
         payload, enrichment = notification.payload, notification.enrichment
         key = payload.group_key
@@ -159,7 +164,13 @@ class SlackNotifier:
             await self._post(payload, notification, statuses)
             return
         change = describe_change(state.get("alerts", {}), payload)
-        message = render_slack(payload, enrichment, change=change, **self._headlines(notification))
+        message = render_slack(
+            payload,
+            enrichment,
+            change=change,
+            notification_id=notification.id,
+            **self._headlines(notification),
+        )
         try:
             await self._call("chat.update", channel=state["channel"], ts=state["ts"], **message)
         except NotifyError as exc:
@@ -177,7 +188,12 @@ class SlackNotifier:
     async def _post(
         self, payload: WebhookPayload, notification: Notification, statuses: Mapping[str, str]
     ) -> None:
-        message = render_slack(payload, notification.enrichment, **self._headlines(notification))
+        message = render_slack(
+            payload,
+            notification.enrichment,
+            notification_id=notification.id,
+            **self._headlines(notification),
+        )
         data = await self._call("chat.postMessage", channel=self._settings.channel, **message)
         state = {
             "channel": data.get("channel", self._settings.channel),

@@ -3,8 +3,9 @@
 Layout: header (status and alert name), the change that caused an update, one section per
 service for the first five (verdict, evidence, metrics, hotspot, action, notes, failures,
 top functions as fields) with its link buttons, the other services by name, the runbook
-text, the group's buttons (runbook, silence, source), the alert list, and a context line
-with the incident window and the enrichment time.
+text, the group's buttons (runbook, silence, source), the interactive buttons of the
+notification (`receiver.notifiers.slack_actions`), the alert list, and a context line with
+the incident window and the enrichment time.
 
 Whatever the input, the message stays within Slack's limits (reference/protocols.md §2.3):
 it is rendered at decreasing levels of detail until the blocks' JSON fits `BLOCKS_BUDGET`
@@ -20,6 +21,7 @@ from typing import Any
 
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
+from receiver.notifiers.slack_actions import interactive_block
 from receiver.notifiers.slack_sections import (
     Block,
     Detail,
@@ -151,7 +153,11 @@ def _change(change: str | None) -> Block | None:
 
 
 def _blocks(
-    payload: WebhookPayload, enrichment: EnrichmentResult, change: str | None, detail: Detail
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    change: str | None,
+    detail: Detail,
+    notification_id: int | None = None,
 ) -> list[Block]:
     blocks: list[Block | None] = [_header(payload), _change(change)]
     if enrichment.services:
@@ -162,6 +168,9 @@ def _blocks(
         _group_errors(enrichment, detail),
         _runbook(enrichment, detail),
         _group_actions(enrichment, detail),
+        None
+        if notification_id is None
+        else interactive_block(notification_id, payload, enrichment),
         alerts_block(payload, detail),
         _context(enrichment),
     ]
@@ -187,14 +196,16 @@ def render_slack(
     enrichment: EnrichmentResult,
     *,
     change: str | None = None,
+    notification_id: int | None = None,
     header: str | None = None,
     text: str | None = None,
 ) -> dict[str, Any]:
     """`{"text": <one-line summary>, "blocks": [...]}` for chat.postMessage / chat.update;
-    `header` and `text` replace the default header and summary (`templates:`, rendered)."""
+    `header` and `text` replace the default header and summary (`templates:`, rendered);
+    with the interactive buttons of notification `notification_id` when given."""
     blocks: list[Block] = []
     for detail in LEVELS:
-        blocks = _blocks(payload, enrichment, change, detail)
+        blocks = _blocks(payload, enrichment, change, detail, notification_id)
         if len(blocks) <= MAX_BLOCKS and blocks_size(blocks) <= BLOCKS_BUDGET:
             break
     else:
