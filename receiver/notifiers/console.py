@@ -6,11 +6,12 @@ import sys
 from typing import Literal, TextIO
 
 from receiver.notifiers.base import NotifierSettingsBase
+from receiver.notifiers.integration import Integration
 from receiver.notifiers.templates import Templates
 from receiver.notifiers.text import render_text
 from receiver.seams import Notification
 
-__all__ = ["ConsoleNotifier", "ConsoleNotifierSettings"]
+__all__ = ["INTEGRATION", "ConsoleNotifier", "ConsoleNotifierSettings"]
 
 
 class ConsoleNotifierSettings(NotifierSettingsBase):
@@ -38,3 +39,8 @@ class ConsoleNotifier:
 
     async def aclose(self) -> None:
         """Nothing to release: stdout stays open."""
+
+
+INTEGRATION = Integration(
+    ConsoleNotifierSettings, lambda s, c: ConsoleNotifier(s.name, templates=c.templates)
+)

@@ -24,12 +24,13 @@ from pydantic import Field, SecretStr, model_validator
 from enrichers.clients.backend_http import USER_AGENT
 from receiver.errors import NotifyError
 from receiver.notifiers.base import NotifierSettingsBase, send
+from receiver.notifiers.integration import Integration
 from receiver.notifiers.pagerduty_event import render_event, render_note
 from receiver.notifiers.templates import Templates
 from receiver.seams import Notification
 from receiver.store import ConversationStore
 
-__all__ = ["PagerDutyNotifier", "PagerDutyNotifierSettings"]
+__all__ = ["INTEGRATION", "PagerDutyNotifier", "PagerDutyNotifierSettings"]
 
 log = structlog.get_logger("flamebot.pagerduty")
 
@@ -200,3 +201,9 @@ def _error_detail(response: httpx.Response) -> str:
     if isinstance(errors, list) and errors:
         message += ": " + "; ".join(str(e) for e in errors[:3])
     return message[:200]
+
+
+INTEGRATION = Integration(
+    PagerDutyNotifierSettings,
+    lambda s, c: PagerDutyNotifier(s, c.conversations, sleep=c.sleep, templates=c.templates),
+)

@@ -28,13 +28,14 @@ from enrichers.clients.backend_http import USER_AGENT
 from receiver.errors import FailureCode, NotifyError
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, failure, failure_code, transport_error
+from receiver.notifiers.integration import Integration
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
 from receiver.notifiers.slack_upload import Uploads
 from receiver.notifiers.templates import Templates
 from receiver.seams import Notification
 from receiver.store import ConversationStore
 
-__all__ = ["SlackNotifier", "SlackNotifierSettings", "describe_change"]
+__all__ = ["INTEGRATION", "SlackNotifier", "SlackNotifierSettings", "describe_change"]
 
 
 class SlackNotifierSettings(NotifierSettingsBase):
@@ -217,3 +218,9 @@ class SlackNotifier:
         await self.uploads.aclose()
         if self._session is not None:
             await self._session.close()
+
+
+INTEGRATION = Integration(
+    SlackNotifierSettings,
+    lambda s, c: SlackNotifier(s, c.conversations, uploads=c.uploads, templates=c.templates),
+)

@@ -23,6 +23,7 @@ from enrichers.clients.backend_http import USER_AGENT
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, send
+from receiver.notifiers.integration import Integration
 from receiver.notifiers.summary import (
     alert_service,
     evidence_line,
@@ -35,7 +36,14 @@ from receiver.notifiers.summary import (
 )
 from receiver.seams import Notification
 
-__all__ = ["CARD_BUDGET", "TeamsNotifier", "TeamsNotifierSettings", "card_size", "render_card"]
+__all__ = [
+    "CARD_BUDGET",
+    "INTEGRATION",
+    "TeamsNotifier",
+    "TeamsNotifierSettings",
+    "card_size",
+    "render_card",
+]
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -193,3 +201,6 @@ class TeamsNotifier:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+INTEGRATION = Integration(TeamsNotifierSettings, lambda s, _: TeamsNotifier(s))
