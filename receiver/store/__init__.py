@@ -4,7 +4,8 @@
   duplicates found by identity, the count of unfinished notifications;
 - `deliveries` (`DeliveryLog`): each notifier's delivery (pending -> sending -> done or
   dead), the enrichment, dead letters and their replays;
-- `conversations` (`Conversations`): each notifier's state per group.
+- `conversations` (`Conversations`): each notifier's state per group;
+- `schedules` (`Schedules`): durable jobs for later (the fix check after a resolve).
 
 Consumers get the smallest protocol they need (`receiver.store.protocols`). Underneath,
 `receiver.store.sqlite` runs the calls on two threads with a connection each, the intake
@@ -22,11 +23,26 @@ from receiver.errors import StoreUnavailableError
 from receiver.store.conversations import Conversations, NotifierConversations
 from receiver.store.deliveries import DeliveryLog
 from receiver.store.intake import IDENTITY_TTL_SECONDS, IntakeLog, PendingCount
-from receiver.store.protocols import ConversationStore, DeadLetterStore, DeliveryStore, IntakeStore
-from receiver.store.records import AcceptResult, DeadLetter, Delivery, Incoming, StoredNotification
+from receiver.store.protocols import (
+    ConversationStore,
+    DeadLetterStore,
+    DeliveryStore,
+    IntakeStore,
+    ScheduleStore,
+)
+from receiver.store.records import (
+    AcceptResult,
+    DeadLetter,
+    Delivery,
+    Incoming,
+    ScheduledJob,
+    StoredNotification,
+)
+from receiver.store.schedules import DEFAULT_LEASE_SECONDS, Schedules
 from receiver.store.sqlite import Lane
 
 __all__ = [
+    "DEFAULT_LEASE_SECONDS",
     "IDENTITY_TTL_SECONDS",
     "AcceptResult",
     "ConversationStore",
@@ -37,6 +53,8 @@ __all__ = [
     "Incoming",
     "IntakeStore",
     "NotifierConversations",
+    "ScheduleStore",
+    "ScheduledJob",
     "Store",
     "StoredNotification",
 ]
@@ -45,7 +63,13 @@ __all__ = [
 class Store:
     """The SQLite store of one file: its lanes, opened and closed together, and its parts."""
 
-    def __init__(self, path: Path, *, max_page_count: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_page_count: int | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
         self.path = path
         self._max_page_count = max_page_count
         self.intake_lane = Lane("intake", "FULL")
@@ -56,6 +80,7 @@ class Store:
         self.intake: IntakeStore = self._intake  # what the service's intake may do
         self.deliveries = DeliveryLog(self.work_lane, pending, lambda: self._open)
         self.conversations = Conversations(self.work_lane, lambda: self._open)
+        self.schedules: ScheduleStore = Schedules(self.work_lane, lambda: self._open, lease_seconds)
 
     @property
     def is_open(self) -> bool:

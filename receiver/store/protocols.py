@@ -17,10 +17,17 @@ from receiver.store.records import (
     DeadLetter,
     Delivery,
     Incoming,
+    ScheduledJob,
     StoredNotification,
 )
 
-__all__ = ["ConversationStore", "DeadLetterStore", "DeliveryStore", "IntakeStore"]
+__all__ = [
+    "ConversationStore",
+    "DeadLetterStore",
+    "DeliveryStore",
+    "IntakeStore",
+    "ScheduleStore",
+]
 
 T = TypeVar("T")
 
@@ -73,3 +80,16 @@ class ConversationStore(Protocol):
 
     async def get(self, group_key: str) -> str | None: ...
     async def set(self, group_key: str, state: str | None) -> None: ...
+
+
+class ScheduleStore(Protocol):
+    """Durable jobs for later (the fix check after a resolve): one job per key, claimed
+    when due for the store's lease, removed when done. `now` is always the caller's clock."""
+
+    async def schedule(self, key: str, due_at: float, payload: str) -> int: ...
+    async def cancel(self, key: str) -> bool: ...
+    async def due(self, now: float, limit: int = 100) -> list[ScheduledJob]: ...
+    async def done(self, job_id: int) -> None: ...
+    async def postpone(self, job_id: int, due_at: float) -> None: ...
+    async def get(self, key: str) -> ScheduledJob | None: ...
+    async def next_due(self) -> float | None: ...
