@@ -6,8 +6,9 @@ import sys
 from typing import Literal, TextIO
 
 from receiver.notifiers.base import NotifierSettingsBase
+from receiver.notifiers.summary import alert_name
 from receiver.notifiers.text import render_text
-from receiver.seams import Notification
+from receiver.seams import FollowUp, Notification
 
 __all__ = ["ConsoleNotifier", "ConsoleNotifierSettings"]
 
@@ -22,8 +23,16 @@ class ConsoleNotifier:
         self._stream = stream
 
     async def notify(self, notification: Notification) -> None:
-        stream = self._stream or sys.stdout
         text = render_text(notification.payload, notification.enrichment, notification.id)
+        self._write(text)
+
+    async def follow_up(self, follow_up: FollowUp) -> None:
+        """`[FIX CHECK] HighCpuUsage (#12)` and the lines, indented."""
+        head = f"[FIX CHECK] {alert_name(follow_up.payload)}  (#{follow_up.id})"
+        self._write("\n".join([head, *(f"  {line}" for line in follow_up.lines)]))
+
+    def _write(self, text: str) -> None:
+        stream = self._stream or sys.stdout
         # Labels may carry lone surrogates or other unencodable text: never fail on them.
         encoding = getattr(stream, "encoding", None) or "utf-8"
         safe = text.encode(encoding, errors="backslashreplace").decode(encoding)
