@@ -79,6 +79,7 @@ class FixChecks:
         self._sleep = sleep
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.rounds = 0  # passes over the due checks so far (a test waits for one more)
 
     async def accepted(self, nid: int, route: str, payload: WebhookPayload, at: float) -> None:
         """A new notification of a group: a resolve schedules its check, a firing cancels it."""
@@ -115,6 +116,7 @@ class FixChecks:
             except Exception:
                 log.exception("fix_check_crashed")
                 soonest = self._clock() + IDLE_POLL_SECONDS
+            self.rounds += 1
             await self._wait(soonest)
 
     async def _wait(self, soonest: float | None) -> None:
