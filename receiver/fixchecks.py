@@ -3,7 +3,8 @@
 When a resolved notification of a group is accepted, a fix check is scheduled for
 `enrichment.verify_after` after the group resolved (the latest `endsAt` of its alerts),
 keyed by (route, groupKey), in the store's `ScheduleStore`: it survives restarts. A firing
-notification of the group cancels it. A background task wakes when the soonest check is
+notification of the group cancels it; and a check whose group has had a later notification
+delivered since is dropped when due. A background task wakes when the soonest check is
 due (or when one is scheduled), claims it (a lease: a process that dies holding it has it
 taken over), measures (`receiver.fixcheck_measure`), and adds the lines to the group's
 conversation through every notifier of the route that takes follow-ups
@@ -79,14 +80,19 @@ class FixChecks:
         self._sleep = sleep
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._cancels: set[asyncio.Task[None]] = set()
         self.rounds = 0  # passes over the due checks so far (a test waits for one more)
 
     async def accepted(self, nid: int, route: str, payload: WebhookPayload, at: float) -> None:
-        """A new notification of a group: a resolve schedules its check, a firing cancels it."""
+        """A new notification of a group: a resolve schedules its check (in the store before
+        the webhook is answered), a firing cancels it, in the background (the intake does
+        not wait on the pipeline's store lane for every firing; the check itself also
+        looks for a newer notification of the group before it posts)."""
         key = fix_check_key(route, payload.group_key)
         if payload.status == "firing":
-            if await self._schedules.cancel(key):
-                log.info("fix_check_cancelled", group_key=payload.group_key, route=route)
+            task = asyncio.create_task(self._cancel(key, route, payload.group_key))
+            self._cancels.add(task)
+            task.add_done_callback(self._cancels.discard)
             return
         resolved = resolved_at(payload, at)
         due = resolved + self._after
@@ -95,10 +101,25 @@ class FixChecks:
         log.info("fix_check_scheduled", group_key=payload.group_key, route=route, due_at=due)
         self._wake.set()
 
+    async def _cancel(self, key: str, route: str, group_key: str) -> None:
+        try:
+            if await self._schedules.get(key) is not None and await self._schedules.cancel(key):
+                log.info("fix_check_cancelled", group_key=group_key, route=route)
+        except Exception:
+            log.exception("fix_check_cancel_failed", group_key=group_key, route=route)
+
+    async def _fired_again(self, nid: int, route: str) -> bool:
+        """Has a later notification of the group reached any notifier of the route?"""
+        for name in self._routes.get(route, ()):
+            if await self._deliveries.newer_delivered(nid, name) is not None:
+                return True
+        return False
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._forever(), name="fix-checks")
 
     async def stop(self) -> None:
+        await asyncio.gather(*self._cancels, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -142,6 +163,10 @@ class FixChecks:
             return
         payload = WebhookPayload.model_validate_json(stored.payload)
         bound = bound.bind(group_key=payload.group_key)
+        if await self._fired_again(stored.id, state["route"]):
+            bound.info("fix_check_cancelled", reason="the group was notified again since")
+            await self._schedules.done(job.id)
+            return
         if state.get("lines") is None:
             try:
                 state["lines"] = await self._lines(stored.enrichment, payload, state)

@@ -246,14 +246,36 @@ async def test_a_new_firing_of_the_group_cancels_the_check(
     refired = payloads.alert(LABELS, RESOLVED + timedelta(seconds=30))
     again = WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
     await accept(service, again)
-    assert await service.store.schedules.get(key) is None
+    await checked(service, key)  # cancelled
     asked = len(far.profiles.asked)
     await another_round(service, await pass_due(far, service))
     assert await service.store.schedules.next_due() is None
     assert [m.text for m in far.slack.messages.values() if m.text.startswith("fix check")] == []
-    assert all(not n["content"].startswith("fix check") for i in far.pagerduty.incidents
-               for n in i.notes)  # fmt: skip
+    notes = [n["content"] for i in far.pagerduty.incidents for n in i.notes]
+    assert [n for n in notes if n.startswith("fix check")] == []
     assert len(far.profiles.asked) == asked
+
+
+async def test_a_check_whose_group_was_notified_again_is_dropped_when_due(
+    far: Far, services: list[Service]
+) -> None:
+    """A cancel lost (the check put back by hand): the later firing delivered drops it."""
+    service = await started(far, services)
+    await accept(service, firing(), resolved())
+    key = fix_check_key("default", resolved().group_key)
+    job = await service.store.schedules.get(key)
+    assert job is not None
+    refired = payloads.alert(LABELS, RESOLVED + timedelta(seconds=30))
+    await accept(
+        service, WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
+    )
+    await checked(service, key)
+    await service.store.schedules.schedule(key, job.due_at, job.payload)
+    asked = len(far.profiles.asked)
+    await pass_due(far, service)
+    await checked(service, key)
+    assert len(far.profiles.asked) == asked
+    assert [m.text for m in far.slack.messages.values() if m.text.startswith("fix check")] == []
 
 
 async def test_a_restart_between_resolve_and_check_still_posts_it_once(
