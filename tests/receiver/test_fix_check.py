@@ -322,3 +322,13 @@ async def test_still_hot_and_not_enough_samples_are_said_with_both_shares(
     line = f"fix check: {FUNCTION} {ending}"
     assert fix_replies(far) == [line]
     assert fix_notes(far) == [line]
+
+
+async def test_verify_after_zero_turns_the_check_off(far: Far, services: list[Service]) -> None:
+    """`verify_after: 0`: no checker, and a resolve schedules nothing."""
+    off = far.config.enrichment.model_copy(update={"verify_after": timedelta(0)})
+    far.config = far.config.model_copy(update={"enrichment": off})
+    service = await started(far, services)
+    assert service.fix_checks is None
+    await accept(service, firing(), resolved())
+    assert await service.store.schedules.next_due() is None
