@@ -123,7 +123,9 @@ async def far(tmp_path: Path, aiohttp_server: Any, real_prometheus: RealPromethe
             "routes": {"default": ["slack", "pd", "console"]},
         }
     )  # fmt: skip
-    return Far(slack, pagerduty, profiles, config, SteppedTime())
+    # The clock starts at the resolve, whenever the module was imported: the check is due
+    # VERIFY_AFTER_S later on it, and only the test moves it there.
+    return Far(slack, pagerduty, profiles, config, SteppedTime(RESOLVED.timestamp()))
 
 
 def firing() -> WebhookPayload:
