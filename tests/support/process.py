@@ -45,20 +45,36 @@ class FlamebotProcess:
 
     def __init__(self, workdir: Path, config: dict[str, Any], env: dict[str, str] | None = None):
         self.workdir = workdir
-        self.port = free_port()
-        config = {**config, "server": {"host": "127.0.0.1", **config.get("server", {})}}
-        config["server"]["port"] = self.port
+        self.config = {**config, "server": {"host": "127.0.0.1", **config.get("server", {})}}
         self.config_path = workdir / "flamebot.yaml"
-        self.config_path.write_text(yaml.safe_dump(config))
+        self._listen_on(free_port())
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
+
+    def _listen_on(self, port: int) -> None:
+        self.port = port
+        self.config["server"]["port"] = port
+        self.config_path.write_text(yaml.safe_dump(self.config))
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
+        """Start and wait until healthy; a port taken meanwhile by another test's server
+        (free_port() cannot reserve it) is replaced by a new one, up to 5 times."""
+        for _ in range(4):
+            try:
+                self._start(timeout)
+                return
+            except AssertionError:
+                if "cannot listen on" not in self.stderr():
+                    raise
+                self._listen_on(free_port())
+        self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
         self.runs += 1
         stdout = open(self.workdir / f"stdout-{self.runs}.txt", "wb")  # noqa: SIM115
         stderr = open(self.workdir / f"stderr-{self.runs}.txt", "wb")  # noqa: SIM115
