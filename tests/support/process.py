@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,46 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def spawn_listening(
+    command: Callable[[str], list[str]],
+    log_path: Path,
+    ready: Callable[[str], bool],
+    *,
+    name: str,
+    within: float,
+    interval: float = 0.05,
+    cwd: Path | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `command(address)` on a free loopback port and wait until `ready(address)`.
+
+    free_port() cannot reserve the port: when another test's server took it first, the
+    child exits with "address already in use" and is started again on a new port."""
+    for attempt in range(5):
+        address = f"127.0.0.1:{free_port()}"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command(address), stdout=log, stderr=subprocess.STDOUT, cwd=cwd
+            )
+
+        def up(process: subprocess.Popen[bytes] = process, address: str = address) -> bool:
+            return running(process, name, log_path) and ready(address)
+
+        try:
+            wait_until(
+                up,
+                within,
+                interval=interval,
+                what=f"{name} ready",
+            )
+            return process, address
+        except AssertionError:
+            stop(process)
+            taken = "address already in use" in log_path.read_text(errors="replace")
+            if not taken or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
