@@ -1,10 +1,14 @@
-"""The durable store: records before the answer, finds duplicates, survives restarts."""
+"""The durable store: records before the answer, finds duplicates, survives restarts.
+
+Tests taking `store` or `backend_store` are the contract of both backends: they run on
+SQLite and on a real PostgreSQL (tests.support.stores); the rest are SQLite's own."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +17,7 @@ from structlog.testing import capture_logs
 from receiver.errors import StoreFullError, StoreUnavailableError
 from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Incoming, Store
 from tests.support.locks import write_lock
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "s.db")
-    await s.open()
-    yield s
-    await s.close()
+from tests.support.stores import StoreMaker
 
 
 async def accept(
@@ -41,9 +38,9 @@ async def test_accept_records_and_finds_duplicates(store: Store) -> None:
     assert store.intake.pending == 2
 
 
-async def test_full_queue_refuses_new_work(tmp_path: Path) -> None:
+async def test_full_queue_refuses_new_work(backend_store: StoreMaker) -> None:
     """At max_pending unfinished notifications, new work raises StoreFullError."""
-    s = Store(tmp_path / "s.db")
+    s = backend_store()
     await s.open()
     await s.intake.accept(Incoming("one", "default", "g", "{}"), ["a"], 1)
     with pytest.raises(StoreFullError, match="1 notifications are waiting"):
@@ -70,26 +67,38 @@ async def test_delivery_lifecycle_finishes_the_notification(store: Store) -> Non
     ]
 
 
-async def test_records_survive_a_reopen_and_flag_interrupted_sends(tmp_path: Path) -> None:
+async def test_records_survive_a_reopen_and_flag_interrupted_sends(
+    backend_store: StoreMaker,
+) -> None:
     """After a restart, owed deliveries come back; one caught in `sending` is flagged."""
-    s = Store(tmp_path / "s.db")
+    s = backend_store(clock=lambda: 5000.0)
     await s.open()
     result = await accept(s, "id-1")
-    await s.deliveries.mark_sending(result.id, "a")
+    assert await s.deliveries.mark_sending(result.id, "a") is None  # the first send
     await s.close()
-    reopened = Store(tmp_path / "s.db")
+    reopened = backend_store()
     await reopened.open()
     owed = await reopened.deliveries.open_deliveries()
     assert owed == [
-        Delivery(1, "a", "default", "g1", 1, True, result.received_at),
-        Delivery(1, "b", "default", "g1", 0, False, result.received_at),
+        Delivery(1, "a", "default", "g1", 1, True, 5000.0, 5000.0),
+        Delivery(1, "b", "default", "g1", 0, False, 5000.0, None),
     ]
+    assert await reopened.deliveries.mark_sending(result.id, "a") == 5000.0  # when it began
     assert reopened.intake.pending == 1
     await reopened.close()
 
 
-async def test_locked_database_is_unavailable(store: Store, tmp_path: Path) -> None:
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = Store(tmp_path / "s.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_locked_database_is_unavailable(sqlite_store: Store, tmp_path: Path) -> None:
     """While another process holds a write lock, intake fails with StoreUnavailableError."""
+    store = sqlite_store
     with write_lock(tmp_path / "s.db"):
         started = time.monotonic()
         with pytest.raises(StoreUnavailableError, match="database is locked"):
@@ -183,9 +192,9 @@ async def test_a_write_that_must_happen_waits_out_a_locked_store(store: Store) -
     ]
 
 
-async def test_a_closed_store_ends_the_wait_of_a_write(tmp_path: Path) -> None:
+async def test_a_closed_store_ends_the_wait_of_a_write(backend_store: StoreMaker) -> None:
     """Once the store is closed (shutdown), persist() gives up at once: nothing to wait for."""
-    closed = Store(tmp_path / "s.db")
+    closed = backend_store()
 
     async def write() -> None:
         raise StoreUnavailableError("the store is not open")
@@ -195,8 +204,10 @@ async def test_a_closed_store_ends_the_wait_of_a_write(tmp_path: Path) -> None:
     assert logs == []
 
 
-async def test_webhooks_are_committed_on_the_fsyncing_connection(store: Store) -> None:
+async def test_webhooks_are_committed_on_the_fsyncing_connection(tmp_path: Path) -> None:
     """Intake writes go through the live synchronous=FULL connection; pipeline records NORMAL."""
+    store = Store(tmp_path / "s.db")
+    await store.open()
 
     def durability(db: sqlite3.Connection) -> tuple[int, str, int]:
         (synchronous,) = db.execute("PRAGMA synchronous").fetchone()  # 2 FULL, 1 NORMAL
@@ -209,3 +220,4 @@ async def test_webhooks_are_committed_on_the_fsyncing_connection(store: Store) -
     await store.deliveries.mark_sending(result.id, "a")
     assert await store.intake_lane.run(durability) == (2, "wal", 3)
     assert await store.work_lane.run(durability) == (1, "wal", 1)
+    await store.close()
