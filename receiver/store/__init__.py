@@ -118,6 +118,7 @@ class Store:
             owner=self.owner,
             lease_seconds=lease_seconds,
             clock=clock,
+            shared=url is not None,
         )
         self.conversations = Conversations(self.work_lane, lambda: self._open)
         self.schedules: ScheduleStore = Schedules(self.work_lane, lambda: self._open, lease_seconds)

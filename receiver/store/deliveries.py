@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from receiver.store.db import Db
@@ -76,6 +77,7 @@ class DeliveryLog:
         owner: str = "",
         lease_seconds: float = 30.0,
         clock: Callable[[], float] = time.time,
+        shared: bool = False,
     ) -> None:
         self._lane = lane
         self._pending = pending
@@ -83,6 +85,7 @@ class DeliveryLog:
         self.owner = owner  # this process, in the leases it takes
         self.lease_seconds = lease_seconds
         self._clock = clock
+        self.shared = shared  # other processes use the store too (PostgreSQL replicas)
 
     async def claim(self, limit: int) -> list[Delivery]:
         """Take the leases of up to `limit` lane heads nobody holds, oldest first."""
@@ -149,7 +152,14 @@ class DeliveryLog:
             )
             return _delivery(tuple(row))
 
+        if not self.shared:  # one process per SQLite file: its lanes are the only ones
+            return await self._lane.run(partial(self._head, nid=nid, notifier=notifier))
         return await self._lane.write(take)
+
+    def _head(self, db: Db, nid: int, notifier: str) -> Delivery | None:
+        sql = _HEAD + " AND d.notification_id = ? AND d.notifier = ?"
+        row = db.execute(sql, (nid, notifier)).fetchone()
+        return None if row is None else _delivery(tuple(row))
 
     async def release_held(self) -> None:
         """Give back the leases this process holds (at shutdown: another may take over now)."""
