@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -173,8 +174,10 @@ class Pipeline:
             # `sending` only once a slot is ours: a delivery queued behind the slots has not
             # been sent, and a crash must not count it as resent after restart.
             async with self._slots[name]:
-                await self._record(lambda: self._store.mark_sending(nid, name))
-                await notifier.notify(notification)
+                since = await self._record(lambda: self._store.mark_sending(nid, name))
+                await notifier.notify(
+                    replace(notification, delivery_id=f"{nid}:{name}", resumed_since=since)
+                )
 
         async def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -229,9 +232,11 @@ class Pipeline:
                 f" replaying {nid} would bring back an older state"
             )
         notification = await self._notification(nid)
-        await self._store.mark_sending(nid, name)
+        since = await self._store.mark_sending(nid, name)
         try:
-            await notifier.notify(notification)
+            await notifier.notify(
+                replace(notification, delivery_id=f"{nid}:{name}", resumed_since=since)
+            )
         except NotifyError as exc:
             await self._store.mark_dead_again(nid, name, str(exc))
             self._metrics.notifications.labels(notifier=name, outcome="failed").inc()
