@@ -30,7 +30,13 @@ from receiver.errors import NotifyError
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, parse_retry_after
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
-from receiver.notifiers.slack_exact import CHANNEL_ID_KEY, find_sent, is_channel_id, metadata
+from receiver.notifiers.slack_exact import (
+    CHANNEL_ID_KEY,
+    find_channel_id,
+    find_sent,
+    is_channel_id,
+    metadata,
+)
 from receiver.notifiers.slack_upload import Uploads
 from receiver.seams import Notification
 from receiver.store import ConversationStore
@@ -139,6 +145,7 @@ class SlackNotifier:
             "chat.update": web.chat_update,
             "chat.postMessage": web.chat_postMessage,
             "conversations.history": web.conversations_history,
+            "conversations.list": web.conversations_list,
             "conversations.replies": web.conversations_replies,
             "files.getUploadURLExternal": web.files_getUploadURLExternal,
             "files.completeUploadExternal": web.files_completeUploadExternal,
@@ -220,7 +227,12 @@ class SlackNotifier:
     async def _channel_id(self) -> str | None:
         if is_channel_id(self._settings.channel):
             return self._settings.channel
-        return await self._conversations.get(CHANNEL_ID_KEY)
+        known = await self._conversations.get(CHANNEL_ID_KEY)
+        if known is None:
+            known = await find_channel_id(self._call, self._settings.channel)
+            if known is not None:
+                await self._remember_channel(known)
+        return known
 
     async def _remember_channel(self, channel_id: str) -> None:
         if is_channel_id(channel_id) and channel_id != self._remembered:

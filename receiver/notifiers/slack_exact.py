@@ -8,7 +8,8 @@ The metadata is `{"event_type": "flamebot_notification", "event_payload": {"deli
 `include_all_metadata=true`, from a minute before the first send of the delivery started
 (clocks differ), page by page; only a message whose metadata names this delivery and part
 counts. `conversations.history` needs the channel *ID*: the notifier remembers the ID each
-post returns; a channel configured by ID needs nothing remembered.
+post returns, and finds it by name (`conversations.list`) when a crash came before any
+post returned; a channel configured by ID needs neither.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["CHANNEL_ID_KEY", "EVENT_TYPE", "find_sent", "is_channel_id", "metadata"]
+__all__ = [
+    "CHANNEL_ID_KEY",
+    "EVENT_TYPE",
+    "find_channel_id",
+    "find_sent",
+    "is_channel_id",
+    "metadata",
+]
 
 EVENT_TYPE = "flamebot_notification"
 CLOCK_MARGIN_SECONDS = 60.0  # look from this long before the first send started
@@ -68,5 +76,26 @@ async def find_sent(
                 return str(message.get("ts", ""))
         cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor or not data.get("has_more"):
+            return None
+    return None
+
+
+async def find_channel_id(call: Call, channel: str) -> str | None:
+    """The ID of the channel named `channel` (`#name` or `name`), or None."""
+    name = channel.removeprefix("#")
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        data = await call(
+            "conversations.list",
+            types="public_channel,private_channel",
+            exclude_archived=True,
+            limit=PAGE,
+            cursor=cursor,
+        )
+        for found in data.get("channels") or []:
+            if isinstance(found, dict) and found.get("name") == name:
+                return str(found.get("id"))
+        cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
             return None
     return None

@@ -8,6 +8,7 @@ HTTP 429 with `Retry-After` and `{"ok": false, "error": "ratelimited"}`. `chat.u
 needs the channel *ID* and the message ts that `chat.postMessage` returned. Arguments come
 as JSON, a form or the query string (slack-sdk sends the files methods' as query string).
 
+Channels: `conversations.list` ({id, name} per channel, `limit` 1..1000, cursor-paged).
 Message metadata and history: `chat.postMessage` takes `metadata` ({"event_type": str,
 "event_payload": object}; anything else: `invalid_metadata_format`); `conversations.history`
 (top-level messages of a channel *ID*, newest first, `ts` after `oldest` (or equal with
@@ -187,6 +188,8 @@ class FakeSlack:
             return web.json_response(self._post(body))
         if method == "chat.update":
             return web.json_response(self._update(body))
+        if method == "conversations.list":
+            return web.json_response(self._list(body))
         if method == "conversations.history":
             return web.json_response(self._history(body))
         if method == "conversations.replies":
@@ -308,6 +311,24 @@ class FakeSlack:
             "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
         }
 
+    def _list(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.list: the channels ({id, name} without the `#`), cursor-paged."""
+        try:
+            limit = int(body.get("limit") or 100)
+            start = int(str(body.get("cursor") or "0").removeprefix("next:"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not 1 <= limit <= 1000:
+            return {"ok": False, "error": "invalid_limit"}
+        everything = sorted(self.channels.items())
+        page = everything[start : start + limit]
+        more = start + limit < len(everything)
+        return {
+            "ok": True,
+            "channels": [{"id": cid, "name": name.lstrip("#")} for name, cid in page],
+            "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
+        }
+
     def _history(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel", ""))
         if channel not in self.channels.values():
@@ -328,5 +349,6 @@ class FakeSlack:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # read methods also take GET
         app.router.add_post("/upload/{file_id}", self._receive)
         return app
