@@ -10,6 +10,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -221,3 +222,101 @@ async def test_webhooks_are_committed_on_the_fsyncing_connection(tmp_path: Path)
     assert await store.intake_lane.run(durability) == (2, "wal", 3)
     assert await store.work_lane.run(durability) == (1, "wal", 1)
     await store.close()
+
+
+class FailingCommit:
+    """A connection whose next COMMIT fails (as a full disk or a lost server would)."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.dialect = db.dialect
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self._db.in_transaction)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        if sql == "COMMIT":
+            self._db.execute("ROLLBACK")
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._db.execute(sql, parameters)
+
+
+async def test_a_failed_commit_leaves_the_pending_count_as_it_was(tmp_path: Path) -> None:
+    """Review bug: the count went down before COMMIT; a failed COMMIT now changes nothing."""
+    store = Store(tmp_path / "s.db")
+    await store.open()
+    result = await accept(store, "id-1", notifiers=["a"])
+    await store.deliveries.mark_sending(result.id, "a")
+    healthy = store.work_lane._conn
+    store.work_lane._conn = FailingCommit(healthy)  # type: ignore[assignment]
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        await store.deliveries.mark_done(result.id, "a")
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        await store.deliveries.mark_dead(result.id, "a", "gone")
+    store.work_lane._conn = healthy
+    assert store.intake.pending == 1
+    assert [d.notification_id for d in await store.deliveries.open_deliveries()] == [1]
+    await store.deliveries.mark_done(result.id, "a")
+    assert store.intake.pending == 0
+    healthy = store.intake_lane._conn
+    store.intake_lane._conn = FailingCommit(healthy)  # type: ignore[assignment]
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        await accept(store, "id-2")
+    store.intake_lane._conn = healthy
+    assert store.intake.pending == 0
+    assert (await accept(store, "id-2")).duplicate is False  # nothing of it was kept
+    await store.close()
+
+
+async def test_prune_forgets_conversations_of_groups_quiet_for_the_ttl(store: Store) -> None:
+    """Review bug: conversations were never pruned; now they go with their group's records."""
+    quiet = await accept(store, "quiet", group="g-quiet", notifiers=["a"])
+    await store.deliveries.mark_done(quiet.id, "a")
+    await accept(store, "busy", group="g-busy", notifiers=["a"])  # still open
+    slack = store.conversations.of("a")
+    await slack.set("g-quiet", '{"ts": "1"}')
+    await slack.set("g-busy", '{"ts": "2"}')
+    assert await store.intake.prune(now=time.time()) == 0
+    assert await slack.get("g-quiet") == '{"ts": "1"}'  # not quiet for long enough yet
+    assert await store.intake.prune(now=time.time() + IDENTITY_TTL_SECONDS + 1) == 1
+    assert await slack.get("g-quiet") is None
+    assert await slack.get("g-busy") == '{"ts": "2"}'  # its group still has open work
+
+
+async def test_concurrent_webhooks_share_one_durable_commit(backend_store: StoreMaker) -> None:
+    """Group commit: 50 webhooks at once are one commit; each got its id; all survive."""
+    s = backend_store()
+    await s.open()
+    results = await asyncio.gather(*(accept(s, f"id-{i}", group=f"g{i}") for i in range(50)))
+    assert [(r.id, r.duplicate) for r in results] == [(i + 1, False) for i in range(50)]
+    assert s._intake.commits == 1
+    assert s.intake.pending == 50
+    await s.close()
+    again = backend_store()
+    await again.open()
+    assert len(await again.deliveries.open_deliveries()) == 100
+    assert again.intake.pending == 50
+    await again.close()
+
+
+async def test_one_refused_webhook_fails_alone_in_its_group_commit(store: Store) -> None:
+    """Within one commit, a webhook past max_pending fails; the others and duplicates pass."""
+    incoming = [Incoming(f"id-{i}", "default", "g", "{}") for i in range(4)]
+    outcomes = await asyncio.gather(
+        store.intake.accept(incoming[0], ["a"], 2),
+        store.intake.accept(incoming[1], ["a"], 2),
+        store.intake.accept(incoming[2], ["a"], 2),
+        store.intake.accept(incoming[0], ["a"], 2),
+        return_exceptions=True,
+    )
+    assert [o if isinstance(o, AcceptResult) else repr(o) for o in outcomes] == [
+        AcceptResult(1, False, outcomes[0].received_at),  # type: ignore[union-attr]
+        AcceptResult(2, False, outcomes[1].received_at),  # type: ignore[union-attr]
+        "StoreFullError('2 notifications are waiting')",
+        AcceptResult(1, True, outcomes[0].received_at),  # type: ignore[union-attr]
+    ]
+    assert store.intake.pending == 2
