@@ -148,8 +148,7 @@ async def test_jobs_of_one_group_run_in_arrival_order(tmp_path: Path) -> None:
 
 
 async def test_one_group_by_two_routes_is_one_lane_per_notifier(tmp_path: Path) -> None:
-    """Review bug: lanes were per (notifier, route, group), conversations per (notifier,
-    group); a group's update by another route now waits for its firing at that notifier."""
+    """A group's update by another route waits for its firing at that notifier (review bug)."""
     service, notifiers, _ = await started(tmp_path)
     notifiers["a"].gate = asyncio.Event()
     await service.accept("default", payload("reference-highcpuusage.json"))
