@@ -6,7 +6,8 @@ finished a delivery (the next one of the group may be another replica's webhook)
 every `lease_seconds / 2` to take over the work of a replica that died (its leases ran
 out). Meanwhile it renews the leases this process holds every `lease_seconds / 3`. Work
 accepted by this process reaches its lane directly (`Service.accept`), without a claim
-round.
+round. With one process on a SQLite file, only the start-up round runs: every later
+delivery reaches the lanes from this process's intake.
 """
 
 from __future__ import annotations

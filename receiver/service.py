@@ -71,8 +71,13 @@ class Service:
             clock=clock,
             sleep=sleep,
         )
+        # Replicas (PostgreSQL) take each lane's turn in the store and look for work others
+        # stored; one process on its SQLite file has every delivery in its own lanes.
+        shared = self.store.shared
         self.dispatcher = Dispatcher(
-            self.pipeline.deliver, claim=self._claim, finished=lambda: self.feeder.wake()
+            self.pipeline.deliver,
+            claim=self._claim if shared else None,
+            finished=(lambda: self.feeder.wake()) if shared else (lambda: None),
         )
         self.feeder = Feeder(
             self.store.deliveries,
@@ -113,8 +118,9 @@ class Service:
         resumed = await self.feeder.feed_once()  # what the last run (or a lost replica) left
         if resumed:
             log.info("deliveries_resumed", count=resumed)
-        self.store.listen(self.feeder.wake)
-        self.feeder.start()
+        if self.store.shared:
+            self.store.listen(self.feeder.wake)
+            self.feeder.start()
         self._prune_task = asyncio.create_task(self._prune_forever())
 
     async def _prune_forever(self) -> None:
