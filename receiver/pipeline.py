@@ -175,8 +175,10 @@ class Pipeline:
             # been sent, and a crash must not count it as resent after restart.
             async with self._slots[name]:
                 since = await self._record(lambda: self._store.mark_sending(nid, name))
+                # Cut off by a crash (or a lost replica): the notifier looks for that send.
+                resumed = since if delivery.interrupted else None
                 await notifier.notify(
-                    replace(notification, delivery_id=f"{nid}:{name}", resumed_since=since)
+                    replace(notification, delivery_id=f"{nid}:{name}", resumed_since=resumed)
                 )
 
         async def before_sleep(state: RetryCallState) -> None:
@@ -232,11 +234,9 @@ class Pipeline:
                 f" replaying {nid} would bring back an older state"
             )
         notification = await self._notification(nid)
-        since = await self._store.mark_sending(nid, name)
+        await self._store.mark_sending(nid, name)
         try:
-            await notifier.notify(
-                replace(notification, delivery_id=f"{nid}:{name}", resumed_since=since)
-            )
+            await notifier.notify(replace(notification, delivery_id=f"{nid}:{name}"))
         except NotifyError as exc:
             await self._store.mark_dead_again(nid, name, str(exc))
             self._metrics.notifications.labels(notifier=name, outcome="failed").inc()

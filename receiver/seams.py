@@ -24,9 +24,9 @@ class Notification:
     route: str
     payload: WebhookPayload
     enrichment: EnrichmentResult
-    # Which delivery this is (`<notification id>:<notifier>`), and when its first send
-    # started if this is not the first (a retry, or a send cut off by a crash): the
-    # notifier may then look for what the earlier send did before it sends again.
+    # Which delivery this is (`<notification id>:<notifier>`), and, when an earlier send of
+    # it was cut off by a crash or a lost replica, when its first send started: the
+    # notifier may then look for what that send did before it sends again.
     delivery_id: str = ""
     resumed_since: float | None = None
 

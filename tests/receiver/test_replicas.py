@@ -102,27 +102,32 @@ async def started(config: Any, notifier: RecordingNotifier) -> Service:
 async def test_two_services_keep_a_groups_order_and_deliver_each_job_once(
     pg_url: str, tmp_path: Path
 ) -> None:
-    """Firing accepted by one replica, resolve by the other: firing first, each once."""
+    """Firing held by one replica, resolve accepted by the other: firing first, each once."""
     config = make_config(tmp_path, store={"url": pg_url}, routes={"default": ["a"]})
-    one, two = RecordingNotifier("a"), RecordingNotifier("a")
-    one.gate = asyncio.Event()
-    first, second = await started(config, one), await started(config, two)
-    firing = load_payload("reference-highcpuusage.json")
-    resolved = load_payload("reference-highcpuusage-resolved.json")
-    await first.accept("default", WebhookPayload.model_validate(firing))
-    await wait_until_async(lambda: len(one.attempts) == 1)
-    await second.accept("default", WebhookPayload.model_validate(resolved))
-    assert await second.dispatcher.wait_idle(SETTLE_SECONDS)
-    assert two.attempts == []  # not its turn: the firing is unfinished
-    one.gate.set()
-    await wait_until_async(lambda: len(one.delivered) + len(two.delivered) == 2)
-    everything = sorted(one.delivered + two.delivered, key=lambda n: n.id)
+    gate = asyncio.Event()
+    notifiers = [RecordingNotifier("a"), RecordingNotifier("a")]
+    for notifier in notifiers:
+        notifier.gate = gate
+    services = [await started(config, notifier) for notifier in notifiers]
+    firing = WebhookPayload.model_validate(load_payload("reference-highcpuusage.json"))
+    resolved = WebhookPayload.model_validate(load_payload("reference-highcpuusage-resolved.json"))
+    await services[0].accept("default", firing)
+    # Either replica may take the firing (its own lane, or a claim woken by NOTIFY).
+    await wait_until_async(lambda: sum(len(n.attempts) for n in notifiers) == 1)
+    holder = 0 if notifiers[0].attempts else 1
+    other = services[1 - holder]
+    await other.accept("default", resolved)
+    assert await other.dispatcher.wait_idle(SETTLE_SECONDS)
+    assert [len(n.attempts) for n in notifiers] == [1 - holder, holder]  # resolve waits
+    gate.set()
+    await wait_until_async(lambda: sum(len(n.delivered) for n in notifiers) == 2)
+    everything = sorted(notifiers[0].delivered + notifiers[1].delivered, key=lambda n: n.id)
     assert [(n.id, n.payload.status) for n in everything] == [(1, "firing"), (2, "resolved")]
-    assert await first.dispatcher.wait_idle(SETTLE_SECONDS)
-    assert await second.dispatcher.wait_idle(SETTLE_SECONDS)
-    assert len(one.attempts) + len(two.attempts) == 2
-    await first.stop()
-    await second.stop()
+    for service in services:
+        assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    assert sum(len(n.attempts) for n in notifiers) == 2
+    for service in services:
+        await service.stop()
 
 
 async def test_work_stored_by_one_replica_wakes_the_other(pg_url: str, tmp_path: Path) -> None:
