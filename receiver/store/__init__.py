@@ -152,8 +152,8 @@ class Store:
 
     def _connector(self, synchronous: str, *, sized: bool = True) -> Callable[[], Db]:
         if self.url is not None:
-            url = self.url
-            return lambda: PostgresDb.connect(url)
+            url, durable = self.url, synchronous == "FULL"
+            return lambda: PostgresDb.connect(url, durable=durable)
         assert self.path is not None
         return connect_sqlite(
             self.path,

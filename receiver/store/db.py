@@ -58,8 +58,14 @@ class PostgresDb:
         self._sql: dict[str, str] = {}
 
     @classmethod
-    def connect(cls, url: str) -> PostgresDb:
-        return cls(psycopg.connect(url, autocommit=True, connect_timeout=10))
+    def connect(cls, url: str, *, durable: bool = True) -> PostgresDb:
+        """A connection; not `durable`: its commits do not wait for the server's WAL flush
+        (`synchronous_commit = off`: a crash of the server, never of flamebot, may lose
+        its last commits), as SQLite's `synchronous=NORMAL`."""
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        if not durable:
+            conn.execute("SET synchronous_commit = off")
+        return cls(conn)
 
     def _translate(self, sql: str) -> str:
         found = self._sql.get(sql)

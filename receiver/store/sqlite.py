@@ -7,7 +7,10 @@ webhooks with `synchronous=FULL` (the 200 promises the record survives a power l
 *work* lane keeps the pipeline's records with `synchronous=NORMAL`, which in WAL mode
 survives any crash of the process, kill -9 included; only a power loss can roll back its
 last commits. With a lane of its own, intake never queues behind the pipeline's writes.
-On PostgreSQL both lanes commit durably (`synchronous_commit` as the server has it).
+On PostgreSQL the intake lane commits durably (`synchronous_commit` on) and the work lane
+with `synchronous_commit = off`, the same bargain: a crash of flamebot loses nothing, a
+crash of the database server may roll back the pipeline's last records (those sends are
+then made again, Slack's looked up first).
 """
 
 from __future__ import annotations
