@@ -1,14 +1,9 @@
 """The delivery log: what each notifier still owes, what it did, and what could not be sent.
 
 Each notification fans out to one delivery per notifier of its route; a delivery goes
-pending -> sending -> done, or to the dead-letter table. Work is handed out by `claim`:
-only the head of a lane (the oldest unfinished delivery of one notifier for one group), and
-only when no live process holds its lease, so one group's jobs stay in order across
-replicas. A process renews the leases of what it holds (`renew`); a process that dies has
-its work taken over once the lease ran out (`store.lease_seconds`). On PostgreSQL the claim
-locks rows with `FOR UPDATE SKIP LOCKED`, so replicas claiming together never wait on or
-take each other's rows. A delivery found in `sending` was interrupted between its send and
-its record: it is sent again (the notifier first looks for the earlier send, from
+pending -> sending -> done, or to the dead-letter table. Work is handed out under leases
+(`receiver.store.leases`). A delivery found in `sending` was interrupted between its send
+and its record: it is sent again (the notifier first looks for the earlier send, from
 `sending_since`) and counted, never silently. The log also holds each notification's
 enrichment (a cache: losing it costs a re-enrichment) and refuses to replay a dead letter
 its group has moved past.
@@ -20,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any, TypeVar
 
 from receiver.store.db import Db
 from receiver.store.intake import PendingCount
+from receiver.store.leases import OWED, Leases, as_delivery
 from receiver.store.records import DeadLetter, Delivery, StoredNotification
 from receiver.store.sqlite import PATIENT_WAITS, Lane, patiently
 
@@ -32,25 +27,6 @@ __all__ = ["DeliveryLog"]
 
 T = TypeVar("T")
 
-_OWED = (
-    "SELECT d.notification_id, d.notifier, n.route, n.group_key, d.attempts, d.state,"
-    " n.received_at, d.sending_since FROM deliveries d"
-    " JOIN notifications n ON n.id = d.notification_id"
-    " WHERE d.state IN ('pending', 'sending')"
-)
-# Heads of lanes: no earlier unfinished delivery of the same notifier and group.
-_HEAD = (
-    _OWED  # noqa: S608 (constant SQL)
-    + " AND NOT EXISTS (SELECT 1"
-    " FROM notifications m JOIN deliveries e ON e.notification_id = m.id"
-    " WHERE m.group_key = n.group_key AND m.id < n.id AND e.notifier = d.notifier"
-    " AND e.state IN ('pending', 'sending'))"
-)
-# ... that nobody holds.
-_CLAIMABLE = (
-    _HEAD + " AND (d.lease_until IS NULL OR d.lease_until <= ?)"
-    " ORDER BY d.notification_id, d.notifier LIMIT ?"
-)
 _LETTERS = (
     "SELECT l.id, l.notification_id, l.notifier, n.route, n.group_key, l.reason,"
     " l.attempts, l.created_at, l.replayed_at FROM dead_letters l"
@@ -62,12 +38,7 @@ _MARK_DEAD = (
 )
 
 
-def _delivery(row: tuple[Any, ...]) -> Delivery:
-    nid, notifier, route, gk, attempts, state, received, since = row
-    return Delivery(int(nid), notifier, route, gk, attempts, state == "sending", received, since)
-
-
-class DeliveryLog:
+class DeliveryLog(Leases):
     def __init__(
         self,
         lane: Lane,
@@ -79,110 +50,20 @@ class DeliveryLog:
         clock: Callable[[], float] = time.time,
         shared: bool = False,
     ) -> None:
-        self._lane = lane
+        super().__init__(lane, owner=owner, lease_seconds=lease_seconds, clock=clock, shared=shared)
         self._pending = pending
         self._is_open = is_open
-        self.owner = owner  # this process, in the leases it takes
-        self.lease_seconds = lease_seconds
-        self._clock = clock
-        self.shared = shared  # other processes use the store too (PostgreSQL replicas)
-
-    async def claim(self, limit: int) -> list[Delivery]:
-        """Take the leases of up to `limit` lane heads nobody holds, oldest first."""
-        now = self._clock()
-
-        def take(db: Db) -> list[Delivery]:
-            sql = _CLAIMABLE
-            if db.dialect == "postgresql":
-                sql += " FOR UPDATE OF d SKIP LOCKED"
-            rows = db.execute(sql, (now, limit)).fetchall()
-            db.executemany(
-                "UPDATE deliveries SET lease_owner = ?, lease_until = ?"
-                " WHERE notification_id = ? AND notifier = ?",
-                [(self.owner, now + self.lease_seconds, r[0], r[1]) for r in rows],
-            )
-            return [_delivery(tuple(r)) for r in rows]
-
-        return await self._lane.write(take)
-
-    async def renew(self) -> int:
-        """Extend the leases this process holds on unfinished deliveries; how many."""
-        until = self._clock() + self.lease_seconds
-
-        def extend(db: Db) -> int:
-            return db.execute(
-                "UPDATE deliveries SET lease_until = ? WHERE lease_owner = ?"
-                " AND state IN ('pending', 'sending')",
-                (until, self.owner),
-            ).rowcount
-
-        return await self._lane.write(extend)
-
-    async def release_all(self) -> None:
-        """Give up every lease (a single-process store at start: nobody else can hold one)."""
-
-        def release(db: Db) -> None:
-            db.execute(
-                "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL"
-                " WHERE lease_owner IS NOT NULL"
-            )
-
-        await self._lane.write(release)
-
-    async def claim_one(self, nid: int, notifier: str) -> Delivery | None:
-        """Take (or keep) the lease of one delivery, if it is unfinished, the head of its
-        lane and held by nobody else; the delivery as stored now, or None."""
-        now = self._clock()
-
-        def take(db: Db) -> Delivery | None:
-            sql = (
-                _HEAD
-                + " AND d.notification_id = ? AND d.notifier = ?"
-                + " AND (d.lease_owner = ? OR d.lease_until IS NULL OR d.lease_until <= ?)"
-            )
-            if db.dialect == "postgresql":
-                sql += " FOR UPDATE OF d SKIP LOCKED"
-            row = db.execute(sql, (nid, notifier, self.owner, now)).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE deliveries SET lease_owner = ?, lease_until = ?"
-                " WHERE notification_id = ? AND notifier = ?",
-                (self.owner, now + self.lease_seconds, nid, notifier),
-            )
-            return _delivery(tuple(row))
-
-        if not self.shared:  # one process per SQLite file: its lanes are the only ones
-            return await self._lane.run(partial(self._head, nid=nid, notifier=notifier))
-        return await self._lane.write(take)
-
-    def _head(self, db: Db, nid: int, notifier: str) -> Delivery | None:
-        sql = _HEAD + " AND d.notification_id = ? AND d.notifier = ?"
-        row = db.execute(sql, (nid, notifier)).fetchone()
-        return None if row is None else _delivery(tuple(row))
-
-    async def release_held(self) -> None:
-        """Give back the leases this process holds (at shutdown: another may take over now)."""
-
-        def release(db: Db) -> None:
-            db.execute(
-                "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL"
-                " WHERE lease_owner = ?",
-                (self.owner,),
-            )
-
-        await self._lane.write(release)
 
     async def open_deliveries(self, nid: int | None = None) -> list[Delivery]:
         """Deliveries still owed (of one notification, or all), oldest first."""
 
         def owed(db: Db) -> list[Any]:
             if nid is None:
-                return db.execute(_OWED + " ORDER BY d.notification_id, d.notifier").fetchall()
-            sql = _OWED + " AND d.notification_id = ? ORDER BY d.notifier"
+                return db.execute(OWED + " ORDER BY d.notification_id, d.notifier").fetchall()
+            sql = OWED + " AND d.notification_id = ? ORDER BY d.notifier"
             return db.execute(sql, (nid,)).fetchall()
 
-        return [_delivery(tuple(row)) for row in await self._lane.run(owed)]
+        return [as_delivery(tuple(row)) for row in await self._lane.run(owed)]
 
     async def notification(self, nid: int) -> StoredNotification | None:
         def read(db: Db) -> StoredNotification | None:
