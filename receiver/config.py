@@ -63,6 +63,21 @@ class StoreSettings(StrictModel):
     path: Path = Path("flamebot.db")
     # SQLite's max_page_count: caps the file size (pages of 4 KiB); a full store answers 503.
     max_page_count: Annotated[int, Field(ge=1)] | None = None
+    # PostgreSQL (`postgresql://user@host:5432/flamebot`): every piece of state there, so
+    # several replicas can share it. A secret (it may hold a password), also as `url_file`.
+    url: SecretStr | None = None
+    url_file: Path | None = None
+    # How long a replica's claim on a delivery lasts unrenewed: after it, another takes over.
+    lease_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+    @model_validator(mode="after")
+    def _secrets(self) -> StoreSettings:
+        resolve_secret_files(self, ("url",))
+        if self.url is not None and not self.url.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("url: must be a postgresql:// URL")
+        return self
 
 
 class QueueSettings(StrictModel):

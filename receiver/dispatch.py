@@ -1,10 +1,14 @@
-"""Lanes: in-order delivery per (notifier, route, group), parallel across lanes.
+"""Lanes: in-order delivery per (notifier, group), parallel across lanes.
 
-A lane is the queue of one group's deliveries to one notifier; its head must finish before
-the next starts (Slack must post before it can update). Each busy lane is one asyncio task,
-woken in-process when the intake commits work; nothing polls the database. How many
-deliveries do I/O at once is bounded by the pipeline's slots, not by the number of lanes,
-so a lane waiting out a retry backoff holds no slot and blocks no other group.
+A lane is the queue of one group's deliveries to one notifier, keyed like the notifier's
+conversation (whatever route a notification came by, it updates the same message); its
+head must finish before the next starts (Slack must post before it can update). Each busy
+lane is one asyncio task, fed by the intake in-process and by the store's claims
+(`receiver.feeder`). Before a delivery runs, the lane takes its lease in the store
+(`claim`): only the head of its lane in the store, held by no other replica, goes on, so
+order holds across replicas too. How many deliveries do I/O at once is bounded by the
+pipeline's slots, not by the number of lanes, so a lane waiting out a retry backoff holds
+no slot and blocks no other group.
 """
 
 from __future__ import annotations
@@ -19,14 +23,23 @@ from receiver.store import Delivery
 
 __all__ = ["Dispatcher"]
 
-LaneKey = tuple[str, str, str]
+LaneKey = tuple[str, str]
 log = structlog.get_logger("flamebot.dispatch")
 
 
 class Dispatcher:
-    def __init__(self, deliver: Callable[[Delivery], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        deliver: Callable[[Delivery], Awaitable[None]],
+        *,
+        claim: Callable[[Delivery], Awaitable[Delivery | None]] | None = None,
+        finished: Callable[[], None] = lambda: None,
+    ) -> None:
         self._deliver = deliver
+        self._claim = claim
+        self._finished = finished
         self._lanes: dict[LaneKey, deque[Delivery]] = {}
+        self._queued: set[tuple[int, str]] = set()  # (notification, notifier) in a lane
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -36,8 +49,13 @@ class Dispatcher:
         self.running = True
 
     def submit(self, delivery: Delivery) -> None:
-        """Queue a delivery behind the earlier ones of its lane."""
-        key = (delivery.notifier, delivery.route, delivery.group_key)
+        """Queue a delivery behind the earlier ones of its lane (once, however often it is
+        submitted while it waits or runs)."""
+        ident = (delivery.notification_id, delivery.notifier)
+        if ident in self._queued:
+            return
+        self._queued.add(ident)
+        key = (delivery.notifier, delivery.group_key)
         lane = self._lanes.get(key)
         if lane is not None:
             lane.append(delivery)
@@ -53,15 +71,21 @@ class Dispatcher:
         try:
             while lane:
                 try:
-                    await self._deliver(lane[0])
+                    current = lane[0] if self._claim is None else await self._claim(lane[0])
+                    if current is not None:  # else: finished, or another replica's turn
+                        await self._deliver(current)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     # The pipeline records its own failures; this is the last guard so one
                     # bug cannot wedge a lane. The delivery stays in the store for restart.
-                    log.exception("lane_failed", notifier=key[0], group_key=key[2])
-                lane.popleft()
+                    log.exception("lane_failed", notifier=key[0], group_key=key[1])
+                done = lane.popleft()
+                self._queued.discard((done.notification_id, done.notifier))
+                self._finished()
         finally:
+            for left in lane:
+                self._queued.discard((left.notification_id, left.notifier))
             del self._lanes[key]
             if not self._lanes:
                 self._idle.set()
@@ -69,6 +93,11 @@ class Dispatcher:
     @property
     def busy_lanes(self) -> int:
         return len(self._lanes)
+
+    @property
+    def queued(self) -> int:
+        """Deliveries waiting or running in the lanes."""
+        return len(self._queued)
 
     async def wait_idle(self, seconds: float | None = None) -> bool:
         """Wait until every lane has drained; False when `seconds` passed first."""

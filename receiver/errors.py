@@ -26,6 +26,7 @@ __all__ = [
     "StartupError",
     "StoreError",
     "StoreFullError",
+    "StoreTooNewError",
     "StoreUnavailableError",
 ]
 
@@ -56,6 +57,10 @@ class StoreError(FlamebotError):
 
 class StoreUnavailableError(StoreError):
     """The store cannot take a write (locked, disk full, I/O error)."""
+
+
+class StoreTooNewError(StoreUnavailableError):
+    """The store was written by a newer flamebot (a schema version this code does not know)."""
 
 
 class StoreFullError(StoreError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -173,8 +174,12 @@ class Pipeline:
             # `sending` only once a slot is ours: a delivery queued behind the slots has not
             # been sent, and a crash must not count it as resent after restart.
             async with self._slots[name]:
-                await self._record(lambda: self._store.mark_sending(nid, name))
-                await notifier.notify(notification)
+                since = await self._record(lambda: self._store.mark_sending(nid, name))
+                # Cut off by a crash (or a lost replica): the notifier looks for that send.
+                resumed = since if delivery.interrupted else None
+                await notifier.notify(
+                    replace(notification, delivery_id=f"{nid}:{name}", resumed_since=resumed)
+                )
 
         async def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -231,7 +236,7 @@ class Pipeline:
         notification = await self._notification(nid)
         await self._store.mark_sending(nid, name)
         try:
-            await notifier.notify(notification)
+            await notifier.notify(replace(notification, delivery_id=f"{nid}:{name}"))
         except NotifyError as exc:
             await self._store.mark_dead_again(nid, name, str(exc))
             self._metrics.notifications.labels(notifier=name, outcome="failed").inc()

@@ -26,6 +26,11 @@ class Notification:
     route: str
     payload: WebhookPayload
     enrichment: EnrichmentResult
+    # Which delivery this is (`<notification id>:<notifier>`), and, when an earlier send of
+    # it was cut off by a crash or a lost replica, when its first send started: the
+    # notifier may then look for what that send did before it sends again.
+    delivery_id: str = ""
+    resumed_since: float | None = None
 
 
 class Enricher(Protocol):

@@ -16,6 +16,7 @@ from receiver.app import WEBHOOK, build_app
 from receiver.config import Config
 from receiver.dispatch import Dispatcher
 from receiver.errors import StartupError, StoreUnavailableError
+from receiver.feeder import Feeder
 from receiver.fixchecks import FixChecks
 from receiver.interactions.http import InteractionEndpoint
 from receiver.interactions.signature import SignatureCheck
@@ -26,7 +27,7 @@ from receiver.notifiers import build_notifiers
 from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
-from receiver.store import AcceptResult, Delivery, Incoming, Store
+from receiver.store import SCHEMA_VERSION, AcceptResult, Delivery, Incoming, Store
 
 __all__ = ["Service", "serve"]
 
@@ -49,7 +50,7 @@ class Service:
     ) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.store = Store(config.store.path, max_page_count=config.store.max_page_count)
+        self.store = Store.from_settings(config.store, clock=clock)
         self.notifiers = (
             notifiers
             if notifiers is not None
@@ -78,10 +79,38 @@ class Service:
             clock=clock,
             sleep=sleep,
         )
-        self.dispatcher = Dispatcher(self.pipeline.deliver)
+        # Replicas (PostgreSQL) take each lane's turn in the store and look for work others
+        # stored; one process on its SQLite file has every delivery in its own lanes.
+        shared = self.store.shared
+        self.dispatcher = Dispatcher(
+            self.pipeline.deliver,
+            claim=self._claim if shared else None,
+            finished=(lambda: self.feeder.wake()) if shared else (lambda: None),
+        )
+        self.feeder = Feeder(
+            self.store.deliveries,
+            self.dispatcher,
+            capacity=max(256, 16 * config.queue.workers),
+            lease_seconds=config.store.lease_seconds,
+            refresh=self._count_pending if self.store.shared else None,
+        )
         self._routes = config.route_table()
         self.interactions, self.slack_endpoint = self._interactions(config, clock)
         self._prune_task: asyncio.Task[None] | None = None
+        self._counted_at = 0.0
+
+    async def _claim(self, delivery: Delivery) -> Delivery | None:
+        """The lane's turn for `delivery`: its lease, and the delivery as stored now."""
+        return await self.store.deliveries.persist(
+            lambda: self.store.deliveries.claim_one(delivery.notification_id, delivery.notifier)
+        )
+
+    async def _count_pending(self) -> None:
+        """Replicas share the store: the pending count comes from it, at most once a second."""
+        now = time.monotonic()
+        if now - self._counted_at >= 1.0:
+            self._counted_at = now
+            await self.store.intake.count_pending()
 
     def _interactions(
         self, config: Config, clock: Callable[[], float]
@@ -138,16 +167,24 @@ class Service:
 
     async def start(self) -> None:
         await self.store.open()
+        if self.store.migrated_from not in (None, 0, SCHEMA_VERSION):
+            log.info(
+                "store_migrated",
+                store=self.store.where,
+                schema_from=self.store.migrated_from,
+                schema_to=SCHEMA_VERSION,
+            )
         self.metrics.queue_depth.set_function(lambda: self.store.intake.pending)
-        resumed = await self.store.deliveries.open_deliveries()
         self.dispatcher.start()
         self.enricher.start()
-        for delivery in resumed:
-            self.dispatcher.submit(delivery)
+        resumed = await self.feeder.feed_once()  # what the last run (or a lost replica) left
         if self.fix_checks is not None:
             self.fix_checks.start()
         if resumed:
-            log.info("deliveries_resumed", count=len(resumed))
+            log.info("deliveries_resumed", count=resumed)
+        if self.store.shared:
+            self.store.listen(self.feeder.wake)
+            self.feeder.start()
         self._prune_task = asyncio.create_task(self._prune_forever())
 
     async def _prune_forever(self) -> None:
@@ -172,7 +209,7 @@ class Service:
         if not result.duplicate and self.fix_checks is not None:
             await self.fix_checks.accepted(result.id, route, payload, result.received_at)
         if not result.duplicate:
-            for name in targets:
+            for name in targets:  # straight to this process's lanes, no claim round
                 self.dispatcher.submit(
                     Delivery(
                         result.id, name, route, payload.group_key, 0, False, result.received_at
@@ -190,11 +227,14 @@ class Service:
             self._prune_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._prune_task
+        await self.feeder.stop()
         await self.dispatcher.stop()
         await self.interactions.aclose()  # clicks in progress finish: Slack was told 200
         if self.fix_checks is not None:
             await self.fix_checks.stop()
         await self.pipeline.stop()  # before the store closes under a running enrichment
+        with contextlib.suppress(StoreUnavailableError):
+            await self.store.deliveries.release_held()  # another replica may take over now
         await self.store.close()
         return drained
 
@@ -239,7 +279,7 @@ async def serve(
     log.info(
         "service_started",
         listen=addresses,
-        store=str(config.store.path),
+        store=service.store.where,
         routes=sorted(service.config.route_table()),
     )
     if freeze_startup:

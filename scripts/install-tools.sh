@@ -1,9 +1,26 @@
 #!/usr/bin/env bash
 # Installs the real Prometheus, promtool, Alertmanager and amtool from Debian's packages into
-# .tools/bin without starting any daemon (apt-get download + dpkg-deb -x). Idempotent.
+# .tools/bin without starting any daemon (apt-get download + dpkg-deb -x), and Debian's
+# PostgreSQL server (the tests start their own cluster in a temporary directory; the
+# package's own cluster is not created). Idempotent.
 # Fails loudly when the packages cannot be fetched: the tests that need them must not skip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "install-tools: installing postgresql" >&2
+    # Only the binaries are wanted: no cluster of the package's own, no server started.
+    as_root mkdir -p /etc/postgresql-common
+    [ -f /etc/postgresql-common/createcluster.conf ] ||
+        echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; then
+        as_root apt-get update >/dev/null
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+    fi
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null || { echo "install-tools: no initdb after installing postgresql" >&2; exit 1; }
+fi
+
 bin="$root/.tools/bin"
 share="$root/.tools/share/alertmanager"
 want=(prometheus promtool alertmanager amtool)

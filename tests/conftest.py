@@ -16,7 +16,7 @@ from receiver.service import Service
 from tests.fakes.notifiers import FixedEnricher, RecordingNotifier
 
 # The real Prometheus (session-scoped, started once for every module that asks for it).
-pytest_plugins = ["tests.support.prometheus"]
+pytest_plugins = ["tests.support.prometheus", "tests.support.postgres", "tests.support.stores"]
 
 DATA = Path(__file__).parent / "data"
 ALERTMANAGER = DATA / "alertmanager"

@@ -45,7 +45,7 @@ def missing_store(config: Config) -> bool:
 async def list_dead_letters(config: Config, *, as_json: bool) -> int:
     if missing_store(config):
         return 1
-    store = Store(config.store.path)
+    store = Store.from_settings(config.store)
     await store.open()
     dead: DeadLetterStore = store.deliveries
     try:
@@ -72,7 +72,7 @@ async def replay(config: Config, dead_id: int) -> int:
 
     if missing_store(config):
         return 1
-    store = Store(config.store.path)
+    store = Store.from_settings(config.store)
     await store.open()
     metrics = Metrics()
     notifiers = build_notifiers(config.notifiers, store.conversations.of)

@@ -9,7 +9,9 @@ message. Failures are classified only, by the shared table (`base.failure_code`)
 `ratelimited` (honouring Retry-After), 5xx and transport errors are retryable; any other
 `ok: false` is not, and a message that can no longer be updated is GONE. With `flamegraph: true`
 (the default) a new alert message gets the picture of its flame graph in its thread, in the
-background (`receiver.notifiers.slack_upload`).
+background (`receiver.notifiers.slack_upload`). Every post carries metadata naming its
+delivery, and a send that may have happened before is looked up first
+(`receiver.notifiers.slack_exact`): a crash never makes a second message.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, failure, failure_code, transport_error
 from receiver.notifiers.integration import Integration
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
+from receiver.notifiers.slack_exact import (
+    CHANNEL_ID_KEY,
+    find_channel_id,
+    find_sent,
+    is_channel_id,
+    metadata,
+)
 from receiver.notifiers.slack_sections import fit
 from receiver.notifiers.slack_upload import Uploads
 from receiver.notifiers.templates import Templates
@@ -108,6 +117,7 @@ class SlackNotifier:
         self.name = settings.name
         self._settings = settings
         self._conversations = conversations
+        self._remembered: str | None = None  # the channel ID last saved
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
         self.uploads = Uploads(self._call, self._http, uploads)
@@ -139,6 +149,9 @@ class SlackNotifier:
             "chat.update": web.chat_update,
             "chat.postMessage": web.chat_postMessage,
             "chat.getPermalink": web.chat_getPermalink,
+            "conversations.history": web.conversations_history,
+            "conversations.list": web.conversations_list,
+            "conversations.replies": web.conversations_replies,
             "files.getUploadURLExternal": web.files_getUploadURLExternal,
             "files.completeUploadExternal": web.files_completeUploadExternal,
         }
@@ -183,9 +196,24 @@ class SlackNotifier:
                 return
             raise
         reply = render_thread_reply(payload, enrichment, change)
-        await self._call(
-            "chat.postMessage", channel=state["channel"], thread_ts=state["ts"], **reply
+        since, delivery = notification.resumed_since, notification.delivery_id
+        sent = since is not None and await find_sent(
+            self._call,
+            "conversations.replies",
+            delivery,
+            "reply",
+            since,
+            channel=state["channel"],
+            ts=state["ts"],
         )
+        if not sent:
+            await self._call(
+                "chat.postMessage",
+                channel=state["channel"],
+                thread_ts=state["ts"],
+                metadata=metadata(delivery, "reply"),
+                **reply,
+            )
         state.update(alerts=statuses, resolved=payload.status == "resolved")
         await self._conversations.set(key, json.dumps(state))
 
@@ -209,7 +237,15 @@ class SlackNotifier:
             notification_id=notification.id,
             **self._headlines(notification),
         )
-        data = await self._call("chat.postMessage", channel=self._settings.channel, **message)
+        data = await self._earlier_post(notification)
+        if data is None:
+            data = await self._call(
+                "chat.postMessage",
+                channel=self._settings.channel,
+                metadata=metadata(notification.delivery_id, "message"),
+                **message,
+            )
+            await self._remember_channel(str(data.get("channel", "")))
         state = {
             "channel": data.get("channel", self._settings.channel),
             "ts": data.get("ts", ""),
@@ -217,7 +253,8 @@ class SlackNotifier:
             "resolved": payload.status == "resolved",
         }
         await self._conversations.set(payload.group_key, json.dumps(state))
-        if self._settings.flamegraph and payload.status == "firing" and state["ts"]:
+        upload = notification.resumed_since is None or "found" not in data
+        if self._settings.flamegraph and payload.status == "firing" and state["ts"] and upload:
             self.uploads.start(notification.enrichment, state["channel"], state["ts"])
 
     def _headlines(self, notification: Notification) -> dict[str, str | None]:
@@ -227,6 +264,37 @@ class SlackNotifier:
             "header": self._templates.render("slack_header", payload, enrichment),
             "text": self._templates.render("slack_text", payload, enrichment),
         }
+
+    async def _channel_id(self) -> str | None:
+        if is_channel_id(self._settings.channel):
+            return self._settings.channel
+        known = await self._conversations.get(CHANNEL_ID_KEY)
+        if known is None:
+            known = await find_channel_id(self._call, self._settings.channel)
+            if known is not None:
+                await self._remember_channel(known)
+        return known
+
+    async def _remember_channel(self, channel_id: str) -> None:
+        if is_channel_id(channel_id) and channel_id != self._remembered:
+            await self._conversations.set(CHANNEL_ID_KEY, channel_id)
+            self._remembered = channel_id
+
+    async def _earlier_post(self, notification: Notification) -> dict[str, Any] | None:
+        """What an earlier send of this delivery posted (channel, ts), if it did."""
+        since = notification.resumed_since
+        channel = None if since is None else await self._channel_id()
+        if since is None or channel is None:
+            return None
+        ts = await find_sent(
+            self._call,
+            "conversations.history",
+            notification.delivery_id,
+            "message",
+            since,
+            channel=channel,
+        )
+        return None if ts is None else {"channel": channel, "ts": ts, "found": True}
 
     async def aclose(self) -> None:
         await self.uploads.aclose()

@@ -2,6 +2,8 @@
 
 A generic forwarder for tools flamebot has no integration for. The body is
 `{"id", "route", "group": <Alertmanager payload>, "enrichment": <EnrichmentResult>}`.
+Every POST carries an `Idempotency-Key` header, the same on each try of one delivery
+(`flamebot-<notification id>-<notifier>`), so a receiver can drop a repeat after a crash.
 """
 
 from __future__ import annotations
@@ -54,7 +56,15 @@ class WebhookNotifier:
             "group": json.loads(notification.payload.model_dump_json(by_alias=True)),
             "enrichment": json.loads(notification.enrichment.model_dump_json()),
         }
-        await send(self._client, f"webhook {self.name}", "POST", self._url, json=body)
+        key = f"flamebot-{notification.id}-{self.name}"
+        await send(
+            self._client,
+            f"webhook {self.name}",
+            "POST",
+            self._url,
+            json=body,
+            headers={"Idempotency-Key": key},
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -3,15 +3,17 @@
 A notifier sees only its own key-value view (`ConversationStore`: get and set a group's
 state), after Alertmanager's notification log. It saves its conversation right after the
 send: that write waits out a locked or full store instead of failing, since losing it would
-turn the next update of the group into a second message.
+turn the next update of the group into a second message. A save is one upsert
+(`INSERT ... ON CONFLICT DO UPDATE`): atomic, whichever replica makes it. Conversations of
+groups quiet for the identity TTL are pruned with them (`IntakeLog.prune`).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 
+from receiver.store.db import Db
 from receiver.store.sqlite import Lane, patiently
 
 __all__ = ["Conversations", "NotifierConversations"]
@@ -27,7 +29,7 @@ class Conversations:
         return NotifierConversations(self, notifier)
 
     async def get(self, notifier: str, group_key: str) -> str | None:
-        def read(db: sqlite3.Connection) -> str | None:
+        def read(db: Db) -> str | None:
             row = db.execute(
                 "SELECT state FROM conversations WHERE notifier = ? AND group_key = ?",
                 (notifier, group_key),
@@ -39,7 +41,7 @@ class Conversations:
     async def set(self, notifier: str, group_key: str, state: str | None) -> None:
         """Record (or, with None, forget) a group's state; waits out a locked or full store."""
 
-        def save(db: sqlite3.Connection) -> None:
+        def save(db: Db) -> None:
             if state is None:
                 db.execute(
                     "DELETE FROM conversations WHERE notifier = ? AND group_key = ?",

@@ -1,18 +1,18 @@
-"""Verdict feedback (`receiver.store.FeedbackStore`) in the SQLite store: one row per
+"""Verdict feedback (`receiver.store.FeedbackStore`) on either backend: one row per
 "Wrong verdict?" answer, kept for good (they are few, and they are what tunes thresholds)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
+from receiver.store.db import Db
 from receiver.store.records import VerdictFeedback
 from receiver.store.sqlite import Lane, patiently
 
 __all__ = ["FeedbackLog"]
 
 _SELECT = (
-    "SELECT id, notification_id, group_key, service, verdict, actual, user, created_at"
+    "SELECT id, notification_id, group_key, service, verdict, actual, user_name, created_at"
     " FROM verdict_feedback ORDER BY id"
 )
 
@@ -36,21 +36,20 @@ class FeedbackLog:
         """Keep one answer; waits out a locked or full store (a user's click is not lost)."""
         values = (notification_id, group_key, service, verdict, actual, user, at)
 
-        def save(db: sqlite3.Connection) -> VerdictFeedback:
-            cursor = db.execute(
+        def save(db: Db) -> VerdictFeedback:
+            (row_id,) = db.execute(
                 "INSERT INTO verdict_feedback (notification_id, group_key, service, verdict,"
-                " actual, user, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " actual, user_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 values,
-            )
-            assert cursor.lastrowid is not None
-            return VerdictFeedback(cursor.lastrowid, *values)
+            ).fetchone()
+            return VerdictFeedback(int(row_id), *values)
 
         return await patiently(lambda: self._lane.write(save), is_open=self._is_open)
 
     async def entries(self) -> list[VerdictFeedback]:
         """Every answer, oldest first."""
 
-        def read(db: sqlite3.Connection) -> list[VerdictFeedback]:
+        def read(db: Db) -> list[VerdictFeedback]:
             rows = db.execute(_SELECT).fetchall()
             return [
                 VerdictFeedback(

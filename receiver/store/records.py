@@ -1,12 +1,11 @@
-"""What the durable store holds: the SQLite schema, and the rows every part of the store
-hands out (the same rows whatever the backend)."""
+"""The rows every part of the store hands out (the same rows whatever the backend; the
+tables are in `receiver.store.schema`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 __all__ = [
-    "SCHEMA",
     "AcceptResult",
     "DeadLetter",
     "Delivery",
@@ -15,66 +14,6 @@ __all__ = [
     "StoredNotification",
     "VerdictFeedback",
 ]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    identity TEXT NOT NULL UNIQUE,
-    route TEXT NOT NULL,
-    group_key TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    received_at REAL NOT NULL,
-    enrichment TEXT,
-    done_at REAL
-);
-CREATE INDEX IF NOT EXISTS notifications_open ON notifications (done_at, id);
-CREATE TABLE IF NOT EXISTS deliveries (
-    notification_id INTEGER NOT NULL REFERENCES notifications (id),
-    notifier TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done', 'dead')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (notification_id, notifier)
-);
-CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, notification_id);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    notification_id INTEGER NOT NULL REFERENCES notifications (id),
-    notifier TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    replayed_at REAL
-);
-CREATE TABLE IF NOT EXISTS conversations (
-    notifier TEXT NOT NULL,
-    group_key TEXT NOT NULL,
-    state TEXT NOT NULL,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (notifier, group_key)
-);
-CREATE TABLE IF NOT EXISTS verdict_feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    notification_id INTEGER NOT NULL,
-    group_key TEXT NOT NULL,
-    service TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    actual TEXT NOT NULL,
-    user TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS schedules (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,
-    due_at REAL NOT NULL,
-    payload TEXT NOT NULL,
-    claimed_until REAL,
-    attempts INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS schedules_due ON schedules (due_at, id);
-CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +43,7 @@ class Delivery:
     attempts: int
     interrupted: bool  # found in `sending`: the previous run may have sent it already
     received_at: float
+    sending_since: float | None = None  # when its first send started (None: never tried)
 
 
 @dataclass(frozen=True, slots=True)

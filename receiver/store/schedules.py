@@ -11,9 +11,9 @@ process that dies holding it has it taken over later. `done(id)` removes the job
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
+from receiver.store.db import Db
 from receiver.store.records import ScheduledJob
 from receiver.store.sqlite import Lane, patiently
 
@@ -40,22 +40,21 @@ class Schedules:
     async def schedule(self, key: str, due_at: float, payload: str) -> int:
         """Schedule `payload` under `key` at `due_at`, replacing the key's job if any."""
 
-        def save(db: sqlite3.Connection) -> int:
+        def save(db: Db) -> int:
             db.execute("DELETE FROM schedules WHERE key = ?", (key,))
-            cur = db.execute(
+            (job_id,) = db.execute(
                 "INSERT INTO schedules (key, due_at, payload, claimed_until, attempts)"
-                " VALUES (?, ?, ?, NULL, 0)",
+                " VALUES (?, ?, ?, NULL, 0) RETURNING id",
                 (key, due_at, payload),
-            )
-            assert cur.lastrowid is not None
-            return cur.lastrowid
+            ).fetchone()
+            return int(job_id)
 
         return await patiently(lambda: self._lane.write(save), is_open=self._is_open)
 
     async def cancel(self, key: str) -> bool:
         """Remove the key's job; True when there was one."""
 
-        def remove(db: sqlite3.Connection) -> bool:
+        def remove(db: Db) -> bool:
             return db.execute("DELETE FROM schedules WHERE key = ?", (key,)).rowcount > 0
 
         return await patiently(lambda: self._lane.write(remove), is_open=self._is_open)
@@ -64,25 +63,27 @@ class Schedules:
         """Claim the jobs due at `now` (not claimed, or their claim ran out), soonest first."""
         until = now + self.lease_seconds
 
-        def claim(db: sqlite3.Connection) -> list[ScheduledJob]:
-            rows = db.execute(
+        def claim(db: Db) -> list[ScheduledJob]:
+            sql = (
                 f"SELECT {_COLUMNS} FROM schedules WHERE due_at <= ?"  # noqa: S608
                 " AND (claimed_until IS NULL OR claimed_until <= ?)"
-                " ORDER BY due_at, id LIMIT ?",
-                (now, now, limit),
-            ).fetchall()
+                " ORDER BY due_at, id LIMIT ?"
+            )
+            if db.dialect == "postgresql":
+                sql += " FOR UPDATE SKIP LOCKED"  # replicas claiming together skip each other
+            rows = db.execute(sql, (now, now, limit)).fetchall()
             db.executemany(
                 "UPDATE schedules SET claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
                 [(until, row[0]) for row in rows],
             )
-            return [ScheduledJob(i, k, d, p, a + 1) for i, k, d, p, a in rows]
+            return [ScheduledJob(int(i), k, d, p, a + 1) for i, k, d, p, a in rows]
 
         return await self._lane.write(claim)
 
     async def done(self, job_id: int) -> None:
         """The job ran: remove it (a no-op when it was replaced or cancelled meanwhile)."""
 
-        def remove(db: sqlite3.Connection) -> None:
+        def remove(db: Db) -> None:
             db.execute("DELETE FROM schedules WHERE id = ?", (job_id,))
 
         await patiently(lambda: self._lane.write(remove), is_open=self._is_open)
@@ -90,7 +91,7 @@ class Schedules:
     async def postpone(self, job_id: int, due_at: float) -> None:
         """Give a claimed job back, due again at `due_at` (a try that failed)."""
 
-        def release(db: sqlite3.Connection) -> None:
+        def release(db: Db) -> None:
             db.execute(
                 "UPDATE schedules SET due_at = ?, claimed_until = NULL WHERE id = ?",
                 (due_at, job_id),
@@ -101,19 +102,19 @@ class Schedules:
     async def get(self, key: str) -> ScheduledJob | None:
         """The key's job, claimed or not, or None."""
 
-        def read(db: sqlite3.Connection) -> ScheduledJob | None:
+        def read(db: Db) -> ScheduledJob | None:
             row = db.execute(
                 f"SELECT {_COLUMNS} FROM schedules WHERE key = ?",  # noqa: S608
                 (key,),
             ).fetchone()
-            return None if row is None else ScheduledJob(*row)
+            return None if row is None else ScheduledJob(int(row[0]), *row[1:])
 
         return await self._lane.run(read)
 
     async def next_due(self) -> float | None:
         """When the soonest job is due (claimed ones included), or None with none scheduled."""
 
-        def read(db: sqlite3.Connection) -> float | None:
+        def read(db: Db) -> float | None:
             row = db.execute("SELECT MIN(due_at) FROM schedules").fetchone()
             return None if row is None or row[0] is None else float(row[0])
 

@@ -1,12 +1,16 @@
-"""The SQLite plumbing under the store: lanes, transactions, and the wait for a write.
+"""The plumbing under the store: lanes, transactions, and the wait for a write.
 
-A `Lane` is one thread holding one connection (SQLite connections are not shared across
-threads): calls run there, so the event loop never blocks on the database. The store
+A `Lane` is one thread holding one connection (a SQLite or a PostgreSQL `Db`; neither is
+shared across threads): calls run there, so the event loop never blocks on the database. The store
 opens two lanes on one file, each with its own durability: the *intake* lane records
 webhooks with `synchronous=FULL` (the 200 promises the record survives a power loss); the
 *work* lane keeps the pipeline's records with `synchronous=NORMAL`, which in WAL mode
 survives any crash of the process, kill -9 included; only a power loss can roll back its
 last commits. With a lane of its own, intake never queues behind the pipeline's writes.
+On PostgreSQL the intake lane commits durably (`synchronous_commit` on) and the work lane
+with `synchronous_commit = off`, the same bargain: a crash of flamebot loses nothing, a
+crash of the database server may roll back the pipeline's last records (those sends are
+then made again, Slack's looked up first).
 """
 
 from __future__ import annotations
@@ -21,9 +25,16 @@ from typing import Literal, TypeVar
 import structlog
 
 from receiver.errors import StoreUnavailableError
-from receiver.store.records import SCHEMA
+from receiver.store.db import DB_ERRORS, Db, SqliteDb
 
-__all__ = ["BUSY_TIMEOUT_MS", "PATIENT_WAITS", "Lane", "patiently", "transaction"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "PATIENT_WAITS",
+    "Lane",
+    "connect_sqlite",
+    "patiently",
+    "transaction",
+]
 
 log = structlog.get_logger("flamebot.store")
 
@@ -34,13 +45,13 @@ T = TypeVar("T")
 Synchronous = Literal["FULL", "NORMAL"]
 
 
-def transaction(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `fn` in one IMMEDIATE transaction; SQLite failures become StoreUnavailable."""
+def transaction(db: Db, fn: Callable[[Db], T]) -> T:
+    """Run `fn` in one transaction (IMMEDIATE on SQLite); failures become StoreUnavailable."""
     try:
-        db.execute("BEGIN IMMEDIATE")
+        db.begin()
         result = fn(db)
         db.execute("COMMIT")
-    except sqlite3.Error as exc:
+    except DB_ERRORS as exc:
         # SQLite rolls back by itself on some errors (SQLITE_FULL): check first.
         if db.in_transaction:
             db.execute("ROLLBACK")
@@ -52,43 +63,64 @@ def transaction(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -
     return result
 
 
-class Lane:
-    """One thread and its connection to the store's file, with the durability it was given."""
+def connect_sqlite(
+    path: Path, synchronous: Synchronous, max_page_count: int | None = None
+) -> Callable[[], Db]:
+    """How a lane opens the SQLite file: WAL, the lane's durability, foreign keys."""
 
-    def __init__(self, name: str, synchronous: Synchronous) -> None:
+    def connect() -> Db:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=SqliteDb
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if max_page_count is not None:
+            conn.execute(f"PRAGMA max_page_count={int(max_page_count)}")
+        return conn
+
+    return connect
+
+
+class Lane:
+    """One thread and its connection to the store, with the durability it was given."""
+
+    def __init__(self, name: str, synchronous: Synchronous = "FULL") -> None:
         self.name = name
         self.synchronous = synchronous
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"flamebot-store-{name}")
-        self._conn: sqlite3.Connection | None = None  # touched on the lane's thread only
+        self._conn: Db | None = None  # touched on the lane's thread only
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Db:
         if self._conn is None:
             raise StoreUnavailableError("the store is not open")
         return self._conn
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, fn: Callable[[Db], T]) -> T:
         """`fn(connection)` on the lane's thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(self._connection()))
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, fn: Callable[[Db], T]) -> T:
         """`fn(connection)` in one transaction on the lane's thread."""
         return await self.run(lambda db: transaction(db, fn))
 
-    def _connect(self, path: Path, max_page_count: int | None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.executescript(SCHEMA)
-        if max_page_count is not None:
-            conn.execute(f"PRAGMA max_page_count={int(max_page_count)}")
+    def _connect(self, connect: Callable[[], Db], prepare: Callable[[Db], object]) -> None:
+        conn = connect()
+        try:
+            prepare(conn)
+        except BaseException:
+            conn.close()
+            raise
         self._conn = conn
 
-    async def open(self, path: Path, max_page_count: int | None) -> None:
+    async def open(
+        self, connect: Callable[[], Db], prepare: Callable[[Db], object] = lambda db: None
+    ) -> None:
+        """Connect on the lane's thread, then `prepare` the connection (e.g. migrate)."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._connect, path, max_page_count)
+        await loop.run_in_executor(self._executor, self._connect, connect, prepare)
 
     def _disconnect(self) -> None:
         if self._conn is not None:

@@ -8,6 +8,15 @@ HTTP 429 with `Retry-After` and `{"ok": false, "error": "ratelimited"}`. `chat.u
 needs the channel *ID* and the message ts that `chat.postMessage` returned. Arguments come
 as JSON, a form or the query string (slack-sdk sends the files methods' as query string).
 
+Channels: `conversations.list` ({id, name} per channel, `limit` 1..1000, cursor-paged).
+Message metadata and history: `chat.postMessage` takes `metadata` ({"event_type": str,
+"event_payload": object}; anything else: `invalid_metadata_format`); `conversations.history`
+(top-level messages of a channel *ID*, newest first, `ts` after `oldest` (or equal with
+`inclusive`), `limit` (default 100, 1..999) and `cursor` pagination via
+`response_metadata.next_cursor`) and `conversations.replies` (a thread: its parent first,
+then replies oldest first) return each message's metadata only with
+`include_all_metadata=true`.
+
 Files upload v2 (§2.6), strictly in its three steps: `files.getUploadURLExternal(filename,
 length)` hands out an upload URL and a file ID; a POST of exactly `length` bytes to that
 URL uploads them (anything else: 400); `files.completeUploadExternal(files=[{id, title}],
@@ -19,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +71,39 @@ class Message:
     blocks: list[Any]
     thread_ts: str | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+
+    def listed(self, with_metadata: bool) -> dict[str, Any]:
+        """The message as conversations.history and .replies list it."""
+        shown: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        if self.blocks:
+            shown["blocks"] = self.blocks
+        if self.thread_ts is not None:
+            shown["thread_ts"] = self.thread_ts
+        if with_metadata and self.metadata is not None:
+            shown["metadata"] = self.metadata
+        return shown
+
+
+def _metadata_error(metadata: Any) -> str | None:
+    if metadata is None:
+        return None
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return "invalid_metadata_format"
+    if not isinstance(metadata, dict) or set(metadata) - {"event_type", "event_payload"}:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_payload"), dict):
+        return "invalid_metadata_format"
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _blocks_error(blocks: Any) -> str | None:
@@ -103,7 +146,7 @@ class FakeSlack:
         self.upload_status: int | None = None  # answer uploads with this status instead
         self.fail_upload_url: str | None = None  # answer getUploadURLExternal with this error
         self.hold_uploads: asyncio.Event | None = None  # getUploadURLExternal waits for it
-        self._clock = 1_700_000_000
+        self._last_ts = 0.0
 
     def fail_next(self, status: int, error: str, retry_after: int | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -121,8 +164,9 @@ class FakeSlack:
         return self.channels.get(channel)
 
     def _next_ts(self) -> str:
-        self._clock += 1
-        return f"{self._clock}.000100"
+        # Slack's ts is the time of the message (microseconds), unique within a channel.
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     async def arguments(self, request: web.Request) -> dict[str, Any]:
         """A call's arguments, from the query string, a form or a JSON body."""
@@ -151,6 +195,12 @@ class FakeSlack:
             return web.json_response(self._update(body))
         if method == "chat.getPermalink":
             return web.json_response(self._permalink(body))
+        if method == "conversations.list":
+            return web.json_response(self._list(body))
+        if method == "conversations.history":
+            return web.json_response(self._history(body))
+        if method == "conversations.replies":
+            return web.json_response(self._replies(body))
         if method == "files.getUploadURLExternal":
             if self.hold_uploads is not None:
                 await self.hold_uploads.wait()
@@ -221,9 +271,14 @@ class FakeSlack:
         thread = body.get("thread_ts")
         if thread is not None and (channel, thread) not in self.messages:
             return {"ok": False, "error": "thread_not_found"}
+        metadata = body.get("metadata")
+        if _metadata_error(metadata):
+            return {"ok": False, "error": "invalid_metadata_format"}
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
         ts = self._next_ts()
         self.messages[(channel, ts)] = Message(
-            channel, ts, body.get("text", ""), body.get("blocks", []), thread
+            channel, ts, body.get("text", ""), body.get("blocks", []), thread, metadata=metadata
         )
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}
 
@@ -249,9 +304,66 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         return {"ok": True, "channel": channel, "permalink": permalink(channel, ts)}
 
+    def _page(self, body: dict[str, Any], found: list[Message]) -> dict[str, Any]:
+        """One page of `found` per limit and cursor, metadata as asked, after `oldest`."""
+        oldest = float(body.get("oldest") or 0)
+        inclusive = _truthy(body.get("inclusive", False))
+        found = [m for m in found if float(m.ts) > oldest or (inclusive and float(m.ts) == oldest)]
+        try:
+            limit = int(body.get("limit") or 100)
+            start = int(str(body.get("cursor") or "0").removeprefix("next:"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not 1 <= limit <= 999:
+            return {"ok": False, "error": "invalid_limit"}
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        with_metadata = _truthy(body.get("include_all_metadata", False))
+        return {
+            "ok": True,
+            "messages": [m.listed(with_metadata) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
+        }
+
+    def _list(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.list: the channels ({id, name} without the `#`), cursor-paged."""
+        try:
+            limit = int(body.get("limit") or 100)
+            start = int(str(body.get("cursor") or "0").removeprefix("next:"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not 1 <= limit <= 1000:
+            return {"ok": False, "error": "invalid_limit"}
+        everything = sorted(self.channels.items())
+        page = everything[start : start + limit]
+        more = start + limit < len(everything)
+        return {
+            "ok": True,
+            "channels": [{"id": cid, "name": name.lstrip("#")} for name, cid in page],
+            "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
+        }
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = str(body.get("channel", ""))
+        if channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}  # history needs the ID
+        top = [m for m in self.messages.values() if m.channel == channel and m.thread_ts is None]
+        return self._page(body, sorted(top, key=lambda m: float(m.ts), reverse=True))
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        if channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}
+        parent = self.messages.get((channel, ts))
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        thread = sorted(self.replies(ts), key=lambda m: float(m.ts))
+        return self._page({**body, "oldest": body.get("oldest") or 0}, [parent, *thread])
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
-        app.router.add_get("/api/{method}", self._handle)  # slack-sdk GETs chat.getPermalink
+        app.router.add_get("/api/{method}", self._handle)  # read methods (chat.getPermalink) GET
         app.router.add_post("/upload/{file_id}", self._receive)
         return app

@@ -80,7 +80,7 @@ def test_retry_after_is_kept_only_when_retrying() -> None:
 
 @pytest.mark.parametrize(("status", "retryable"), [(500, True), (429, True), (404, False)])
 async def test_webhook_notifier_posts_json_and_classifies(status: int, retryable: bool) -> None:
-    """The webhook notifier POSTs {id, route, group, enrichment} with its bearer token."""
+    """The webhook notifier POSTs {id, route, group, enrichment}, its token and Idempotency-Key."""
     seen: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -105,6 +105,8 @@ async def test_webhook_notifier_posts_json_and_classifies(status: int, retryable
     assert seen[0].headers["User-Agent"] == "flamebot/0.1"
     with pytest.raises(NotifyError) as caught:
         await notifier.notify(sent)
+    # Each try of one delivery carries the same key: a receiver can drop the repeat.
+    assert [r.headers["Idempotency-Key"] for r in seen] == ["flamebot-3-hook"] * 2
     assert (str(caught.value), caught.value.retryable) == (
         f"webhook hook: HTTP {status}",
         retryable,

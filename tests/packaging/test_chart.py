@@ -65,6 +65,12 @@ CHART_SECRETS = {
     "config": {"notifiers": NOTIFIERS, "routes": ROUTES},
 }
 
+POSTGRES = {
+    "replicaCount": 3,
+    "store": {"type": "postgresql", "leaseSeconds": 20},
+    "secrets": {"postgresqlUrl": "postgresql://flamebot:pw@db:5432/flamebot"},
+}
+
 
 def render(values: dict[str, Any] | None = None) -> dict[str, str]:
     """Render the chart offline as a fresh install; template path -> text."""
@@ -112,7 +118,9 @@ def test_chart_lints_strictly_with_default_values() -> None:
     assert helm.lint(CHART, strict=True, kube_version=f"v{KUBERNETES_VERSION}.0") == LINT_CLEAN
 
 
-@pytest.mark.parametrize("values", [ALL_OPTIONS, CHART_SECRETS], ids=["all-options", "secrets"])
+@pytest.mark.parametrize(
+    "values", [ALL_OPTIONS, CHART_SECRETS, POSTGRES], ids=["all-options", "secrets", "postgresql"]
+)
 def test_chart_lints_strictly_with_non_default_values(values: dict[str, Any]) -> None:
     """`helm lint --strict` finds no warning or error with every option switched on."""
     report = helm.lint(CHART, values, strict=True, kube_version=f"v{KUBERNETES_VERSION}.0")
@@ -137,8 +145,19 @@ def test_chart_lints_strictly_with_non_default_values(values: dict[str, Any]) ->
             },
         ),
         (CHART_SECRETS, {"ConfigMap", "Deployment", "Secret", "Service", "ServiceAccount"}),
+        (
+            POSTGRES,
+            {
+                "ConfigMap",
+                "Deployment",
+                "PodDisruptionBudget",
+                "Secret",
+                "Service",
+                "ServiceAccount",
+            },
+        ),
     ],
-    ids=["defaults", "all-options", "secrets"],
+    ids=["defaults", "all-options", "secrets", "postgresql"],
 )
 def test_rendered_objects_validate_strictly_against_kubernetes_schemas(
     values: dict[str, Any] | None, kinds: set[str]
@@ -423,7 +442,7 @@ def test_opt_in_policies_allow_drains_and_restrict_ingress_to_the_http_port() ->
     [
         ({"replicaCount": "two"}, "- at '/replicaCount': got string, want integer"),
         ({"service": {"port": "x"}}, "- at '/service/port': got string, want integer"),
-        ({"replicaCount": 2}, "- at '/replicaCount': maximum: got 2, want 1"),
+        ({"replicaCount": 2}, "- at '/store/type': value must be 'postgresql'"),
         (
             {"persistance": {"enabled": True}},
             "- at '': additional properties 'persistance' not allowed",
@@ -436,7 +455,7 @@ def test_opt_in_policies_allow_drains_and_restrict_ingress_to_the_http_port() ->
     ids=["replicas-type", "port-type", "replicas-cap", "unknown-key", "auth-enum"],
 )
 def test_values_schema_rejects_invalid_values(values: dict[str, Any], message: str) -> None:
-    """A wrong type, an unknown key or a second replica fails both lint and render."""
+    """A wrong type, an unknown key or a second replica on SQLite fails lint and render."""
     report = helm.lint(CHART, values, strict=True)
     assert report["errors"] == [
         f"{message}\n",
@@ -549,3 +568,34 @@ def test_chart_ships_no_dependencies() -> None:
         assert chart.dependencies == []
         assert "dependencies" not in chart.metadata
     assert not (CHART / "charts").exists()
+
+
+def test_replicas_on_postgresql_roll_one_at_a_time_with_a_pdb_and_the_dsn_from_a_secret() -> None:
+    """replicaCount > 1 with PostgreSQL: RollingUpdate, a PDB, store.url_file from the Secret."""
+    objects = manifests(POSTGRES)
+    deployment = objects["Deployment"]["spec"]
+    assert deployment["replicas"] == 3
+    assert deployment["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+    }
+    assert objects["PodDisruptionBudget"]["spec"] == {
+        "minAvailable": 1,
+        "selector": {"matchLabels": SELECTOR_LABELS},
+    }
+    store = flamebot_config(objects)["store"]
+    assert store["url_file"] == "/etc/flamebot/secrets/postgresql-url"
+    assert store["lease_seconds"] == 20
+    secret = objects["Secret"]["data"]
+    assert base64.b64decode(secret["postgresql-url"]).decode() == (
+        "postgresql://flamebot:pw@db:5432/flamebot"
+    )
+    assert "postgresql://" not in objects["ConfigMap"]["data"]["config.yaml"]  # a secret
+    assert helm.lint(CHART, POSTGRES, strict=True)["errors"] == []
+
+
+def test_postgresql_without_a_dsn_fails_to_render() -> None:
+    """store.type postgresql with neither secrets.postgresqlUrl nor an existing Secret fails."""
+    with pytest.raises(helm.HelmRenderError) as caught:
+        render({"store": {"type": "postgresql"}})
+    assert "store.type postgresql needs the DSN: set secrets.postgresqlUrl" in str(caught.value)

@@ -147,6 +147,24 @@ async def test_jobs_of_one_group_run_in_arrival_order(tmp_path: Path) -> None:
     await service.stop()
 
 
+async def test_one_group_by_two_routes_is_one_lane_per_notifier(tmp_path: Path) -> None:
+    """A group's update by another route waits for its firing at that notifier (review bug)."""
+    service, notifiers, _ = await started(tmp_path)
+    notifiers["a"].gate = asyncio.Event()
+    await service.accept("default", payload("reference-highcpuusage.json"))
+    await wait_until_async(lambda: len(notifiers["a"].attempts) == 1)
+    await service.accept("both", payload("reference-highcpuusage-resolved.json"))
+    await wait_until_async(lambda: len(notifiers["b"].delivered) == 1)  # another notifier
+    assert [n.payload.status for n in notifiers["a"].attempts] == ["firing"]  # still waits
+    notifiers["a"].gate.set()
+    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+    assert [(n.route, n.payload.status) for n in notifiers["a"].delivered] == [
+        ("default", "firing"),
+        ("both", "resolved"),
+    ]
+    await service.stop()
+
+
 async def test_groups_run_in_parallel(tmp_path: Path) -> None:
     """A group whose delivery hangs does not hold back another group."""
     hold = asyncio.Event()

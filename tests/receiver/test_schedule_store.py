@@ -1,23 +1,14 @@
-"""The schedule store's contract: one job per key, claimed when due, leased, durable."""
+"""The schedule store's contract: one job per key, claimed when due, leased, durable (on
+SQLite and on a real PostgreSQL: the `store` fixture of tests.support.stores)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
+import asyncio
 
 from receiver.store import ScheduledJob, Store
+from tests.support.stores import StoreMaker
 
 T0 = 1_000_000.0  # the tests' clock: every `now` is passed in, nothing reads the wall clock
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = Store(tmp_path / "s.db", lease_seconds=30)
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def test_a_job_is_handed_out_once_its_time_has_come(store: Store) -> None:
@@ -88,15 +79,35 @@ async def test_due_jobs_come_soonest_first_within_the_limit(store: Store) -> Non
     assert [j.key for j in await store.schedules.due(T0 + 10, limit=2)] == ["c"]
 
 
-async def test_jobs_survive_a_restart(tmp_path: Path) -> None:
+async def test_jobs_survive_a_restart(backend_store: StoreMaker) -> None:
     """A scheduled job is still there, with its time and payload, after the store reopens."""
-    first = Store(tmp_path / "s.db")
+    first = backend_store()
     await first.open()
     job_id = await first.schedules.schedule("fix:g1", T0 + 600, '{"x": 1}')
     await first.close()
-    again = Store(tmp_path / "s.db")
+    again = backend_store()
     await again.open()
     assert await again.schedules.get("fix:g1") == ScheduledJob(
         job_id, "fix:g1", T0 + 600, '{"x": 1}', 0
     )
     await again.close()
+
+
+async def test_two_stores_claiming_together_never_get_the_same_job(
+    backend_store: StoreMaker,
+) -> None:
+    """Two processes' claims on one store split the due jobs: each job goes to exactly one."""
+    first, second = backend_store(), backend_store()
+    await first.open()
+    if first.url is not None:  # SQLite: one process per file; PostgreSQL: replicas
+        await second.open()
+    else:
+        second = first
+    for i in range(40):
+        await first.schedules.schedule(f"k{i}", T0, str(i))
+    got = await asyncio.gather(*(store.schedules.due(T0, limit=7) for store in [first, second] * 5))
+    keys = [job.key for jobs in got for job in jobs]
+    assert sorted(keys) == sorted(f"k{i}" for i in range(40))
+    await first.close()
+    if second is not first:
+        await second.close()

@@ -1,11 +1,16 @@
-"""The durable store: records before the answer, finds duplicates, survives restarts."""
+"""The durable store: records before the answer, finds duplicates, survives restarts.
+
+Tests taking `store` or `backend_store` are the contract of both backends: they run on
+SQLite and on a real PostgreSQL (tests.support.stores); the rest are SQLite's own."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -13,14 +18,7 @@ from structlog.testing import capture_logs
 from receiver.errors import StoreFullError, StoreUnavailableError
 from receiver.store import IDENTITY_TTL_SECONDS, AcceptResult, Delivery, Incoming, Store
 from tests.support.locks import write_lock
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "s.db")
-    await s.open()
-    yield s
-    await s.close()
+from tests.support.stores import StoreMaker
 
 
 async def accept(
@@ -41,9 +39,9 @@ async def test_accept_records_and_finds_duplicates(store: Store) -> None:
     assert store.intake.pending == 2
 
 
-async def test_full_queue_refuses_new_work(tmp_path: Path) -> None:
+async def test_full_queue_refuses_new_work(backend_store: StoreMaker) -> None:
     """At max_pending unfinished notifications, new work raises StoreFullError."""
-    s = Store(tmp_path / "s.db")
+    s = backend_store()
     await s.open()
     await s.intake.accept(Incoming("one", "default", "g", "{}"), ["a"], 1)
     with pytest.raises(StoreFullError, match="1 notifications are waiting"):
@@ -70,26 +68,38 @@ async def test_delivery_lifecycle_finishes_the_notification(store: Store) -> Non
     ]
 
 
-async def test_records_survive_a_reopen_and_flag_interrupted_sends(tmp_path: Path) -> None:
+async def test_records_survive_a_reopen_and_flag_interrupted_sends(
+    backend_store: StoreMaker,
+) -> None:
     """After a restart, owed deliveries come back; one caught in `sending` is flagged."""
-    s = Store(tmp_path / "s.db")
+    s = backend_store(clock=lambda: 5000.0)
     await s.open()
     result = await accept(s, "id-1")
-    await s.deliveries.mark_sending(result.id, "a")
+    assert await s.deliveries.mark_sending(result.id, "a") is None  # the first send
     await s.close()
-    reopened = Store(tmp_path / "s.db")
+    reopened = backend_store()
     await reopened.open()
     owed = await reopened.deliveries.open_deliveries()
     assert owed == [
-        Delivery(1, "a", "default", "g1", 1, True, result.received_at),
-        Delivery(1, "b", "default", "g1", 0, False, result.received_at),
+        Delivery(1, "a", "default", "g1", 1, True, 5000.0, 5000.0),
+        Delivery(1, "b", "default", "g1", 0, False, 5000.0, None),
     ]
+    assert await reopened.deliveries.mark_sending(result.id, "a") == 5000.0  # when it began
     assert reopened.intake.pending == 1
     await reopened.close()
 
 
-async def test_locked_database_is_unavailable(store: Store, tmp_path: Path) -> None:
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = Store(tmp_path / "s.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_locked_database_is_unavailable(sqlite_store: Store, tmp_path: Path) -> None:
     """While another process holds a write lock, intake fails with StoreUnavailableError."""
+    store = sqlite_store
     with write_lock(tmp_path / "s.db"):
         started = time.monotonic()
         with pytest.raises(StoreUnavailableError, match="database is locked"):
@@ -183,9 +193,9 @@ async def test_a_write_that_must_happen_waits_out_a_locked_store(store: Store) -
     ]
 
 
-async def test_a_closed_store_ends_the_wait_of_a_write(tmp_path: Path) -> None:
+async def test_a_closed_store_ends_the_wait_of_a_write(backend_store: StoreMaker) -> None:
     """Once the store is closed (shutdown), persist() gives up at once: nothing to wait for."""
-    closed = Store(tmp_path / "s.db")
+    closed = backend_store()
 
     async def write() -> None:
         raise StoreUnavailableError("the store is not open")
@@ -195,8 +205,10 @@ async def test_a_closed_store_ends_the_wait_of_a_write(tmp_path: Path) -> None:
     assert logs == []
 
 
-async def test_webhooks_are_committed_on_the_fsyncing_connection(store: Store) -> None:
+async def test_webhooks_are_committed_on_the_fsyncing_connection(tmp_path: Path) -> None:
     """Intake writes go through the live synchronous=FULL connection; pipeline records NORMAL."""
+    store = Store(tmp_path / "s.db")
+    await store.open()
 
     def durability(db: sqlite3.Connection) -> tuple[int, str, int]:
         (synchronous,) = db.execute("PRAGMA synchronous").fetchone()  # 2 FULL, 1 NORMAL
@@ -209,3 +221,102 @@ async def test_webhooks_are_committed_on_the_fsyncing_connection(store: Store) -
     await store.deliveries.mark_sending(result.id, "a")
     assert await store.intake_lane.run(durability) == (2, "wal", 3)
     assert await store.work_lane.run(durability) == (1, "wal", 1)
+    await store.close()
+
+
+class FailingCommit:
+    """A connection whose next COMMIT fails (as a full disk or a lost server would)."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.dialect = db.dialect
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self._db.in_transaction)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        if sql == "COMMIT":
+            self._db.execute("ROLLBACK")
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._db.execute(sql, parameters)
+
+
+async def test_a_failed_commit_leaves_the_pending_count_as_it_was(tmp_path: Path) -> None:
+    """Review bug: the count went down before COMMIT; a failed COMMIT now changes nothing."""
+    store = Store(tmp_path / "s.db")
+    await store.open()
+    result = await accept(store, "id-1", notifiers=["a"])
+    await store.deliveries.mark_sending(result.id, "a")
+    healthy = store.work_lane._conn
+    store.work_lane._conn = FailingCommit(healthy)  # type: ignore[assignment]
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        await store.deliveries.mark_done(result.id, "a")
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        await store.deliveries.mark_dead(result.id, "a", "gone")
+    store.work_lane._conn = healthy
+    assert store.intake.pending == 1
+    assert [d.notification_id for d in await store.deliveries.open_deliveries()] == [1]
+    await store.deliveries.mark_done(result.id, "a")
+    assert store.intake.pending == 0
+    healthy = store.intake_lane._conn
+    store.intake_lane._conn = FailingCommit(healthy)  # type: ignore[assignment]
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        await accept(store, "id-2")
+    store.intake_lane._conn = healthy
+    assert store.intake.pending == 0
+    assert (await accept(store, "id-2")).duplicate is False  # nothing of it was kept
+    await store.close()
+
+
+async def test_prune_forgets_conversations_of_groups_quiet_for_the_ttl(store: Store) -> None:
+    """Review bug: conversations were never pruned; now they go with their group's records."""
+    quiet = await accept(store, "quiet", group="g-quiet", notifiers=["a"])
+    await store.deliveries.mark_done(quiet.id, "a")
+    await accept(store, "busy", group="g-busy", notifiers=["a"])  # still open
+    slack = store.conversations.of("a")
+    await slack.set("g-quiet", '{"ts": "1"}')
+    await slack.set("g-busy", '{"ts": "2"}')
+    assert await store.intake.prune(now=time.time()) == 0
+    assert await slack.get("g-quiet") == '{"ts": "1"}'  # not quiet for long enough yet
+    assert await store.intake.prune(now=time.time() + IDENTITY_TTL_SECONDS + 1) == 1
+    assert await slack.get("g-quiet") is None
+    assert await slack.get("g-busy") == '{"ts": "2"}'  # its group still has open work
+
+
+async def test_concurrent_webhooks_share_one_durable_commit(backend_store: StoreMaker) -> None:
+    """Group commit: 50 webhooks at once are one commit; each got its id; all survive."""
+    s = backend_store()
+    await s.open()
+    results = await asyncio.gather(*(accept(s, f"id-{i}", group=f"g{i}") for i in range(50)))
+    assert [(r.id, r.duplicate) for r in results] == [(i + 1, False) for i in range(50)]
+    assert s._intake.commits == 1
+    assert s.intake.pending == 50
+    await s.close()
+    again = backend_store()
+    await again.open()
+    assert len(await again.deliveries.open_deliveries()) == 100
+    assert again.intake.pending == 50
+    await again.close()
+
+
+async def test_one_refused_webhook_fails_alone_in_its_group_commit(store: Store) -> None:
+    """Within one commit, a webhook past max_pending fails; the others and duplicates pass."""
+    incoming = [Incoming(f"id-{i}", "default", "g", "{}") for i in range(4)]
+    outcomes = await asyncio.gather(
+        store.intake.accept(incoming[0], ["a"], 2),
+        store.intake.accept(incoming[1], ["a"], 2),
+        store.intake.accept(incoming[2], ["a"], 2),
+        store.intake.accept(incoming[0], ["a"], 2),
+        return_exceptions=True,
+    )
+    assert [o if isinstance(o, AcceptResult) else repr(o) for o in outcomes] == [
+        AcceptResult(1, False, outcomes[0].received_at),  # type: ignore[union-attr]
+        AcceptResult(2, False, outcomes[1].received_at),  # type: ignore[union-attr]
+        "StoreFullError('2 notifications are waiting')",
+        AcceptResult(1, True, outcomes[0].received_at),  # type: ignore[union-attr]
+    ]
+    assert store.intake.pending == 2

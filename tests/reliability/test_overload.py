@@ -138,7 +138,8 @@ def test_sigterm_stops_accepting_and_persists_what_it_cannot_finish(
     flamebot.start()
     wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0)
     assert moved({}, flamebot.metrics(), only=DELIVERY) == {RESENT: 3.0, SLACK_OK: 3.0}
-    assert messages_per_host(backends) == dict.fromkeys(hosts(3), 2)
+    # The cut-off sends had reached Slack: each was found there by its metadata, not repeated.
+    assert messages_per_host(backends) == dict.fromkeys(hosts(3), 1)
 
 
 def test_sigterm_during_a_hanging_enrichment_is_bounded_and_clean(

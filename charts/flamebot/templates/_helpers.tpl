@@ -92,6 +92,7 @@ once and then read back from the release's Secret on upgrades.
 {{- with .Values.secrets.pagerdutyRoutingKey }}{{ $_ := set $data "pagerduty-routing-key" . }}{{ end }}
 {{- with .Values.secrets.pagerdutyApiToken }}{{ $_ := set $data "pagerduty-api-token" . }}{{ end }}
 {{- with .Values.secrets.slackSigningSecret }}{{ $_ := set $data "slack-signing-secret" . }}{{ end }}
+{{- with .Values.secrets.postgresqlUrl }}{{ $_ := set $data "postgresql-url" . }}{{ end }}
 {{- if ne .Values.auth.type "none" }}
 {{- $key := include "flamebot.authSecretKey" . }}
 {{- $given := ternary .Values.secrets.webhookPassword .Values.secrets.webhookBearerToken (eq .Values.auth.type "basic") }}
@@ -120,6 +121,13 @@ interfaces, store on the volume), with server.auth from .Values.auth.
 {{- else if eq .Values.auth.type "basic" }}
 {{- $basic := dict "username" .Values.auth.username "password_file" (printf "%s/webhook-password" $secretsDir) }}
 {{- $_ := set $config.server "auth" (dict "basic" $basic) }}
+{{- end }}
+{{- if eq .Values.store.type "postgresql" }}
+{{- if not (or .Values.secrets.existingSecret .Values.secrets.postgresqlUrl) }}
+{{- fail "store.type postgresql needs the DSN: set secrets.postgresqlUrl, or secrets.existingSecret with a key postgresql-url" }}
+{{- end }}
+{{- $_ := set $config.store "url_file" (printf "%s/postgresql-url" $secretsDir) }}
+{{- $_ := set $config.store "lease_seconds" .Values.store.leaseSeconds }}
 {{- end }}
 {{- if not (isAbs (toString $config.store.path)) }}
 {{- fail (printf "config.store.path must be an absolute path (the volume is mounted at its folder), got %q" (toString $config.store.path)) }}
