@@ -154,7 +154,10 @@ async def test_gate_artifacts_hold_a_diff_picture_per_profile_red_where_it_grew(
     assert not any(orange(p) for p in pixels)
     colour, width = max((r for r in runs(pixels) if red(r[0])), key=lambda r: r[0][0] - r[0][1])
     assert width == pytest.approx(now_pct / 100 * GRAPH_WIDTH - 4, abs=3)  # inside the outline
-    assert colour == pytest.approx(diff_colour(rise), abs=3)  # a palette PNG: near, not exact
+    # A palette PNG: the octree quantiser averages near colours with what else the picture
+    # holds (its text, the other frames), so the colour is the rise's within +-3 pp, not exact.
+    more, less = diff_colour(rise + 3), diff_colour(rise - 3)
+    assert all(more[i] <= colour[i] <= less[i] for i in range(3)), (colour, rise)
     assert not any(red(p) for y in range(64, 118) for p in row(mutex, y))  # the same locks
 
 
