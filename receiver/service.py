@@ -21,6 +21,7 @@ from receiver.models import WebhookPayload, notification_identity
 from receiver.notifiers import build_notifiers
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
+from receiver.startup_checks import startup_warnings
 from receiver.store import AcceptResult, Delivery, Incoming, Store
 
 __all__ = ["Service", "serve"]
@@ -172,6 +173,7 @@ async def serve(
         store=str(config.store.path),
         routes=sorted(service.config.route_table()),
     )
+    checks = asyncio.create_task(startup_warnings(config))  # beside the start, never before it
     if freeze_startup:
         gc.collect()
         gc.freeze()
@@ -180,6 +182,9 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    checks.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await checks
     grace = config.server.shutdown_grace_seconds
     log.info("service_stopping", grace_seconds=grace, busy_lanes=service.dispatcher.busy_lanes)
     app[WEBHOOK].accepting = False
