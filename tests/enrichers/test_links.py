@@ -172,7 +172,7 @@ def test_silence_url_keeps_and_quotes_names_with_dots_spaces_or_utf8() -> None:
     url = silence_url("https://am.example", {**labels, "bad name": 'a"b'})
     assert url is not None
     assert unquote(url.split("filter=", 1)[1]) == (
-        '{"bad name"="a\\"b", alertname="HighCpuUsage", "service.name"="checkout",'
+        '{alertname="HighCpuUsage", "bad name"="a\\"b", "service.name"="checkout",'
         ' "équipe"="paiement"}'
     )
 
