@@ -9,9 +9,10 @@ and the Vert.x metrics on :8080 both match) plus the alert's `match_labels`.
 
 Windows: incident = [earliest startsAt of the service's firing alerts - window, now]; when
 none of its alerts fires, it ends at their latest endsAt. Its end is rounded down to 30 s,
-the cache's resolution, but never before the latest startsAt (then rounded up; a startsAt more than 2 minutes
-ahead of the window's end is clock skew and left out); both ends
-are in UTC whatever offset the alerts' times carry. Baseline = the incident window shifted back by `baseline_offset`.
+the cache's resolution, but never before the latest startsAt (then rounded up; a startsAt
+more than 2 minutes ahead of the window's end is clock skew and left out); both ends are in
+UTC whatever offset the alerts' times carry. Baseline = the incident window shifted back by
+`baseline_offset`.
 """
 
 from __future__ import annotations
