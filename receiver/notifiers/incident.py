@@ -71,10 +71,10 @@ def duration_text(span: timedelta) -> str:
 
 
 def resolved_line(payload: WebhookPayload) -> str:
-    """`resolved at 2026-11-25T17:41:02Z after 15 min 30 s (firing since 2026-11-25T17:25:32Z)`."""
+    """`Resolved at 2026-11-25T17:41:02Z after 15 min 30 s (firing since 2026-11-25T17:25:32Z)`."""
     start = started_at(payload)
     end = resolved_at(payload)
     if end is None:
-        return f"resolved (firing since {iso_time(start)})"
+        return f"Resolved (firing since {iso_time(start)})"
     lasted = duration_text(end - start)
-    return f"resolved at {iso_time(end)} after {lasted} (firing since {iso_time(start)})"
+    return f"Resolved at {iso_time(end)} after {lasted} (firing since {iso_time(start)})"

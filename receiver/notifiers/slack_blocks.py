@@ -202,8 +202,7 @@ def _resolved(
     payload: WebhookPayload, enrichment: EnrichmentResult, change: str | None
 ) -> list[Block]:
     """A resolve is a short note: when, how long, what changed, what the analysis said."""
-    when = resolved_line(payload)
-    lines = [f"*{fit(when[:1].upper() + when[1:], 300)}*"]
+    lines = [f"*{fit(resolved_line(payload), 300)}*"]
     lead = primary_analysis(enrichment)
     if lead is not None:
         said = f"{lead.service}: {verdict_text(lead)}"
