@@ -131,6 +131,8 @@ def targets_of(alerts: Sequence[AlertLike], settings: EnrichmentSettings) -> lis
 
 
 def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # a naive time is UTC, never the machine's zone
+        return moment.replace(tzinfo=UTC)
     try:
         return moment.astimezone(UTC)
     except OverflowError:  # year 1 with a positive offset: before anything worth looking at
