@@ -137,9 +137,8 @@ def render_text(payload: WebhookPayload, enrichment: EnrichmentResult, notificat
     if group.runbook_text:
         lines.append(f"  Runbook: {group.runbook_text}")
     lines.extend(_window(enrichment))
-    links = [
-        line for a in services[:SHOWN_SERVICES] for line in _service_links(a, len(services) > 1)
-    ]
+    # As Slack's buttons: the lead service's links (named when there are several services).
+    links = [line for a in services[:1] for line in _service_links(a, len(services) > 1)]
     if group.runbook:
         links.append(f"    runbook: {group.runbook}")
     if group.silence:

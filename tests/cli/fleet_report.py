@@ -27,7 +27,8 @@ HEALTHY = [
     ("stream-service", 11, 44, 0.006, 26, 27),
 ]
 FLEET_BLOCKS += "".join(
-    f"\n  [ . ] {name}  →  HEALTHY\n       CPU: {cpu / 100:.2f} cores  Heap: {heap}%  GC: {gc:.3f}s/s"
+    f"\n  [ . ] {name}  →  HEALTHY\n       CPU: {cpu / 100:.2f} cores  Heap: {heap}%"
+    f"  GC: {gc:.3f}s/s"
     f"  Threads: {threads}  Lat: {latency}ms  Err: 0.0%\n"
     for name, cpu, heap, gc, threads, latency in HEALTHY
 )

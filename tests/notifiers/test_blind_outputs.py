@@ -221,8 +221,7 @@ def test_the_console_says_it(blind: Seen) -> None:
     )
     expected = [
         f"[FIRING:1] HighCpuUsage on {case.service}: {case.said}  (#7)",
-        f"  {name}: {case.verdict}"
-        f" (analysis severity {case.severity}, alert severity warning)",
+        f"  {name}: {case.verdict} (analysis severity {case.severity}, alert severity warning)",
         f"    Not seen: {'; '.join(case.unseen)}",
         f"    Metrics:  {case.metrics}",
         f"    Evidence: {case.evidence}",
