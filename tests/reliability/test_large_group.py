@@ -53,10 +53,13 @@ def test_a_5000_alert_group_is_accepted_and_delivered_once(
         wait_until(lambda: flamebot.metrics()["flamebot_queue_depth"] == 0, 60)
     after = flamebot.metrics()
     changed = {k: v for k, v in moved(before, after).items() if "backend" not in k}
-    assert changed == {
+    # The severity follows the real Prometheus' CPU rate at that moment: not this test's point.
+    analyses = {k: v for k, v in changed.items() if k.startswith("flamebot_analyses_total")}
+    assert list(analyses.values()) == [1.0]
+    assert 'verdict="CPU-BOUND"' in next(iter(analyses))
+    assert {k: v for k, v in changed.items() if k not in analyses} == {
         'flamebot_webhooks_total{code="200",route="payments"}': 1.0,
         "flamebot_enrichment_seconds_count": 1.0,
-        'flamebot_analyses_total{severity="critical",verdict="CPU-BOUND"}': 1.0,
         'flamebot_notifications_total{notifier="slack",outcome="ok"}': 1.0,
         'flamebot_notifications_total{notifier="pagerduty",outcome="ok"}': 1.0,
     }
