@@ -40,8 +40,8 @@ from enrichers.flamegraph import (
     TopFunctions,
     parse_connect,
     profile_unit,
+    ranked_in_unit,
     self_percentages,
-    top_functions,
 )
 from enrichers.presets import JVM
 
@@ -220,15 +220,7 @@ def synthetic_response(nodes: int, seed: int) -> tuple[bytes, dict[str, int]]:
 
 def rank(graph: FlameGraph) -> TopFunctions:
     """`top_functions` as `enrichers.assessment` calls it with the JVM preset."""
-    unit, scale = profile_unit(CPU)
-    return top_functions(
-        graph,
-        n=TOP_N,
-        unit=unit,
-        unit_scale=scale,
-        frames=JVM.frames,
-        app_prefixes=APP_PREFIXES,
-    )
+    return ranked_in_unit(graph, CPU, n=TOP_N, frames=JVM.frames, app_prefixes=APP_PREFIXES)
 
 
 def baseline(body: bytes) -> Any:

@@ -20,8 +20,8 @@ from enrichers.flamegraph import (
     biggest_riser,
     function_changes,
     profile_unit,
+    ranked_in_unit,
     self_percentages,
-    top_functions,
 )
 from enrichers.frames import FrameRules
 from enrichers.linkset import service_links
@@ -72,13 +72,8 @@ def _rank(
         graph = got.incident[kind]
         unit, scale = profile_unit(types[kind])
         frames, prefixes = preset.frames, settings.app_prefixes
-        tops[kind] = top_functions(
-            graph,
-            n=settings.top_n,
-            unit=unit,
-            unit_scale=scale,
-            frames=frames,
-            app_prefixes=prefixes,
+        tops[kind] = ranked_in_unit(
+            graph, types[kind], n=settings.top_n, frames=frames, app_prefixes=prefixes
         )
         if _idle_blind(kind, types[kind]):
             leaders[kind] = busy_leader(

@@ -17,9 +17,14 @@ from typing import Literal
 from enrichers.flamegraph import FlameGraph, self_percentages
 from enrichers.frames import PLAIN, FrameRules
 
-__all__ = ["ProfileComparison", "ShareChange", "compare_graphs"]
+__all__ = ["ProfileComparison", "ShareChange", "compare_graphs", "relative_change"]
 
 Movement = Literal["riser", "faller", "new", "vanished", "unchanged"]
+
+
+def relative_change(before_pct: float, after_pct: float) -> float:
+    """The change of a share relative to where it was; infinite for a new function."""
+    return (after_pct - before_pct) / before_pct if before_pct > 0 else math.inf
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,7 @@ class ShareChange:
 
     @property
     def relative(self) -> float:
-        """The change relative to the before share; infinite for a new function."""
-        return self.delta_pp / self.before_pct if self.before_pct > 0 else math.inf
+        return relative_change(self.before_pct, self.after_pct)
 
     @property
     def movement(self) -> Movement:

@@ -44,6 +44,7 @@ __all__ = [
     "parse_render",
     "parse_render_diff",
     "profile_unit",
+    "ranked_in_unit",
     "sample_unit",
     "self_percentages",
     "top_functions",
@@ -167,6 +168,21 @@ def top_functions(
         for name in ranked
     ]
     return TopFunctions(functions, 100.0 * other / graph.total, graph.total)
+
+
+def ranked_in_unit(
+    graph: FlameGraph,
+    profile_type: str,
+    *,
+    n: int,
+    frames: FrameRules = PLAIN,
+    app_prefixes: Sequence[str] = (),
+) -> TopFunctions:
+    """`top_functions` by self value, each value in the display unit of `profile_type`."""
+    unit, scale = profile_unit(profile_type)
+    return top_functions(
+        graph, n=n, unit=unit, unit_scale=scale, frames=frames, app_prefixes=app_prefixes
+    )
 
 
 def self_percentages(graph: FlameGraph, *, frames: FrameRules = PLAIN) -> dict[str, float]:

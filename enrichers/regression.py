@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import comb
 
+from enrichers.compare import relative_change
+
 __all__ = [
     "DEFAULT_WINDOWS",
     "EXACT_MAX_N",
@@ -102,8 +104,7 @@ class Finding:
 
     @property
     def relative(self) -> float:
-        """The rise relative to the baseline share; infinite for a new function."""
-        return self.delta_pp / self.baseline_pct if self.baseline_pct > 0 else math.inf
+        return relative_change(self.baseline_pct, self.now_pct)
 
 
 def _ranks(values: Sequence[float]) -> tuple[list[int], list[int]]:

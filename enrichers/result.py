@@ -57,6 +57,7 @@ VERDICTS: tuple[Verdict, ...] = (
 )
 Severity = Literal["critical", "warning", "ok", "unknown"]
 ProfileKind = Literal["cpu", "alloc", "mutex", "wall"]
+PROFILE_KINDS: tuple[ProfileKind, ...] = ("cpu", "alloc", "mutex", "wall")  # in display order
 # The health numbers of a service, each read by one PromQL query of its preset.
 MetricName = Literal[
     "cpu", "heap_ratio", "gc", "threads", "req_per_sec", "error_ratio", "latency_ms"

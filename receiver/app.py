@@ -1,4 +1,5 @@
-"""The HTTP surface (PRODUCT.md §4): `/webhook[/{route}]`, `/healthz`, `/readyz`, `/metrics`.
+"""The HTTP surface (PRODUCT.md §4): `/webhook[/{route}]`, `/healthz`, `/readyz`, `/metrics`,
+and `/slack/interactions` (`receiver.interactions.http`) when the `slack` block is set.
 
 Webhook checks run in the contract's order: auth (401), route (404), content type (415),
 size (413), JSON (400 invalid_json), schema (400 invalid_payload), store (503). Every error
@@ -11,6 +12,7 @@ import base64
 import binascii
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import structlog
@@ -23,7 +25,7 @@ from receiver.metrics import Metrics
 from receiver.models import WebhookPayload
 from receiver.store import AcceptResult
 
-__all__ = ["WEBHOOK", "Authenticator", "Intake", "build_app"]
+__all__ = ["WEBHOOK", "Authenticator", "Intake", "build_app", "error", "read_limited"]
 
 log = structlog.get_logger("flamebot.http")
 
@@ -81,7 +83,7 @@ def _is_json(content_type: str | None) -> bool:
     return mime == "application/json"
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+async def read_limited(request: web.Request, limit: int) -> bytes | None:
     """The body, or None when it is longer than `limit` bytes."""
     if request.content_length is not None and request.content_length > limit:
         return None
@@ -129,7 +131,7 @@ class WebhookHandler:
             return error(404, "unknown_route", f"no route named {route!r}")
         if not _is_json(request.headers.get("Content-Type")):
             return error(415, "unsupported_media_type", "send application/json")
-        body = await _read_limited(request, self._max_body)
+        body = await read_limited(request, self._max_body)
         if body is None:
             return error(413, "payload_too_large", f"the limit is {self._max_body} bytes")
         try:
@@ -184,7 +186,13 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
-def build_app(config: Config, intake: Intake) -> web.Application:
+def build_app(
+    config: Config,
+    intake: Intake,
+    *,
+    interactions: Callable[[web.Request], Awaitable[web.Response]] | None = None,
+) -> web.Application:
+    """The routes; `interactions` serves `POST /slack/interactions` (only when given)."""
     # The webhook reads its body itself, against server.max_body_bytes.
     app = web.Application(middlewares=[json_errors], client_max_size=config.server.max_body_bytes)
     webhook = WebhookHandler(config, intake)
@@ -209,6 +217,8 @@ def build_app(config: Config, intake: Intake) -> web.Application:
     # Any route name, newlines (%0A) included: an unknown one is answered by the handler
     # (auth first, then 404 unknown_route, counted as route="unknown").
     app.router.add_post("/webhook/{route:[\\s\\S]*}", webhook.handle)
+    if interactions is not None:
+        app.router.add_post("/slack/interactions", interactions)  # signed, not /webhook auth
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

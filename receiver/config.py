@@ -29,8 +29,10 @@ from enrichers.settings import (
     resolve_secret_files,
 )
 from receiver.errors import ConfigError
+from receiver.interactions.settings import SlackAppSettings
 from receiver.notifiers.console import ConsoleNotifierSettings
 from receiver.notifiers.registry import INTEGRATIONS, NotifierSettings
+from receiver.notifiers.templates import TemplateSettings
 
 __all__ = ["Config", "ConfigError", "NotifierSettings", "load_config", "secret_values"]
 
@@ -89,8 +91,10 @@ class Config(StrictModel):
     pyroscope: PyroscopeSettings = Field(default_factory=PyroscopeSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
     alertmanager: AlertmanagerSettings | None = None  # enrichers/clients/alertmanager.py
+    slack: SlackAppSettings | None = None  # the Slack app's signing secret: receiver/interactions
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     notifiers: list[NotifierSettings] = Field(default_factory=_default_notifiers)
+    templates: TemplateSettings = Field(default_factory=TemplateSettings)  # notifiers/templates.py
     # Without `routes`, `/webhook` (the `default` route) goes to every notifier.
     routes: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], list[str]] | None = None
 

@@ -7,15 +7,19 @@
     ├── StoreError
     │   ├── StoreUnavailableError   the store cannot take a write: answer 503, Alertmanager retries
     │   └── StoreFullError          `queue.max_pending` reached: answer 503, never drop
-    └── NotifyError            a notifier failed; `retryable` says whether to try again
+    └── NotifyError            a notifier failed; its `code` (a FailureCode) says how, and
+                               whether to try again (`retryable`)
 
 Messages say which integration and what happened, and never contain a secret.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 __all__ = [
     "ConfigError",
+    "FailureCode",
     "FlamebotError",
     "NotifyError",
     "ReplayRefusedError",
@@ -58,21 +62,55 @@ class StoreFullError(StoreError):
     """`queue.max_pending` notifications are already waiting."""
 
 
+class FailureCode(StrEnum):
+    """How a delivery failed, the one classification every notifier answers with
+    (`receiver.notifiers.base` maps HTTP statuses and far-end error names to these)."""
+
+    RATE_LIMITED = "rate_limited"  # 429, Slack `ratelimited`: retry, after Retry-After
+    UNAVAILABLE = "unavailable"  # 5xx: retry
+    TRANSPORT = "transport"  # connection refused, TLS, timeout: retry
+    REJECTED = "rejected"  # any other refusal (4xx, Slack `ok: false`): permanent
+    TOO_LARGE = "too_large"  # 413: permanent, the same body would be refused again
+    GONE = "gone"  # what we meant to update no longer exists (410, a deleted message)
+
+    @property
+    def retryable(self) -> bool:
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset({FailureCode.RATE_LIMITED, FailureCode.UNAVAILABLE, FailureCode.TRANSPORT})
+
+
 class NotifyError(FlamebotError):
     """A notifier could not deliver.
 
-    `retryable`: 429, 5xx and transport errors are worth another attempt; other 4xx and
-    Slack `ok: false` (except `ratelimited`) are not. `retry_after`: seconds the far end
-    asked us to wait (HTTP `Retry-After`), if it said.
+    `code`: how (FailureCode); `retryable` follows from it: 429, 5xx and transport errors
+    are worth another attempt, other refusals are not. Callers with no finer code may pass
+    `retryable=` alone (True: UNAVAILABLE, False: REJECTED). `retry_after`: seconds the far
+    end asked us to wait (HTTP `Retry-After`), if it said.
     """
 
     def __init__(
-        self, integration: str, message: str, *, retryable: bool, retry_after: float | None = None
+        self,
+        integration: str,
+        message: str,
+        *,
+        code: FailureCode | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(f"{integration}: {message}")
+        if code is None:
+            code = FailureCode.UNAVAILABLE if retryable else FailureCode.REJECTED
+        elif retryable is not None and retryable != code.retryable:
+            raise ValueError(f"{code} is {'' if code.retryable else 'not '}retryable")
         self.integration = integration
-        self.retryable = retryable
+        self.code = code
         self.retry_after = retry_after
 
+    @property
+    def retryable(self) -> bool:
+        return self.code.retryable
+
     def __repr__(self) -> str:
-        return f"NotifyError({str(self)!r}, retryable={self.retryable})"
+        return f"NotifyError({str(self)!r}, code={self.code.value}, retryable={self.retryable})"

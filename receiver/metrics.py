@@ -56,6 +56,18 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.verdict_feedback = Counter(
+            "flamebot_verdict_feedback",
+            "Verdicts users said were wrong in Slack, by the verdict shown and the actual one.",
+            ["verdict", "actual"],
+            registry=r,
+        )
+        self.template_failures = Counter(
+            "flamebot_template_failures",
+            "Renderings of a `templates:` entry that failed (the default rendering was sent).",
+            ["template"],
+            registry=r,
+        )
         self.resent = Counter(
             "flamebot_resent_after_crash",
             "Deliveries sent again because a crash fell between their send and its record.",
@@ -68,6 +80,9 @@ class Metrics:
 
     def upload_outcome(self, outcome: str) -> None:
         self.uploads.labels(outcome=outcome).inc()
+
+    def template_failed(self, template: str) -> None:
+        self.template_failures.labels(template=template).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -16,9 +16,13 @@ from receiver.app import WEBHOOK, build_app
 from receiver.config import Config
 from receiver.dispatch import Dispatcher
 from receiver.errors import StartupError, StoreUnavailableError
+from receiver.interactions.http import InteractionEndpoint
+from receiver.interactions.signature import SignatureCheck
+from receiver.interactions.work import Interactions
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload, notification_identity
 from receiver.notifiers import build_notifiers
+from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
 from receiver.startup_checks import startup_warnings
@@ -53,6 +57,8 @@ class Service:
                 config.notifiers,
                 self.store.conversations.of,
                 uploads=self.metrics.upload_outcome,
+                sleep=sleep,
+                templates=Templates(config.templates, failed=self.metrics.template_failed),
             )
         )
         if enricher is None:
@@ -73,7 +79,34 @@ class Service:
         )
         self.dispatcher = Dispatcher(self.pipeline.deliver)
         self._routes = config.route_table()
+        self.interactions, self.slack_endpoint = self._interactions(config, clock)
         self._prune_task: asyncio.Task[None] | None = None
+
+    def _interactions(
+        self, config: Config, clock: Callable[[], float]
+    ) -> tuple[Interactions, InteractionEndpoint | None]:
+        """The work of Slack's button clicks, and their endpoint when the `slack` block is set."""
+        alertmanager = None
+        if config.alertmanager is not None:
+            from enrichers.clients.alertmanager import AlertmanagerClient
+
+            alertmanager = AlertmanagerClient(config.alertmanager)
+        interactions = Interactions(
+            notifications=self.store.deliveries,
+            feedback=self.store.feedback,
+            conversations=self.store.conversations.of,
+            routes=self._routes,
+            notifiers=self.notifiers,
+            enricher=self.enricher,
+            alertmanager=alertmanager,
+            metrics=self.metrics,
+            clock=clock,
+        )
+        secret = config.slack.signing_secret if config.slack is not None else None
+        if secret is None:
+            return interactions, None
+        check = SignatureCheck(secret.get_secret_value(), clock)
+        return interactions, InteractionEndpoint(check, interactions, config.server.max_body_bytes)
 
     async def start(self) -> None:
         await self.store.open()
@@ -126,13 +159,15 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._prune_task
         await self.dispatcher.stop()
+        await self.interactions.aclose()  # clicks in progress finish: Slack was told 200
         await self.pipeline.stop()  # before the store closes under a running enrichment
         await self.store.close()
         return drained
 
 
 async def _listen(config: Config, service: Service) -> tuple[web.Application, web.AppRunner]:
-    app = build_app(config, service)
+    endpoint = service.slack_endpoint
+    app = build_app(config, service, interactions=endpoint.handle if endpoint else None)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.server.host, config.server.port)

@@ -6,7 +6,9 @@
 
 `alerts()` is `GET /api/v2/alerts?active=true&silenced=false&inhibited=false` (the alerts
 that are firing and notifying now; reference/protocols.md §1), each reduced to what a report
-shows. Failures are `BackendError("alertmanager", reason)` without a credential in them.
+shows. `create_silence(body)` is `POST /api/v2/silences` (a `PostableSilence`) and returns
+the new silence's ID (Slack's "Silence 1h" button, `receiver.interactions`). Failures are
+`BackendError("alertmanager", reason)` without a credential in them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = ["AlertmanagerClient", "AlertmanagerSettings", "FiringAlert", "parse_a
 
 BACKEND = "alertmanager"
 ALERTS = "/api/v2/alerts"
+SILENCES = "/api/v2/silences"
 
 
 class AlertmanagerSettings(BackendAuth):
@@ -89,25 +92,51 @@ class AlertmanagerClient:
         self._secrets = credentials(settings)
         self._client = backend_client(settings, transport=transport)
 
-    async def alerts(self) -> list[FiringAlert]:
-        params = {"active": "true", "silenced": "false", "inhibited": "false"}
+    async def _request(
+        self, what: str, method: str, path: str, *, detail: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         try:
-            response = await self._client.get(ALERTS, params=params)
+            response = await self._client.request(method, path, **kwargs)
         except httpx.TimeoutException:
             raise BackendTimeoutError(
-                BACKEND, f"alerts timed out after {self._settings.timeout_seconds:g}s"
+                BACKEND, f"{what} timed out after {self._settings.timeout_seconds:g}s"
             ) from None
         except httpx.TransportError as exc:
             raise BackendError(BACKEND, f"connection failed: {type(exc).__name__}") from None
         if not response.is_success:
-            raise BackendError(BACKEND, f"alerts: HTTP {response.status_code}")
+            # Alertmanager says why it refused a silence in the body (e.g. a bad matcher).
+            said = self._scrub(response.text.strip()[:200]) if detail else ""
+            reason = f"{what}: HTTP {response.status_code}" + (f": {said}" if said else "")
+            raise BackendError(BACKEND, reason)
+        return response
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    async def alerts(self) -> list[FiringAlert]:
+        params = {"active": "true", "silenced": "false", "inhibited": "false"}
+        response = await self._request("alerts", "GET", ALERTS, params=params)
         try:
             return parse_alerts(response.json())
         except ValueError as exc:
-            reason = f"invalid response: alerts: {str(exc)[:200]}"
-            for secret in self._secrets:
-                reason = reason.replace(secret, "***")
-            raise BackendError(BACKEND, reason) from None
+            raise BackendError(
+                BACKEND, self._scrub(f"invalid response: alerts: {str(exc)[:200]}")
+            ) from None
+
+    async def create_silence(self, silence: Mapping[str, Any]) -> str:
+        """Create a silence (a `PostableSilence`); its ID."""
+        response = await self._request(
+            "silences", "POST", SILENCES, detail=True, json=dict(silence)
+        )
+        try:
+            silence_id = response.json()["silenceID"]
+        except (ValueError, KeyError, TypeError):
+            raise BackendError(BACKEND, "invalid response: silences: no silenceID") from None
+        if not isinstance(silence_id, str) or not silence_id:
+            raise BackendError(BACKEND, "invalid response: silences: no silenceID")
+        return silence_id
 
     async def aclose(self) -> None:
         await self._client.aclose()

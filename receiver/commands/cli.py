@@ -42,12 +42,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from receiver.notifiers.templates import TEMPLATE_KEYS, check_templates
+
     config = _load(args)
+    problems = check_templates(config.templates)  # each rendered against a sample group
+    if problems:
+        print("config error:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
     routes = ", ".join(
         f"{route} -> {', '.join(targets) or '(none)'}"
         for route, targets in sorted(config.route_table().items())
     )
-    print(f"config ok: {len(config.notifiers)} notifier(s); routes: {routes}")
+    checked = [key for key in TEMPLATE_KEYS if getattr(config.templates, key) is not None]
+    rendered = f"; templates: {', '.join(checked)}" if checked else ""
+    print(f"config ok: {len(config.notifiers)} notifier(s); routes: {routes}{rendered}")
     return 0
 
 
@@ -62,6 +72,13 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 
     config = _load(args)
     return asyncio.run(list_dead_letters(config, as_json=args.json))
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from receiver.commands.feedback import list_feedback
+
+    config = _load(args)
+    return asyncio.run(list_feedback(config, as_json=args.json))
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -178,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         "send-test": ("post a sample Alertmanager webhook to URL", cmd_send_test),
         "dead-letters": ("list notifications that could not be delivered", cmd_dead_letters),
         "replay": ("deliver a dead letter again", cmd_replay),
+        "feedback": ("list the verdicts users said were wrong in Slack", cmd_feedback),
         "triage": ("verdict per service: the bottleneck of each, from a terminal", cmd_triage),
         "top": ("ranked functions of one profile type for a service", cmd_top),
         "demo": ("the whole flow on a simulated fleet, on loopback", cmd_demo),
@@ -192,7 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         parsers[name] = p
     add_loop_commands(sub, _load)  # compare, snapshot, gate, diagnose
-    for name in ("serve", "check-config", "dead-letters", "replay", "triage", "top", "flamegraph"):
+    for name in (
+        "serve",
+        "check-config",
+        "dead-letters",
+        "replay",
+        "feedback",
+        "triage",
+        "top",
+        "flamegraph",
+    ):
         _config_arg(parsers[name])
     _add_terminal_commands(parsers)
     from receiver.commands.flamegraph import add_arguments
@@ -204,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--basic", metavar="USER:PASSWORD", help="basic auth credentials")
     send.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     parsers["dead-letters"].add_argument("--json", action="store_true", help="JSON output")
+    parsers["feedback"].add_argument("--json", action="store_true", help="JSON output")
     parsers["replay"].add_argument("id", type=int, help="dead letter id (see dead-letters)")
     for name, command in sub.choices.items():
         command.epilog = help_tail(name)

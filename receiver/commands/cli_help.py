@@ -28,6 +28,7 @@ HELP_TAIL: dict[str, tuple[str, str]] = {
     ),
     "dead-letters": ("0, 1 no store, 64 bad usage", "flamebot dead-letters --json"),
     "replay": ("0 delivered, 1 not delivered, 64 bad usage", "flamebot replay 7"),
+    "feedback": ("0, 1 no store, 64 bad usage", "flamebot feedback --json"),
     "triage": (
         "0 ok, 1 bad config, 2 a backend unreachable, 3 unknown service, 64 bad usage",
         "flamebot triage --service payment-service",

@@ -26,7 +26,7 @@ from enrichers.flamegraph import profile_unit
 from enrichers.frames import FrameRules
 from enrichers.links import drilldown_diff_url
 from enrichers.promql import label_selector
-from enrichers.result import ProfileKind, ServiceAnalysis, Window
+from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
 from enrichers.times import epoch_ms, parse_time
 from receiver.commands.measure import chosen_types
@@ -45,7 +45,6 @@ __all__ = [
 ]
 
 EXIT_USAGE = 64  # EX_USAGE
-KINDS: tuple[ProfileKind, ...] = ("cpu", "alloc", "mutex", "wall")
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ async def run_compare(
     service: str,
     before: Window,
     after: Window,
-    kinds: tuple[ProfileKind, ...] = KINDS,
+    kinds: tuple[ProfileKind, ...] = PROFILE_KINDS,
 ) -> CompareResult:
     """Diff every asked profile type the service has, and classify both windows."""
     target = service_target(service, enricher.settings)
@@ -200,7 +199,7 @@ async def print_compare(
     except ValueError as exc:
         err.write(f"compare: {exc}\n")
         return EXIT_USAGE
-    kinds = KINDS if kind == "all" else (KIND_ALIASES[kind],)
+    kinds = PROFILE_KINDS if kind == "all" else (KIND_ALIASES[kind],)
     enricher = build_enricher(config)
     try:
         async with DelayedStatus(err, "compare: querying Pyroscope and Prometheus..."):

@@ -34,7 +34,7 @@ def _as_dict(letter: DeadLetter) -> dict[str, object]:
     }
 
 
-def _missing_store(config: Config) -> bool:
+def missing_store(config: Config) -> bool:
     """True (and said on stderr) when store.path holds no store: never create one here."""
     if config.store.path.is_file():
         return False
@@ -43,7 +43,7 @@ def _missing_store(config: Config) -> bool:
 
 
 async def list_dead_letters(config: Config, *, as_json: bool) -> int:
-    if _missing_store(config):
+    if missing_store(config):
         return 1
     store = Store(config.store.path)
     await store.open()
@@ -70,7 +70,7 @@ async def replay(config: Config, dead_id: int) -> int:
     """Deliver one dead letter again, once; exit 0 when it went through."""
     from enrichers.analysis import build_enricher
 
-    if _missing_store(config):
+    if missing_store(config):
         return 1
     store = Store(config.store.path)
     await store.open()

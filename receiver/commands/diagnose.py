@@ -26,9 +26,9 @@ from typing import Any, TextIO
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.clients.alertmanager import AlertmanagerClient, FiringAlert
 from enrichers.errors import BackendError
-from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
+from enrichers.flamegraph import TopFunctions, ranked_in_unit
 from enrichers.promql import label_selector
-from enrichers.result import ProfileKind, ServiceAnalysis
+from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis
 from enrichers.targets import resolve_service
 from enrichers.times import epoch_ms
 from receiver.commands.terminal import DelayedStatus, wants_colour
@@ -62,14 +62,8 @@ async def _whole(
         graph = await enricher.pyroscope.flamegraph(
             ptype, selector, epoch_ms(window.start), epoch_ms(window.end)
         )
-        unit, scale = profile_unit(ptype)
-        return top_functions(
-            graph,
-            n=_EVERYTHING,
-            unit=unit,
-            unit_scale=scale,
-            frames=frames,
-            app_prefixes=enricher.settings.app_prefixes,
+        return ranked_in_unit(
+            graph, ptype, n=_EVERYTHING, frames=frames, app_prefixes=enricher.settings.app_prefixes
         )
 
     kinds = list(analysis.profile_types)
@@ -145,7 +139,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
             "service": entry["service"],
             **{
                 f"{kind}_top5": _top5(diagnosis.profiles.get(entry["service"], {}).get(kind))
-                for kind in ("cpu", "alloc", "mutex", "wall")
+                for kind in PROFILE_KINDS
             },
             "app_share": entry["app_share"],
         }

@@ -25,7 +25,7 @@ from receiver.commands.gate_judge import GateReport, judge
 from receiver.commands.gate_notify import send_regressions
 from receiver.commands.gate_report import gate_document, render_junit, render_markdown, render_text
 from receiver.commands.measure import measure_services
-from receiver.commands.snapshot import EXIT_USAGE, parse_span, report_failures
+from receiver.commands.snapshot import EXIT_USAGE, parse_span, report_failures, report_unknown
 from receiver.commands.terminal import DelayedStatus
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.config import Config
@@ -118,9 +118,7 @@ async def print_gate(
         await enricher.aclose()
     if report_failures("gate", config, measured, err):
         return EXIT_BACKEND
-    unknown = [m.service for m in measured if m.unknown]
-    if unknown:
-        err.write(f"gate: unknown service(s) {', '.join(unknown)}: no profiles, no metrics now\n")
+    if report_unknown("gate", measured, err):
         return EXIT_UNKNOWN
     report = judge(
         baseline,

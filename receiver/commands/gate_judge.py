@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Literal
 
 from enrichers.regression import Finding, GateRule, assess, enough_windows
-from enrichers.result import ProfileKind, ServiceAnalysis, Window
+from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis, Window
 from enrichers.windowed import WindowedProfile
 from receiver.commands.baseline import Baseline
 from receiver.commands.measure import Measured
 
-__all__ = ["Case", "GateReport", "VerdictChange", "judge"]
+__all__ = ["Case", "GateReport", "VerdictChange", "judge", "more", "shares"]
 
 Status = Literal["passed", "failed", "skipped"]
-KIND_ORDER: tuple[ProfileKind, ...] = ("cpu", "alloc", "mutex", "wall")
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def _pairs(
     for m in measured:
         entry = baseline.service(m.service) or baseline.service(m.pyroscope_service)
         before = {k: p.windowed() for k, p in entry.profiles.items()} if entry else {}
-        for kind in KIND_ORDER:
+        for kind in PROFILE_KINDS:
             if kind in before or kind in m.profiles:
                 found.append((m.service, kind, before.get(kind), m.profiles.get(kind)))
     return found
@@ -113,12 +112,7 @@ def _case(
     regressed = [f for f in findings if f.regressed]
     if regressed:
         lead = regressed[0]
-        message = (
-            f"{lead.function} {lead.baseline_pct:.1f}% -> {lead.now_pct:.1f}%"
-            f" (+{lead.delta_pp:.1f} pp, p={lead.p_value:.2g})"
-        )
-        if len(regressed) > 1:
-            message += f" and {len(regressed) - 1} more"
+        message = f"{shares(lead)} (+{lead.delta_pp:.1f} pp, p={lead.p_value:.2g}){more(regressed)}"
         return Case(service, kind, ptype, "failed", message, regressed, before, now)
     if findings:
         message = f"{len(findings)} rise(s) past the floors, none significant"
@@ -168,3 +162,13 @@ def judge(
         verdicts,
         analyses,
     )
+
+
+def shares(lead: Finding) -> str:
+    """`function 5.0% -> 13.0%`: a regressed function's share in the baseline, then now."""
+    return f"{lead.function} {lead.baseline_pct:.1f}% -> {lead.now_pct:.1f}%"
+
+
+def more(found: Sequence[Finding]) -> str:
+    """` and 2 more` after the first of several regressions; nothing after a single one."""
+    return f" and {len(found) - 1} more" if len(found) > 1 else ""

@@ -22,7 +22,7 @@ from typing import TextIO
 
 from enrichers.result import EnrichmentResult, FunctionChange, ServiceAnalysis
 from enrichers.times import iso_time
-from receiver.commands.gate_judge import GateReport
+from receiver.commands.gate_judge import GateReport, more, shares
 from receiver.commands.gate_report import finding_line
 from receiver.config import Config
 from receiver.errors import NotifyError
@@ -39,11 +39,9 @@ def _alert(report: GateReport, service: str) -> dict[str, object]:
     found = [f for f in report.regressions if f.key[0] == service]
     lead = found[0]
     summary = (
-        f"{lead.function} {lead.baseline_pct:.1f}% -> {lead.now_pct:.1f}% of"
-        f" {PROFILE_TITLES[lead.key[1]]} (+{lead.delta_pp:.1f} pp) since the baseline"
+        f"{shares(lead)} of {PROFILE_TITLES[lead.key[1]]} (+{lead.delta_pp:.1f} pp)"
+        f" since the baseline{more(found)}"
     )
-    if len(found) > 1:
-        summary += f", and {len(found) - 1} more"
     key = f"{service}/{iso_time(report.generated_at)}"
     return {
         "status": "firing",

@@ -84,6 +84,16 @@ def report_failures(
     return bool(seen)
 
 
+def report_unknown(command: str, measured: Sequence[Measured], err: TextIO) -> bool:
+    """One line naming the services with neither profiles nor metrics; True when any."""
+    unknown = [m.service for m in measured if m.unknown]
+    if unknown:
+        err.write(
+            f"{command}: unknown service(s): {', '.join(unknown)} (no profiles, no metrics)\n"
+        )
+    return bool(unknown)
+
+
 def _write(path: Path, document: dict[str, object]) -> None:
     """Write the file whole or not at all (a reader never sees half a baseline)."""
     partial = path.with_name(path.name + ".partial")
@@ -135,9 +145,7 @@ async def print_snapshot(
         return EXIT_BACKEND
     if report_failures("snapshot", config, measured, err):
         return EXIT_BACKEND
-    unknown = [m.service for m in measured if m.unknown]
-    if unknown:
-        err.write(f"snapshot: unknown service(s): {', '.join(unknown)} (no profiles, no metrics)\n")
+    if report_unknown("snapshot", measured, err):
         return EXIT_UNKNOWN
     _thin(measured, span.windows, err)
     document = baseline_document(

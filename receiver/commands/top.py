@@ -24,7 +24,7 @@ from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.clients.pyroscope import ServiceProfiles
 from enrichers.detection import Detected, detect_from_profiles, fallback, pinned
 from enrichers.errors import BackendError
-from enrichers.flamegraph import TopFunctions, profile_unit, top_functions
+from enrichers.flamegraph import TopFunctions, profile_unit, ranked_in_unit
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, Window
 from enrichers.targets import Target, recent_windows, service_target
@@ -75,14 +75,8 @@ async def run_top(
         graph = await enricher.pyroscope.flamegraph(ptype, label_selector(name), start, end)
     except BackendError as exc:
         return TopResult(name, kind, window, failure=exc.reason)
-    unit, scale = profile_unit(ptype)
-    top = top_functions(
-        graph,
-        n=n,
-        unit=unit,
-        unit_scale=scale,
-        frames=preset.frames,
-        app_prefixes=settings.app_prefixes,
+    top = ranked_in_unit(
+        graph, ptype, n=n, frames=preset.frames, app_prefixes=settings.app_prefixes
     )
     return TopResult(name, kind, window, ptype, top, types)
 

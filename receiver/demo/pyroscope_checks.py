@@ -4,6 +4,7 @@ a refusal is a Connect error (`{"code", "message"}` with its HTTP status)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,19 @@ def check_selector(text: str) -> list[Matcher]:
         return parse_selector(text)
     except MatcherError as exc:
         raise invalid(str(exc)) from None
+
+
+async def read_connect_body(request: web.Request) -> dict[str, Any]:
+    """A Connect unary request's JSON object body, or the 415 / 400 a real server answers."""
+    if request.content_type != "application/json":
+        raise RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        raise invalid("request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise invalid("request body is not a JSON object")
+    return body
 
 
 def connect_error(reject: RejectError) -> web.Response:

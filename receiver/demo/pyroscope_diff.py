@@ -20,13 +20,13 @@ legacy one when it has `legacy_render`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from enrichers.flamegraph_tree import Node
 from receiver.demo.pyroscope_checks import (
     FIELDS,
     QUERIER,
@@ -37,6 +37,7 @@ from receiver.demo.pyroscope_checks import (
     check_window,
     connect_error,
     invalid,
+    read_connect_body,
 )
 
 if TYPE_CHECKING:
@@ -46,33 +47,25 @@ __all__ = ["add_diff_routes", "double_levels"]
 
 
 @dataclass
-class _Node:
-    name: str
-    total: int = 0
-    self: int = 0
-    children: list[_Node] = field(default_factory=list)
-
-
-@dataclass
 class _Pair:
     name: str
-    left: _Node
-    right: _Node
+    left: Node
+    right: Node
     children: list[_Pair] = field(default_factory=list)
 
 
-def _tree(graph: Mapping[str, Any]) -> _Node:
+def _tree(graph: Mapping[str, Any]) -> Node:
     """A single-format flame graph (Connect object) as a tree; `{}` is an empty root."""
     names = graph.get("names", ["total"])
-    root = _Node("total")
-    above: list[tuple[int, int, _Node]] = []
+    root = Node("total")
+    above: list[tuple[int, int, Node]] = []
     for depth, level in enumerate(graph.get("levels", [])):
         values = [int(v) for v in level.get("values", [])]
         here, end = [], 0
         for i in range(0, len(values), 4):
             start = end + values[i]
             end = start + values[i + 1]
-            node = root if depth == 0 else _Node(names[values[i + 3]], values[i + 1], values[i + 2])
+            node = root if depth == 0 else Node(names[values[i + 3]], values[i + 1], values[i + 2])
             if depth == 0:
                 root.total, root.self = values[i + 1], values[i + 2]
             else:
@@ -83,14 +76,14 @@ def _tree(graph: Mapping[str, Any]) -> _Node:
     return root
 
 
-def _pair(left: _Node, right: _Node) -> _Pair:
+def _pair(left: Node, right: Node) -> _Pair:
     """Both trees aligned by name, children sorted by name (`combineTree` on the server)."""
     by_name_left = {c.name: c for c in left.children}
     by_name_right = {c.name: c for c in right.children}
     pair = _Pair(left.name if left.total else right.name, left, right)
     for name in sorted(by_name_left.keys() | by_name_right.keys()):
         pair.children.append(
-            _pair(by_name_left.get(name, _Node(name)), by_name_right.get(name, _Node(name)))
+            _pair(by_name_left.get(name, Node(name)), by_name_right.get(name, Node(name)))
         )
     return pair
 
@@ -220,14 +213,7 @@ def add_diff_routes(fake: FakePyroscope, app: web.Application) -> None:
         record: RecordedRequest = request[RECORD]
         try:
             await fake._gate(request)
-            if request.content_type != "application/json":
-                raise RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
-            try:
-                record.body = json.loads(await request.read())
-            except ValueError:
-                raise invalid("request body is not JSON") from None
-            if not isinstance(record.body, dict):
-                raise invalid("request body is not a JSON object")
+            record.body = await read_connect_body(request)
             answer = _connect_diff(fake, record.body, record)
         except RejectError as reject:
             return connect_error(reject)

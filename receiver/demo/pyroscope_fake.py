@@ -23,7 +23,6 @@ server (it cannot be filtered by service) and an empty list is `null`, as Go enc
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +43,7 @@ from receiver.demo.pyroscope_checks import (
     check_window,
     connect_error,
     invalid,
+    read_connect_body,
 )
 from receiver.demo.pyroscope_data import AGENTS, Source, flamegraph_of, render_body
 from receiver.demo.pyroscope_diff import add_diff_routes
@@ -149,14 +149,7 @@ class FakePyroscope:
             await self._gate(request)
             if method not in FIELDS:
                 raise RejectError(404, "unimplemented", f"{method} is not implemented")
-            if request.content_type != "application/json":
-                raise RejectError(415, "unknown", f"invalid content-type: {request.content_type}")
-            try:
-                record.body = json.loads(await request.read())
-            except ValueError:
-                raise invalid("request body is not JSON") from None
-            if not isinstance(record.body, dict):
-                raise invalid("request body is not a JSON object")
+            record.body = await read_connect_body(request)
             if unknown := set(record.body) - FIELDS[method]:
                 raise invalid(f"unknown field {sorted(unknown)[0]!r}")
             answer = getattr(self, f"_{method}")(record.body, record)

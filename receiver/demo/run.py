@@ -80,7 +80,8 @@ def _write_payloads(delivered: DeliveredAlert, out: Path) -> list[str]:
     lead = primary_analysis(enrichment)
     service = lead.service if lead is not None else alert_service(payload.alerts[0])
     slack, pagerduty = out / f"slack-{service}.json", out / f"pagerduty-{service}.json"
-    _write_json(slack, render_slack(payload, enrichment))
+    # As the Slack notifier posts it: with the buttons of this notification.
+    _write_json(slack, render_slack(payload, enrichment, notification_id=delivered.notification.id))
     event = render_event(
         payload, enrichment, routing_key=PAGERDUTY_ROUTING_KEY, default_severity="warning"
     )

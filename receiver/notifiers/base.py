@@ -1,7 +1,10 @@
 """What every notifier shares: its settings' name, and failure classification.
 
-Integrations only classify failures (STYLE.md, after Alertmanager's `notify/`): 2xx is
-success; 429, 5xx and transport errors are retryable; any other status is permanent. The
+Integrations only classify failures (STYLE.md, after Alertmanager's `notify/`), all through
+one table: `failure_code()` maps an HTTP status and, for APIs that answer 200 with an error
+name (Slack's `ok: false`), that name to a `FailureCode`. 2xx is success; 429, 5xx and
+transport errors are retryable; any other status is permanent (410 and the names in
+`API_ERRORS` say what we meant to update is gone, 413 that the body is too large). The
 pipeline alone owns the retry policy.
 """
 
@@ -16,11 +19,14 @@ import httpx
 from pydantic import Field, model_validator
 
 from enrichers.settings import StrictModel, resolve_secret_files
-from receiver.errors import NotifyError
+from receiver.errors import FailureCode, NotifyError
 
 __all__ = [
+    "API_ERRORS",
     "NotifierSettingsBase",
     "check_status",
+    "failure",
+    "failure_code",
     "parse_retry_after",
     "send",
     "transport_error",
@@ -64,26 +70,57 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+# Error names far ends answer with (HTTP 200 or not) whose meaning differs from a plain
+# refusal; any other name is REJECTED. Slack: chat.update cannot edit the message any more.
+API_ERRORS: dict[str, FailureCode] = {
+    "ratelimited": FailureCode.RATE_LIMITED,
+    "message_not_found": FailureCode.GONE,
+    "cant_update_message": FailureCode.GONE,
+    "edit_window_closed": FailureCode.GONE,
+    "channel_not_found": FailureCode.GONE,
+}
+_STATUSES = {429: FailureCode.RATE_LIMITED, 410: FailureCode.GONE, 413: FailureCode.TOO_LARGE}
+
+
+def failure_code(status: int, error: str | None = None) -> FailureCode | None:
+    """The one classification: None for success (2xx and no error name), else the code.
+
+    A retryable status (429, 5xx) decides; otherwise a known error name does, then the
+    status; an unknown error name in a 2xx answer is REJECTED."""
+    by_status = None
+    if not 200 <= status < 300:
+        by_status = FailureCode.UNAVAILABLE if status >= 500 else _STATUSES.get(status)
+        by_status = by_status or FailureCode.REJECTED
+    if by_status is not None and by_status.retryable:
+        return by_status
+    if error:
+        return API_ERRORS.get(error, by_status or FailureCode.REJECTED)
+    return by_status
+
+
+def failure(
+    integration: str, code: FailureCode, message: str, *, retry_after: str | None = None
+) -> NotifyError:
+    """A NotifyError of `code`; Retry-After travels with it only when a retry will come."""
+    wait = parse_retry_after(retry_after) if code.retryable else None
+    return NotifyError(integration, message, code=code, retry_after=wait)
+
+
 def check_status(
     integration: str, status: int, *, retry_after: str | None = None, detail: str = ""
 ) -> None:
     """Raise NotifyError unless `status` is 2xx; 429 and 5xx are retryable."""
-    if 200 <= status < 300:
+    code = failure_code(status)
+    if code is None:
         return
-    retryable = status == 429 or status >= 500
     message = f"HTTP {status}" + (f": {detail}" if detail else "")
-    raise NotifyError(
-        integration,
-        message,
-        retryable=retryable,
-        retry_after=parse_retry_after(retry_after) if retryable else None,
-    )
+    raise failure(integration, code, message, retry_after=retry_after)
 
 
 def transport_error(integration: str, exc: BaseException) -> NotifyError:
     """A connection, TLS or timeout failure: retryable. The URL is left out (it may hold a key)."""
     kind = type(exc).__name__
-    return NotifyError(integration, f"transport error ({kind})", retryable=True)
+    return NotifyError(integration, f"transport error ({kind})", code=FailureCode.TRANSPORT)
 
 
 async def send(

@@ -6,10 +6,12 @@ import sys
 from typing import Literal, TextIO
 
 from receiver.notifiers.base import NotifierSettingsBase
+from receiver.notifiers.integration import Integration
+from receiver.notifiers.templates import Templates
 from receiver.notifiers.text import render_text
 from receiver.seams import Notification
 
-__all__ = ["ConsoleNotifier", "ConsoleNotifierSettings"]
+__all__ = ["INTEGRATION", "ConsoleNotifier", "ConsoleNotifierSettings"]
 
 
 class ConsoleNotifierSettings(NotifierSettingsBase):
@@ -17,13 +19,18 @@ class ConsoleNotifierSettings(NotifierSettingsBase):
 
 
 class ConsoleNotifier:
-    def __init__(self, name: str, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, name: str, stream: TextIO | None = None, *, templates: Templates | None = None
+    ) -> None:
         self.name = name
         self._stream = stream
+        self._templates = templates or Templates()
 
     async def notify(self, notification: Notification) -> None:
         stream = self._stream or sys.stdout
-        text = render_text(notification.payload, notification.enrichment, notification.id)
+        payload, enrichment = notification.payload, notification.enrichment
+        headline = self._templates.render("console_headline", payload, enrichment)
+        text = render_text(payload, enrichment, notification.id, headline=headline)
         # Labels may carry lone surrogates or other unencodable text: never fail on them.
         encoding = getattr(stream, "encoding", None) or "utf-8"
         safe = text.encode(encoding, errors="backslashreplace").decode(encoding)
@@ -32,3 +39,8 @@ class ConsoleNotifier:
 
     async def aclose(self) -> None:
         """Nothing to release: stdout stays open."""
+
+
+INTEGRATION = Integration(
+    ConsoleNotifierSettings, lambda s, c: ConsoleNotifier(s.name, templates=c.templates)
+)

@@ -24,11 +24,13 @@ from pydantic import Field, SecretStr, model_validator
 from enrichers.clients.backend_http import USER_AGENT
 from receiver.errors import NotifyError
 from receiver.notifiers.base import NotifierSettingsBase, send
+from receiver.notifiers.integration import Integration
 from receiver.notifiers.pagerduty_event import render_event, render_note
+from receiver.notifiers.templates import Templates
 from receiver.seams import Notification
 from receiver.store import ConversationStore
 
-__all__ = ["PagerDutyNotifier", "PagerDutyNotifierSettings"]
+__all__ = ["INTEGRATION", "PagerDutyNotifier", "PagerDutyNotifierSettings"]
 
 log = structlog.get_logger("flamebot.pagerduty")
 
@@ -67,12 +69,14 @@ class PagerDutyNotifier:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        templates: Templates | None = None,
     ) -> None:
         assert settings.routing_key is not None  # the config validator guarantees it
         self.name = settings.name
         self._settings = settings
         self._conversations = conversations
         self._sleep = sleep
+        self._templates = templates or Templates()
         self._client = httpx.AsyncClient(
             timeout=settings.timeout_seconds,
             headers={"User-Agent": USER_AGENT},
@@ -87,11 +91,13 @@ class PagerDutyNotifier:
     async def notify(self, notification: Notification) -> None:
         settings = self._settings
         routing_key = settings.routing_key.get_secret_value() if settings.routing_key else ""
+        payload, enrichment = notification.payload, notification.enrichment
         event = render_event(
-            notification.payload,
-            notification.enrichment,
+            payload,
+            enrichment,
             routing_key=routing_key,
             default_severity=settings.default_severity,
+            summary=self._templates.render("pagerduty_summary", payload, enrichment),
         )
         await self._send("events", "POST", settings.events_url, json=event)
         key = notification.payload.group_key
@@ -195,3 +201,9 @@ def _error_detail(response: httpx.Response) -> str:
     if isinstance(errors, list) and errors:
         message += ": " + "; ".join(str(e) for e in errors[:3])
     return message[:200]
+
+
+INTEGRATION = Integration(
+    PagerDutyNotifierSettings,
+    lambda s, c: PagerDutyNotifier(s, c.conversations, sleep=c.sleep, templates=c.templates),
+)

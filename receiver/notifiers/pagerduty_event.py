@@ -171,6 +171,7 @@ def render_event(
     *,
     routing_key: str,
     default_severity: str,
+    summary: str | None = None,  # `templates.pagerduty_summary`, rendered
 ) -> Event:
     """The Events API v2 body for this state of the group."""
     key = dedup_key(payload.group_key)
@@ -178,7 +179,7 @@ def render_event(
         return {"routing_key": routing_key, "dedup_key": key, "event_action": "resolve"}
     lead = primary_analysis(enrichment)
     body: dict[str, Any] = {
-        "summary": truncate(headline(payload, enrichment), SUMMARY_MAX),
+        "summary": truncate(summary or headline(payload, enrichment), SUMMARY_MAX),
         "source": truncate(_source(payload, lead), FIELD_MAX),
         "severity": _severity(payload, default_severity),
         "timestamp": min(a.starts_at for a in payload.firing).astimezone(UTC).isoformat(),

@@ -3,59 +3,43 @@
 Each integration is one module holding its settings (the `notifiers` entries of its
 `type`) beside its notifier; this table maps the type tag to both. The config's union of
 notifier settings, the tags its error messages leave out of key paths, and
-`build_notifiers` all come from it: a new integration is one file and one line here.
+`build_notifiers` all come from it: a new integration is one file and one line in `MODULES`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union
+import asyncio
+import importlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Field
 
 from receiver.notifiers.base import NotifierSettingsBase
-from receiver.notifiers.console import ConsoleNotifier, ConsoleNotifierSettings
-from receiver.notifiers.pagerduty import PagerDutyNotifier, PagerDutyNotifierSettings
-from receiver.notifiers.slack import SlackNotifier, SlackNotifierSettings
-from receiver.notifiers.webhook import WebhookNotifier, WebhookNotifierSettings
+from receiver.notifiers.integration import Integration, NotifierContext
+from receiver.notifiers.templates import Templates
 from receiver.seams import Notifier
 from receiver.store import ConversationStore
 
 __all__ = ["INTEGRATIONS", "Integration", "NotifierContext", "NotifierSettings", "build_notifiers"]
 
-S = TypeVar("S", bound=NotifierSettingsBase)
+# The integrations by type tag: each is the module `receiver.notifiers.<tag>`, whose
+# `INTEGRATION` names its settings and builds its notifier. A new one is a line here.
+MODULES = (
+    "console",
+    "webhook",
+    "slack",
+    "pagerduty",
+    "teams",
+)
+INTEGRATIONS: dict[str, Integration[Any]] = {
+    tag: importlib.import_module(f"receiver.notifiers.{tag}").INTEGRATION for tag in MODULES
+}
 
 
 def _ignore(outcome: str) -> None:
     return None
 
-
-@dataclass(frozen=True)
-class NotifierContext:
-    """What the service hands a notifier beside its settings: its own conversations (the
-    state it keeps per group) and the counter of picture uploads (by outcome)."""
-
-    conversations: ConversationStore
-    uploads: Callable[[str], None] = _ignore
-
-
-@dataclass(frozen=True)
-class Integration(Generic[S]):
-    settings: type[S]
-    build: Callable[[S, NotifierContext], Notifier]
-
-
-INTEGRATIONS: dict[str, Integration[Any]] = {
-    "console": Integration(ConsoleNotifierSettings, lambda s, _: ConsoleNotifier(s.name)),
-    "webhook": Integration(WebhookNotifierSettings, lambda s, _: WebhookNotifier(s)),
-    "slack": Integration(
-        SlackNotifierSettings, lambda s, c: SlackNotifier(s, c.conversations, uploads=c.uploads)
-    ),
-    "pagerduty": Integration(
-        PagerDutyNotifierSettings, lambda s, c: PagerDutyNotifier(s, c.conversations)
-    ),
-}
 
 if TYPE_CHECKING:
     NotifierSettings = NotifierSettingsBase
@@ -71,11 +55,14 @@ def build_notifiers(
     conversations: Callable[[str], ConversationStore],
     *,
     uploads: Callable[[str], None] = _ignore,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    templates: Templates | None = None,
 ) -> dict[str, Notifier]:
     """One notifier per `notifiers` entry, by name; each sees only its own conversations."""
     return {
         entry.name: INTEGRATIONS[entry.type].build(
-            entry, NotifierContext(conversations(entry.name), uploads)
+            entry,
+            NotifierContext(conversations(entry.name), uploads, sleep, templates or Templates()),
         )
         for entry in entries
     }

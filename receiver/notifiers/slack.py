@@ -4,8 +4,9 @@ Lifecycle (PRODUCT.md §4): the first notification of a group posts (`chat.postM
 each later change `chat.update`s that message, by channel ID and ts, and adds a thread
 reply saying what changed; a group that fires again after a full resolve starts a new
 message. The group -> (channel ID, ts) map lives in the durable store, so it survives
-restarts. Failures are classified only: 429 and `ratelimited` (honouring Retry-After), 5xx
-and transport errors are retryable; any other `ok: false` is not. With `flamegraph: true`
+restarts. Failures are classified only, by the shared table (`base.failure_code`): 429 and
+`ratelimited` (honouring Retry-After), 5xx and transport errors are retryable; any other
+`ok: false` is not, and a message that can no longer be updated is GONE. With `flamegraph: true`
 (the default) a new alert message gets the picture of its flame graph in its thread, in the
 background (`receiver.notifiers.slack_upload`).
 """
@@ -24,18 +25,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from enrichers.clients.backend_http import USER_AGENT
-from receiver.errors import NotifyError
+from receiver.errors import FailureCode, NotifyError
 from receiver.models import WebhookPayload
-from receiver.notifiers.base import NotifierSettingsBase, parse_retry_after
+from receiver.notifiers.base import NotifierSettingsBase, failure, failure_code, transport_error
+from receiver.notifiers.integration import Integration
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
 from receiver.notifiers.slack_upload import Uploads
+from receiver.notifiers.templates import Templates
 from receiver.seams import Notification
 from receiver.store import ConversationStore
 
-__all__ = ["SlackNotifier", "SlackNotifierSettings", "describe_change"]
-
-# chat.update cannot edit these any more: post a fresh message instead of failing.
-_GONE = {"message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found"}
+__all__ = ["INTEGRATION", "SlackNotifier", "SlackNotifierSettings", "describe_change"]
 
 
 class SlackNotifierSettings(NotifierSettingsBase):
@@ -78,13 +78,12 @@ def _classify(method: str, exc: SlackApiError) -> NotifyError:
     data = response.data if isinstance(response.data, dict) else {}
     error = str(data.get("error") or f"HTTP {status}")
     headers = getattr(response, "headers", {}) or {}
-    retry_after = parse_retry_after(headers.get("Retry-After") or headers.get("retry-after"))
-    retryable = status == 429 or status >= 500 or error == "ratelimited"
-    return NotifyError(
+    code = failure_code(status, error) or FailureCode.REJECTED  # an SDK error is never ok
+    return failure(
         f"slack {method}",
+        code,
         error if status in (0, 200) else f"HTTP {status}: {error}",
-        retryable=retryable,
-        retry_after=retry_after if retryable else None,
+        retry_after=headers.get("Retry-After") or headers.get("retry-after"),
     )
 
 
@@ -99,8 +98,10 @@ class SlackNotifier:
         conversations: ConversationStore,
         *,
         uploads: Callable[[str], None] = _ignore,
+        templates: Templates | None = None,
     ) -> None:
         assert settings.token is not None  # the config validator guarantees it
+        self._templates = templates or Templates()
         self.name = settings.name
         self._settings = settings
         self._conversations = conversations
@@ -134,18 +135,25 @@ class SlackNotifier:
         methods: dict[str, Callable[..., Awaitable[AsyncSlackResponse]]] = {
             "chat.update": web.chat_update,
             "chat.postMessage": web.chat_postMessage,
+            "chat.getPermalink": web.chat_getPermalink,
             "files.getUploadURLExternal": web.files_getUploadURLExternal,
             "files.completeUploadExternal": web.files_completeUploadExternal,
         }
         try:
             response = await methods[method](**kwargs)
         except SlackApiError as exc:
+            data, status = exc.response.data, int(exc.response.status_code or 0)
+            # slack-sdk takes only 200 for success; the shared table takes every 2xx.
+            if isinstance(data, dict) and data.get("ok") is True and failure_code(status) is None:
+                return dict(data)
             raise _classify(method, exc) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise NotifyError(
-                f"slack {method}", f"transport error ({type(exc).__name__})", retryable=True
-            ) from None
+            raise transport_error(f"slack {method}", exc) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """One Web API call with the notifier's token (the answers to button clicks)."""
+        return await self._call(method, **kwargs)
 
     async def notify(self, notification: Notification) -> None:
         payload, enrichment = notification.payload, notification.enrichment
@@ -157,11 +165,17 @@ class SlackNotifier:
             await self._post(payload, notification, statuses)
             return
         change = describe_change(state.get("alerts", {}), payload)
-        message = render_slack(payload, enrichment, change=change)
+        message = render_slack(
+            payload,
+            enrichment,
+            change=change,
+            notification_id=notification.id,
+            **self._headlines(notification),
+        )
         try:
             await self._call("chat.update", channel=state["channel"], ts=state["ts"], **message)
         except NotifyError as exc:
-            if not exc.retryable and any(gone in str(exc) for gone in _GONE):
+            if exc.code is FailureCode.GONE:  # it cannot be edited any more: post anew
                 await self._post(payload, notification, statuses)
                 return
             raise
@@ -175,7 +189,12 @@ class SlackNotifier:
     async def _post(
         self, payload: WebhookPayload, notification: Notification, statuses: Mapping[str, str]
     ) -> None:
-        message = render_slack(payload, notification.enrichment)
+        message = render_slack(
+            payload,
+            notification.enrichment,
+            notification_id=notification.id,
+            **self._headlines(notification),
+        )
         data = await self._call("chat.postMessage", channel=self._settings.channel, **message)
         state = {
             "channel": data.get("channel", self._settings.channel),
@@ -187,7 +206,21 @@ class SlackNotifier:
         if self._settings.flamegraph and payload.status == "firing" and state["ts"]:
             self.uploads.start(notification.enrichment, state["channel"], state["ts"])
 
+    def _headlines(self, notification: Notification) -> dict[str, str | None]:
+        """`templates.slack_header` and `slack_text`, rendered (None: the default)."""
+        payload, enrichment = notification.payload, notification.enrichment
+        return {
+            "header": self._templates.render("slack_header", payload, enrichment),
+            "text": self._templates.render("slack_text", payload, enrichment),
+        }
+
     async def aclose(self) -> None:
         await self.uploads.aclose()
         if self._session is not None:
             await self._session.close()
+
+
+INTEGRATION = Integration(
+    SlackNotifierSettings,
+    lambda s, c: SlackNotifier(s, c.conversations, uploads=c.uploads, templates=c.templates),
+)

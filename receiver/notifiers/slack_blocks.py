@@ -3,8 +3,9 @@
 Layout: header (status and alert name), the change that caused an update, one section per
 service for the first five (verdict, evidence, metrics, hotspot, action, notes, failures,
 top functions as fields) with its link buttons, the other services by name, the runbook
-text, the group's buttons (runbook, silence, source), the alert list, and a context line
-with the incident window and the enrichment time.
+text, the group's buttons (runbook, silence, source), the interactive buttons of the
+notification (`receiver.notifiers.slack_actions`), the alert list, and a context line with
+the incident window and the enrichment time.
 
 Whatever the input, the message stays within Slack's limits (reference/protocols.md §2.3):
 it is rendered at decreasing levels of detail until the blocks' JSON fits `BLOCKS_BUDGET`
@@ -21,6 +22,7 @@ from typing import Any
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
 from receiver.notifiers.incident import alert_severity, resolved_line
+from receiver.notifiers.slack_actions import interactive_block
 from receiver.notifiers.slack_sections import (
     Block,
     Detail,
@@ -42,6 +44,7 @@ from receiver.notifiers.summary import (
     primary_analysis,
     ranked,
     status_tag,
+    truncate,
     verdict_text,
     window_line,
 )
@@ -181,7 +184,11 @@ def _change(change: str | None) -> Block | None:
 
 
 def _blocks(
-    payload: WebhookPayload, enrichment: EnrichmentResult, change: str | None, detail: Detail
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    change: str | None,
+    detail: Detail,
+    notification_id: int | None = None,
 ) -> list[Block]:
     blocks: list[Block | None] = [_header(payload, enrichment), _change(change)]
     if enrichment.services:
@@ -192,6 +199,9 @@ def _blocks(
         _group_errors(enrichment, detail),
         _runbook(enrichment, detail),
         _group_actions(enrichment, detail),
+        None
+        if notification_id is None
+        else interactive_block(notification_id, payload, enrichment),
         alerts_block(payload, detail),
         _context(enrichment),
     ]
@@ -199,7 +209,10 @@ def _blocks(
 
 
 def _resolved(
-    payload: WebhookPayload, enrichment: EnrichmentResult, change: str | None
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    change: str | None,
+    notification_id: int | None = None,
 ) -> list[Block]:
     """A resolve is a short note: when, how long, what changed, what the analysis said."""
     lines = [f"*{fit(resolved_line(payload), 300)}*"]
@@ -217,6 +230,9 @@ def _resolved(
         _header(payload, enrichment),
         _change(change),
         section("resolved", "\n".join(lines)),
+        None
+        if notification_id is None
+        else interactive_block(notification_id, payload, enrichment),
         _context(enrichment),
     ]
     return [b for b in blocks if b is not None]
@@ -237,22 +253,33 @@ def _shed(blocks: list[Block]) -> list[Block]:
 
 
 def render_slack(
-    payload: WebhookPayload, enrichment: EnrichmentResult, *, change: str | None = None
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    *,
+    change: str | None = None,
+    notification_id: int | None = None,
+    header: str | None = None,
+    text: str | None = None,
 ) -> dict[str, Any]:
-    """`{"text": <one-line summary>, "blocks": [...]}` for chat.postMessage / chat.update."""
-    if payload.status == "resolved":
-        return {
-            "text": slack_text(payload, enrichment),
-            "blocks": _resolved(payload, enrichment, change),
-        }
+    """`{"text": <one-line summary>, "blocks": [...]}` for chat.postMessage / chat.update;
+    `header` and `text` replace the default header and summary (`templates:`, rendered);
+    with the interactive buttons of notification `notification_id` when given. A resolved
+    group gets the short note of `_resolved`."""
     blocks: list[Block] = []
-    for detail in LEVELS:
-        blocks = _blocks(payload, enrichment, change, detail)
-        if len(blocks) <= MAX_BLOCKS and blocks_size(blocks) <= BLOCKS_BUDGET:
-            break
+    if payload.status == "resolved":
+        blocks = _resolved(payload, enrichment, change, notification_id)
     else:
-        blocks = _shed(blocks)
-    return {"text": slack_text(payload, enrichment), "blocks": blocks}
+        for detail in LEVELS:
+            blocks = _blocks(payload, enrichment, change, detail, notification_id)
+            if len(blocks) <= MAX_BLOCKS and blocks_size(blocks) <= BLOCKS_BUDGET:
+                break
+        else:
+            blocks = _shed(blocks)
+    # A template's output is the user's markup, sent as written (values escaped by `mrkdwn`).
+    if header:
+        blocks[0] = {**blocks[0], "text": {**plain("", 1), "text": truncate(header, HEADER_MAX)}}
+    summary = truncate(text, TEXT_MAX) if text else None
+    return {"text": summary or slack_text(payload, enrichment), "blocks": blocks}
 
 
 def render_thread_reply(

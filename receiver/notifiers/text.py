@@ -16,7 +16,6 @@ from receiver.notifiers.incident import resolved_line, severities_text
 from receiver.notifiers.summary import (
     PROFILE_TITLES,
     evidence_line,
-    headline,
     hotspot_line,
     metric_line,
     primary_analysis,
@@ -26,6 +25,7 @@ from receiver.notifiers.summary import (
     unseen_line,
     verdict_text,
 )
+from receiver.notifiers.summary import headline as default_headline
 
 __all__ = ["SHOWN_ALERTS", "SHOWN_SERVICES", "console_headline", "render_text"]
 
@@ -94,10 +94,13 @@ def _alerts(payload: WebhookPayload) -> list[str]:
 
 
 def console_headline(
-    payload: WebhookPayload, enrichment: EnrichmentResult, notification_id: int
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    notification_id: int,
+    headline: str | None = None,
 ) -> str:
-    """The console's first line (one function: the place a template hooks in)."""
-    return f"{headline(payload, enrichment)}  (#{notification_id})"
+    """The console's first line; `headline` is `templates.console_headline`, rendered."""
+    return f"{headline or default_headline(payload, enrichment)}  (#{notification_id})"
 
 
 def _window(enrichment: EnrichmentResult) -> list[str]:
@@ -109,8 +112,8 @@ def _window(enrichment: EnrichmentResult) -> list[str]:
     ]
 
 
-def _resolved(payload: WebhookPayload, enrichment: EnrichmentResult, notification_id: int) -> str:
-    lines = [console_headline(payload, enrichment, notification_id), f"  {resolved_line(payload)}"]
+def _resolved(payload: WebhookPayload, enrichment: EnrichmentResult, first: str) -> str:
+    lines = [first, f"  {resolved_line(payload)}"]
     lead = primary_analysis(enrichment)
     if lead is not None:
         spot = hotspot_line(lead)
@@ -120,10 +123,17 @@ def _resolved(payload: WebhookPayload, enrichment: EnrichmentResult, notificatio
     return "\n".join(lines + _window(enrichment))
 
 
-def render_text(payload: WebhookPayload, enrichment: EnrichmentResult, notification_id: int) -> str:
+def render_text(
+    payload: WebhookPayload,
+    enrichment: EnrichmentResult,
+    notification_id: int,
+    *,
+    headline: str | None = None,  # `templates.console_headline`, rendered
+) -> str:
+    first = console_headline(payload, enrichment, notification_id, headline)
     if payload.status == "resolved":
-        return _resolved(payload, enrichment, notification_id)
-    lines = [console_headline(payload, enrichment, notification_id)]
+        return _resolved(payload, enrichment, first)
+    lines = [first]
     services = ranked(enrichment.services)
     for analysis in services[:SHOWN_SERVICES]:
         lines.extend(_service_block(payload, analysis))

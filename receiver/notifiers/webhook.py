@@ -15,9 +15,10 @@ from pydantic import Field, SecretStr
 
 from enrichers.clients.backend_http import USER_AGENT
 from receiver.notifiers.base import NotifierSettingsBase, send
+from receiver.notifiers.integration import Integration
 from receiver.seams import Notification
 
-__all__ = ["WebhookNotifier", "WebhookNotifierSettings"]
+__all__ = ["INTEGRATION", "WebhookNotifier", "WebhookNotifierSettings"]
 
 
 class WebhookNotifierSettings(NotifierSettingsBase):
@@ -57,3 +58,6 @@ class WebhookNotifier:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+INTEGRATION = Integration(WebhookNotifierSettings, lambda s, _: WebhookNotifier(s))

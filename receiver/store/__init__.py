@@ -4,7 +4,8 @@
   duplicates found by identity, the count of unfinished notifications;
 - `deliveries` (`DeliveryLog`): each notifier's delivery (pending -> sending -> done or
   dead), the enrichment, dead letters and their replays;
-- `conversations` (`Conversations`): each notifier's state per group.
+- `conversations` (`Conversations`): each notifier's state per group;
+- `feedback` (`FeedbackLog`): the verdict feedback given in Slack.
 
 Consumers get the smallest protocol they need (`receiver.store.protocols`). Underneath,
 `receiver.store.sqlite` runs the calls on two threads with a connection each, the intake
@@ -21,9 +22,23 @@ from pathlib import Path
 from receiver.errors import StoreUnavailableError
 from receiver.store.conversations import Conversations, NotifierConversations
 from receiver.store.deliveries import DeliveryLog
+from receiver.store.feedback import FeedbackLog
 from receiver.store.intake import IDENTITY_TTL_SECONDS, IntakeLog, PendingCount
-from receiver.store.protocols import ConversationStore, DeadLetterStore, DeliveryStore, IntakeStore
-from receiver.store.records import AcceptResult, DeadLetter, Delivery, Incoming, StoredNotification
+from receiver.store.protocols import (
+    ConversationStore,
+    DeadLetterStore,
+    DeliveryStore,
+    FeedbackStore,
+    IntakeStore,
+)
+from receiver.store.records import (
+    AcceptResult,
+    DeadLetter,
+    Delivery,
+    Incoming,
+    StoredNotification,
+    VerdictFeedback,
+)
 from receiver.store.sqlite import Lane
 
 __all__ = [
@@ -34,11 +49,13 @@ __all__ = [
     "DeadLetterStore",
     "Delivery",
     "DeliveryStore",
+    "FeedbackStore",
     "Incoming",
     "IntakeStore",
     "NotifierConversations",
     "Store",
     "StoredNotification",
+    "VerdictFeedback",
 ]
 
 
@@ -56,6 +73,7 @@ class Store:
         self.intake: IntakeStore = self._intake  # what the service's intake may do
         self.deliveries = DeliveryLog(self.work_lane, pending, lambda: self._open)
         self.conversations = Conversations(self.work_lane, lambda: self._open)
+        self.feedback: FeedbackStore = FeedbackLog(self.work_lane, lambda: self._open)
 
     @property
     def is_open(self) -> bool:

@@ -18,9 +18,16 @@ from receiver.store.records import (
     Delivery,
     Incoming,
     StoredNotification,
+    VerdictFeedback,
 )
 
-__all__ = ["ConversationStore", "DeadLetterStore", "DeliveryStore", "IntakeStore"]
+__all__ = [
+    "ConversationStore",
+    "DeadLetterStore",
+    "DeliveryStore",
+    "FeedbackStore",
+    "IntakeStore",
+]
 
 T = TypeVar("T")
 
@@ -73,3 +80,22 @@ class ConversationStore(Protocol):
 
     async def get(self, group_key: str) -> str | None: ...
     async def set(self, group_key: str, state: str | None) -> None: ...
+
+
+class FeedbackStore(Protocol):
+    """Verdict feedback from Slack's "Wrong verdict?" select: recorded, then listed
+    (`flamebot feedback`) oldest first."""
+
+    async def record(
+        self,
+        notification_id: int,
+        group_key: str,
+        service: str,
+        verdict: str,
+        actual: str,
+        user: str,
+        *,
+        at: float,
+    ) -> VerdictFeedback: ...
+
+    async def entries(self) -> list[VerdictFeedback]: ...

@@ -12,6 +12,7 @@ __all__ = [
     "Delivery",
     "Incoming",
     "StoredNotification",
+    "VerdictFeedback",
 ]
 
 SCHEMA = """
@@ -51,6 +52,16 @@ CREATE TABLE IF NOT EXISTS conversations (
     state TEXT NOT NULL,
     updated_at REAL NOT NULL,
     PRIMARY KEY (notifier, group_key)
+);
+CREATE TABLE IF NOT EXISTS verdict_feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    notification_id INTEGER NOT NULL,
+    group_key TEXT NOT NULL,
+    service TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    actual TEXT NOT NULL,
+    user TEXT NOT NULL,
+    created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
 """
@@ -106,3 +117,17 @@ class DeadLetter:
     attempts: int
     created_at: float
     replayed_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictFeedback:
+    """A "Wrong verdict?" answer from Slack: the verdict shown and the one the user chose."""
+
+    id: int
+    notification_id: int
+    group_key: str
+    service: str
+    verdict: str
+    actual: str
+    user: str
+    created_at: float

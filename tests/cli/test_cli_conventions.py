@@ -15,7 +15,8 @@ from receiver.commands.cli_help import HELP_TAIL
 from tests.cli.conftest import flamebot
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-COMMANDS = ["serve", "check-config", "send-test", "dead-letters", "replay", "triage", "top", "demo"]
+COMMANDS = ["serve", "check-config", "send-test", "dead-letters", "replay", "feedback", "triage"]
+COMMANDS += ["top", "demo"]
 COMMANDS += ["flamegraph", "compare", "snapshot", "gate", "diagnose"]
 
 

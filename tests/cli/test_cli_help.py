@@ -7,7 +7,8 @@ from pathlib import Path
 
 from tests.cli.conftest import flamebot
 
-COMMANDS = ["serve", "check-config", "send-test", "dead-letters", "replay", "triage", "top", "demo"]
+COMMANDS = ["serve", "check-config", "send-test", "dead-letters", "replay", "feedback", "triage"]
+COMMANDS += ["top", "demo"]
 COMMANDS += ["flamegraph", "compare", "snapshot", "gate", "diagnose"]
 
 

@@ -200,7 +200,7 @@ def test_demo_writes_slack_and_pagerduty_payloads(demo: tuple[str, Path]) -> Non
     check_slack_message(slack)
     assert slack["text"] == f"🔥 {PAYMENT_HEADLINE}"
     buttons = [e for b in slack["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    flame = next(b["url"] for b in buttons if "explore" in b["url"])
+    flame = next(b["url"] for b in buttons if "explore" in b.get("url", ""))
     assert flame_graph(explore_pane(flame))[1:3] == (
         "process_cpu:cpu:nanoseconds:cpu:nanoseconds",
         '{service_name="bank-payment-service"}',

@@ -6,13 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from structlog.testing import capture_logs
 
 from enrichers.analysis import GroupEnricher
 from enrichers.clients.discovery import ProfileTypeIndex
-from enrichers.clients.prometheus import PrometheusClient
 from enrichers.clients.pyroscope import (
     PyroscopeClient,
     ServiceProfiles,
@@ -21,14 +19,11 @@ from enrichers.clients.pyroscope import (
 from enrichers.errors import BackendError
 from enrichers.result import Window
 from enrichers.settings import (
-    EnrichmentSettings,
-    GrafanaSettings,
-    PrometheusSettings,
     PyroscopeSettings,
 )
 from enrichers.targets import service_target
 from tests.fakes.clock import ManualClock, ScriptedSleep
-from tests.fakes.prometheus import empty_vector
+from tests.fakes.prometheus import pyroscope_only
 from tests.fakes.pyroscope import FakePyroscope
 from tests.support.waiting import SETTLE_SECONDS
 
@@ -218,17 +213,7 @@ async def test_index_keeps_listing_every_refresh_period() -> None:
 @pytest.fixture
 async def started() -> AsyncIterator[tuple[GroupEnricher, FakePyroscope]]:
     async with fleet() as fake:
-        prometheus = PrometheusClient(
-            PrometheusSettings(url="http://prometheus.invalid"),
-            transport=httpx.MockTransport(empty_vector),
-        )
-        enricher = GroupEnricher(
-            EnrichmentSettings(),
-            GrafanaSettings(),
-            prometheus,
-            PyroscopeClient(PyroscopeSettings(url=fake.url)),
-            clock=lambda: NOW,
-        )
+        enricher = pyroscope_only(fake.url, clock=lambda: NOW)
         enricher.start()
         await asyncio.wait_for(enricher.listed(), SETTLE_SECONDS)
         yield enricher, fake

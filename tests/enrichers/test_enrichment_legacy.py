@@ -24,6 +24,7 @@ from tests.enrichers.test_enrichment_real import (
     reference_alert,
 )
 from tests.fakes.pyroscope import FakePyroscope
+from tests.support.harness import PAYMENT_HOTSPOT
 from tests.support.prometheus import RealPrometheus
 
 
@@ -47,13 +48,7 @@ async def test_reference_alert_keeps_its_cpu_hotspot(enriched: Any) -> None:
     assert (analysis.verdict, analysis.severity, analysis.errors) == ("CPU-BOUND", "critical", [])
     assert analysis.notes == []
     assert analysis.hotspot is not None
-    assert analysis.hotspot.model_dump() == {
-        "function": "com.example.PaymentVerticle.sha256",
-        "profile": "cpu",
-        "self_pct": pytest.approx(34.2),
-        "baseline_pct": pytest.approx(5.1),
-        "culprit": "com.example.PaymentVerticle.sha256",  # application code itself
-    }
+    assert analysis.hotspot.model_dump() == pytest.approx(PAYMENT_HOTSPOT)
     assert analysis.profile_types == {"cpu": CPU, "alloc": ALLOC, "mutex": MUTEX, "wall": WALL}
     assert [f.function for f in analysis.top["cpu"]] == [
         "com.example.PaymentVerticle.sha256",

@@ -27,6 +27,7 @@ from enrichers.settings import (
 from receiver.models import WebhookPayload
 from tests.conftest import load_payload
 from tests.fakes.pyroscope import FakePyroscope, by_window
+from tests.support.harness import BASELINE_CPU, HANDLER, PAYMENT_HOTSPOT, RUN
 from tests.support.prometheus import HOSTILE_HOST, RealPrometheus
 
 REL = 1e-9
@@ -34,8 +35,6 @@ CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
 MUTEX = "mutex:contentions:count:mutex:count"
 WALL = "wall:wall:nanoseconds:wall:nanoseconds"
-RUN = ("java/lang/Thread.run", "io/vertx/core/impl/ContextImpl.run")
-HANDLER = (*RUN, "com/example/PaymentVerticle.handleTransfer")
 
 # JFR frame names, as the Pyroscope Java agent stores them (`/` separators).
 INCIDENT_CPU = {
@@ -48,11 +47,6 @@ INCIDENT_CPU = {
     (*HANDLER, "com/example/PaymentVerticle.formatHex"): 200,
     (*HANDLER, "java/math/BigDecimal.<init>"): 120,
     (*RUN, "io/netty/channel/nio/NioEventLoop.select"): 158,
-}
-BASELINE_CPU = {
-    (*HANDLER, "com/example/PaymentVerticle.sha256"): 51,
-    (*HANDLER, "java/math/BigDecimal.<init>"): 149,
-    (*RUN, "io/netty/channel/nio/NioEventLoop.select"): 800,
 }
 # BigDecimal leads the allocations at 12.1%, as in the reference triage output.
 ALLOC_STACKS = {
@@ -166,13 +160,7 @@ async def test_reference_alert_is_cpu_bound_with_the_sha256_hotspot(enriched: An
     )
     assert (analysis.verdict, analysis.severity, analysis.errors) == ("CPU-BOUND", "critical", [])
     assert analysis.hotspot is not None
-    assert analysis.hotspot.model_dump() == {
-        "function": "com.example.PaymentVerticle.sha256",
-        "profile": "cpu",
-        "self_pct": pytest.approx(34.2),
-        "baseline_pct": pytest.approx(5.1),
-        "culprit": "com.example.PaymentVerticle.sha256",  # application code itself
-    }
+    assert analysis.hotspot.model_dump() == pytest.approx(PAYMENT_HOTSPOT)
     assert analysis.biggest_riser is not None
     assert analysis.biggest_riser.model_dump() == {
         "function": "com.example.PaymentVerticle.sha256",

@@ -23,7 +23,7 @@ from enrichers.collection import Collection
 from enrichers.detection import Detected
 from enrichers.flamegraph import parse_connect
 from enrichers.presets import PRESETS, Preset, render_action
-from enrichers.result import VERDICTS, ProfileKind, Verdict, Window
+from enrichers.result import PROFILE_KINDS, VERDICTS, ProfileKind, Verdict, Window
 from enrichers.settings import EnrichmentSettings, GrafanaSettings, Thresholds
 from enrichers.targets import service_target
 from receiver.demo.folded import encode_flamegraph
@@ -70,8 +70,7 @@ def arrived(preset: Preset, verdict: Verdict) -> Collection:
     frames = FRAMES[preset.name]
     t = EnrichmentSettings().thresholds.laid_over(preset.thresholds)
     types: dict[ProfileKind, str] = {
-        kind: (preset.profile_types.get(kind) or (CONFIGURED[kind],))[0]
-        for kind in ("cpu", "alloc", "mutex", "wall")
+        kind: (preset.profile_types.get(kind) or (CONFIGURED[kind],))[0] for kind in PROFILE_KINDS
     }
     hot = HOTSPOT_PROFILE.get(verdict)
     graphs = {}

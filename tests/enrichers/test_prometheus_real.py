@@ -23,6 +23,7 @@ from enrichers.errors import BackendError, BackendTimeoutError
 from enrichers.presets import GO, JVM
 from enrichers.promql import instance_selector, render_query
 from enrichers.settings import PrometheusSettings
+from tests.support.outcomes import Outcomes
 from tests.support.prometheus import HOSTILE_HOST, FleetService, RealPrometheus
 
 REL = 1e-9
@@ -32,19 +33,14 @@ ORDER = dict(zip(NAMES, (0.15, 0.38, 0.004, 80, 20, 0.01, 800), strict=True))  #
 HOSTILE = dict(zip(NAMES, (0.33, 0.61, 0.021, 7, 3, 0.25, 123), strict=True))
 
 
-class Observed(list[tuple[str, str]]):
-    def __call__(self, backend: str, outcome: str) -> None:
-        self.append((backend, outcome))
-
-
 @pytest.fixture
-def observed() -> Observed:
-    return Observed()
+def observed() -> Outcomes:
+    return Outcomes()
 
 
 @pytest.fixture
 async def client(
-    real_prometheus: RealPrometheus, observed: Observed
+    real_prometheus: RealPrometheus, observed: Outcomes
 ) -> AsyncIterator[PrometheusClient]:
     settings = PrometheusSettings(url=real_prometheus.url, timeout_seconds=10)
     prometheus = PrometheusClient(settings, observe=observed)
@@ -78,7 +74,7 @@ def instances(prometheus: RealPrometheus, host: str) -> set[tuple[str, str]]:
 async def test_jvm_preset_reads_each_service_history(
     client: PrometheusClient,
     real_prometheus: RealPrometheus,
-    observed: Observed,
+    observed: Outcomes,
     host: str,
     expected: dict[str, float],
 ) -> None:
@@ -174,7 +170,7 @@ async def test_query_returns_the_largest_finite_value(
 
 
 async def test_range_result_is_an_invalid_answer(
-    client: PrometheusClient, real_prometheus: RealPrometheus, observed: Observed
+    client: PrometheusClient, real_prometheus: RealPrometheus, observed: Outcomes
 ) -> None:
     """A query that yields a matrix is reported, not guessed at."""
     with pytest.raises(BackendError) as caught:
@@ -184,7 +180,7 @@ async def test_range_result_is_an_invalid_answer(
 
 
 async def test_malformed_promql_is_bad_data(
-    client: PrometheusClient, real_prometheus: RealPrometheus, observed: Observed
+    client: PrometheusClient, real_prometheus: RealPrometheus, observed: Outcomes
 ) -> None:
     """Prometheus' own error type and message come through."""
     with pytest.raises(BackendError) as caught:
@@ -203,7 +199,7 @@ def refused_port() -> int:
         return port
 
 
-async def test_refused_port_is_a_connection_failure(observed: Observed) -> None:
+async def test_refused_port_is_a_connection_failure(observed: Outcomes) -> None:
     """Nothing listening: the OS error's meaning, never its message (it may hold the URL)."""
     settings = PrometheusSettings(url=f"http://127.0.0.1:{refused_port()}", timeout_seconds=2)
     client = PrometheusClient(settings, observe=observed)
@@ -226,7 +222,7 @@ async def serve(aiohttp_server: Any, handler: Handler) -> str:
     return str(server.make_url("/"))
 
 
-async def test_slow_server_is_a_timeout(aiohttp_server: Any, observed: Observed) -> None:
+async def test_slow_server_is_a_timeout(aiohttp_server: Any, observed: Outcomes) -> None:
     """An answer later than the client's timeout raises BackendTimeoutError."""
     release = asyncio.Event()
 
@@ -271,7 +267,7 @@ async def test_slow_server_is_a_timeout(aiohttp_server: Any, observed: Observed)
     ],
 )
 async def test_bad_answers_are_backend_errors(
-    aiohttp_server: Any, observed: Observed, status: int, body: str, reason: str
+    aiohttp_server: Any, observed: Outcomes, status: int, body: str, reason: str
 ) -> None:
     """Garbage, HTTP errors and API errors each map to one readable BackendError."""
 

@@ -22,6 +22,7 @@ from enrichers.promql import label_selector
 from enrichers.settings import PyroscopeSettings
 from receiver.demo.folded import encode_flamegraph
 from tests.fakes.pyroscope import FakePyroscope, Matcher, by_window, parse_selector
+from tests.support.outcomes import Outcomes
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
@@ -31,11 +32,6 @@ CHECKOUT = {("main", "checkout"): 70, ("main", "gc"): 20, ("main",): 10}
 BASELINE = {("main", "checkout"): 10, ("main",): 90}
 
 Start = Callable[..., Awaitable[tuple[FakePyroscope, PyroscopeClient]]]
-
-
-class Outcomes(list[tuple[str, str]]):
-    def __call__(self, backend: str, outcome: str) -> None:
-        self.append((backend, outcome))
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from receiver.commands.top import run_top
 from receiver.commands.triage import run_triage
 from receiver.models import WebhookPayload
 from tests.conftest import load_payload
-from tests.fakes.prometheus import empty_vector
+from tests.fakes.prometheus import empty_vector, pyroscope_only
 from tests.fakes.pyroscope import FakePyroscope
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -66,16 +66,7 @@ async def fake() -> AsyncIterator[FakePyroscope]:
 
 @pytest.fixture
 async def enricher(fake: FakePyroscope) -> AsyncIterator[GroupEnricher]:
-    prometheus = PrometheusClient(
-        PrometheusSettings(url="http://prometheus.invalid"),
-        transport=httpx.MockTransport(empty_vector),
-    )
-    enricher = GroupEnricher(
-        EnrichmentSettings(),
-        GrafanaSettings(),
-        prometheus,
-        PyroscopeClient(PyroscopeSettings(url=fake.url)),
-    )
+    enricher = pyroscope_only(fake.url)
     yield enricher
     await enricher.aclose()
 

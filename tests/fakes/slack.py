@@ -1,5 +1,5 @@
-"""A fake Slack Web API (chat.postMessage, chat.update, files upload v2) that checks what
-the real one checks.
+"""A fake Slack Web API (chat.postMessage, chat.update, chat.getPermalink, files upload v2)
+that checks what the real one checks.
 
 Wire facts (reference/protocols.md §2): bot token as `Authorization: Bearer xoxb-…`;
 errors come as HTTP 200 `{"ok": false, "error": …}` (not_authed, invalid_auth,
@@ -84,6 +84,11 @@ def _blocks_error(blocks: Any) -> str | None:
     return None
 
 
+def permalink(channel: str, ts: str) -> str:
+    """A message's permalink as chat.getPermalink gives it (the workspace `acme`)."""
+    return f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
 class FakeSlack:
     """Channels by name -> ID; messages by (channel ID, ts); scripted failures."""
 
@@ -144,6 +149,8 @@ class FakeSlack:
             return web.json_response(self._post(body))
         if method == "chat.update":
             return web.json_response(self._update(body))
+        if method == "chat.getPermalink":
+            return web.json_response(self._permalink(body))
         if method == "files.getUploadURLExternal":
             if self.hold_uploads is not None:
                 await self.hold_uploads.wait()
@@ -234,8 +241,17 @@ class FakeSlack:
         message.text, message.blocks = body.get("text", message.text), body.get("blocks", [])
         return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
 
+    def _permalink(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(body.get("channel", "")), str(body.get("message_ts", ""))
+        if channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}  # needs the channel ID
+        if (channel, ts) not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel, "permalink": permalink(channel, ts)}
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # slack-sdk GETs chat.getPermalink
         app.router.add_post("/upload/{file_id}", self._receive)
         return app

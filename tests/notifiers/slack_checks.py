@@ -13,6 +13,8 @@ MAX_FIELD_CHARS = 2000
 MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
 MAX_BLOCKS_JSON = 12_000
+MAX_VALUE_CHARS = 2000  # a button's value
+MAX_OPTION_VALUE_CHARS = 150  # a menu option's value
 # Alert-derived text that must never reach Slack unescaped.
 INJECTIONS = ("<!channel>", "<http://x|y>", "<!here>", "<@")
 
@@ -48,5 +50,11 @@ def _check_limits(block: dict[str, Any]) -> None:
         action_ids = [e["action_id"] for e in block["elements"]]
         assert len(action_ids) == len(set(action_ids))
         for element in block["elements"]:
+            if "url" not in element:  # an interactive element: Slack sends its value back
+                values = [element.get("value", "")]
+                values += [o["value"] for o in element.get("options", [])]
+                assert all(0 < len(v) <= MAX_OPTION_VALUE_CHARS for v in values[1:])
+                assert len(values[0]) <= MAX_VALUE_CHARS
+                continue
             assert element["url"].startswith(("http://", "https://"))
             assert not any(c in element["url"] for c in "|<> ")

@@ -124,6 +124,10 @@ UNREACHABLE = {
         {"routing_key": "R" * 32, "events_url": "{down}/v2/enqueue?key=abc"},
         "pagerduty events: transport error (ConnectError)",
     ),
+    "teams": (
+        {"url": "{down}/workflows/f/invoke?sig=abc"},
+        "teams mine: transport error (ConnectError)",
+    ),
 }
 
 

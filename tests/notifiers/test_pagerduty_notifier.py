@@ -10,7 +10,6 @@ import pytest
 from structlog.testing import capture_logs
 
 from receiver.config import Config
-from receiver.notifiers.pagerduty import PagerDutyNotifier
 from receiver.service import Service
 from tests.conftest import load_payload
 from tests.fakes.clock import FakeTime
@@ -32,15 +31,9 @@ def with_notes(pagerduty: Far[FakePagerDuty], **changes: Any) -> Config:
 async def deliver_pd(
     config: Config, *bodies: str | dict[str, Any], fake_time: FakeTime | None = None
 ) -> Service:
-    """`deliver`, with the notifier's own waits (note retries, lookups) on the fake time too."""
-    fake_time = fake_time or FakeTime()
-
-    def fake_waits(service: Service) -> None:
-        pd = service.notifiers["pd"]
-        assert isinstance(pd, PagerDutyNotifier)
-        pd._sleep = fake_time.sleep
-
-    return await deliver(config, *bodies, fake_time=fake_time, prepare=fake_waits)
+    """`deliver`: the notifier's own waits (note retries, lookups) take the service's sleep,
+    so they run on the fake time too."""
+    return await deliver(config, *bodies, fake_time=fake_time)
 
 
 async def test_trigger_then_resolve_share_the_dedup_key(pagerduty: Far[FakePagerDuty]) -> None:

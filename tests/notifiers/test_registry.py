@@ -19,6 +19,7 @@ MINIMAL: dict[str, dict[str, Any]] = {
     "webhook": {"url": "http://hook.example/in"},
     "slack": {"token": "xoxb-test", "channel": "#payments"},
     "pagerduty": {"routing_key": "R" * 32},
+    "teams": {"url": "https://flows.example/workflows/f/triggers/manual/paths/invoke?sig=s"},
 }
 
 

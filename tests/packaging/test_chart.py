@@ -340,6 +340,20 @@ def test_every_secret_file_the_config_reads_is_a_key_of_the_mounted_secret() -> 
     assert config["notifiers"] == NOTIFIERS
 
 
+def test_slack_signing_secret_is_a_key_the_slack_block_reads() -> None:
+    """secrets.slackSigningSecret is the Secret file that slack.signing_secret_file reads."""
+    reference = {"signing_secret_file": f"{SECRETS_DIR}/slack-signing-secret"}
+    objects = manifests(
+        {
+            "secrets": {"webhookBearerToken": "am-token", "slackSigningSecret": "s1gn1ng"},
+            "config": {"slack": reference},
+        }
+    )
+    decoded = {k: base64.b64decode(v).decode() for k, v in objects["Secret"]["data"].items()}
+    assert decoded == {"webhook-bearer-token": "am-token", "slack-signing-secret": "s1gn1ng"}
+    assert flamebot_config(objects)["slack"] == reference
+
+
 def test_existing_secret_is_mounted_instead_of_a_chart_secret() -> None:
     """With existingSecret the chart creates no Secret and basic auth reads that Secret's file."""
     objects = manifests(ALL_OPTIONS)

@@ -152,7 +152,7 @@ def test_secret_files_are_read_and_trailing_newline_stripped(tmp_path: Path) -> 
             "notifiers: [{name: s, type: carrier-pigeon}]\n",
             [
                 "notifiers.0: Input tag 'carrier-pigeon' found using 'type' does not match any of"
-                " the expected tags: 'console', 'webhook', 'slack', 'pagerduty'"
+                " the expected tags: 'console', 'webhook', 'slack', 'pagerduty', 'teams'"
             ],
         ),
         (

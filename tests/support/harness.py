@@ -22,7 +22,12 @@ from tests.support.slack import ControlledSlack
 
 __all__ = [
     "AUTH",
+    "BASELINE_CPU",
+    "HANDLER",
+    "INCIDENT_CPU",
+    "PAYMENT_HOTSPOT",
     "PAYMENT_LABELS",
+    "RUN",
     "TOKEN",
     "Backends",
     "alert_group",
@@ -47,6 +52,14 @@ BASELINE_CPU = {
     (*HANDLER, "com/example/PaymentVerticle.sha256"): 51,
     (*HANDLER, "java/math/BigDecimal.<init>"): 149,
     (*RUN, "io/netty/channel/nio/NioEventLoop.select"): 800,
+}
+# The reference hotspot: sha256 is application code, so it is its own culprit.
+PAYMENT_HOTSPOT = {
+    "function": "com.example.PaymentVerticle.sha256",
+    "profile": "cpu",
+    "self_pct": 34.2,
+    "baseline_pct": 5.1,
+    "culprit": "com.example.PaymentVerticle.sha256",
 }
 # The reference HighCpuUsage alert's labels (no `service` label: the host of `instance` is).
 PAYMENT_LABELS = {

@@ -91,6 +91,7 @@ once and then read back from the release's Secret on upgrades.
 {{- with .Values.secrets.slackToken }}{{ $_ := set $data "slack-token" . }}{{ end }}
 {{- with .Values.secrets.pagerdutyRoutingKey }}{{ $_ := set $data "pagerduty-routing-key" . }}{{ end }}
 {{- with .Values.secrets.pagerdutyApiToken }}{{ $_ := set $data "pagerduty-api-token" . }}{{ end }}
+{{- with .Values.secrets.slackSigningSecret }}{{ $_ := set $data "slack-signing-secret" . }}{{ end }}
 {{- if ne .Values.auth.type "none" }}
 {{- $key := include "flamebot.authSecretKey" . }}
 {{- $given := ternary .Values.secrets.webhookPassword .Values.secrets.webhookBearerToken (eq .Values.auth.type "basic") }}

@@ -1,0 +1,44 @@
+"""What an integration module declares: its settings and how to build its notifier.
+
+Each notifier module ends with `INTEGRATION = Integration(Settings, build)`; the registry
+(`receiver.notifiers.registry`) lists the modules by type tag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from receiver.notifiers.base import NotifierSettingsBase
+from receiver.notifiers.templates import Templates
+from receiver.seams import Notifier
+from receiver.store import ConversationStore
+
+__all__ = ["Integration", "NotifierContext"]
+
+S = TypeVar("S", bound=NotifierSettingsBase)
+
+
+def _ignore(outcome: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class NotifierContext:
+    """What the service hands a notifier beside its settings: its own conversations (the
+    state it keeps per group), the counter of picture uploads (by outcome), the
+    pipeline's `sleep` for a notifier that waits (tests drive time through it), and the
+    `templates:` for the headlines it renders."""
+
+    conversations: ConversationStore
+    uploads: Callable[[str], None] = _ignore
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    templates: Templates = field(default_factory=Templates)
+
+
+@dataclass(frozen=True)
+class Integration(Generic[S]):
+    settings: type[S]
+    build: Callable[[S, NotifierContext], Notifier]
