@@ -209,12 +209,10 @@ def _blocks(
 
 
 def _resolved(
-    payload: WebhookPayload,
-    enrichment: EnrichmentResult,
-    change: str | None,
-    notification_id: int | None = None,
+    payload: WebhookPayload, enrichment: EnrichmentResult, change: str | None
 ) -> list[Block]:
-    """A resolve is a short note: when, how long, what changed, what the analysis said."""
+    """A resolve is a short note: when, how long, what changed, what the analysis said; no
+    buttons (nothing is left to silence, re-run or correct: the firing thread has them)."""
     lines = [f"*{fit(resolved_line(payload), 300)}*"]
     lead = primary_analysis(enrichment)
     if lead is not None:
@@ -230,9 +228,6 @@ def _resolved(
         _header(payload, enrichment),
         _change(change),
         section("resolved", "\n".join(lines)),
-        None
-        if notification_id is None
-        else interactive_block(notification_id, payload, enrichment),
         _context(enrichment),
     ]
     return [b for b in blocks if b is not None]
@@ -267,7 +262,7 @@ def render_slack(
     group gets the short note of `_resolved`."""
     blocks: list[Block] = []
     if payload.status == "resolved":
-        blocks = _resolved(payload, enrichment, change, notification_id)
+        blocks = _resolved(payload, enrichment, change)
     else:
         for detail in LEVELS:
             blocks = _blocks(payload, enrichment, change, detail, notification_id)
