@@ -1,7 +1,7 @@
 """`flamebot gate` over a fleet: wall time and backend requests, against the same queries
 made one after another.
 
-Run by hand: `.venv/bin/python bench/gate.py [--services 20] [--latency-ms 20]`.
+Run by hand: `.venv/bin/python bench/gate.py [--services 20] [--latency-ms 20] [--artifacts]`.
 
 The fakes of bench/harness.py on loopback (Prometheus and the strict Pyroscope, every
 service with the four JVM profile types, each request answered after L ms). A baseline is
@@ -10,7 +10,9 @@ services: per service the profile types (`Series`), one `SelectMergeStacktraces`
 profile type and sub-window (4 x 10), and the analysis of the window (7 Prometheus queries,
 8 flame graphs). Reported: the gate's wall time and its requests as the fakes counted them,
 then the same requests replayed one after another on fresh connections (a script with curl
-per query), and the ratio.
+per query), and the ratio. `--artifacts` also writes the gate's artifacts (two more
+`SelectMergeStacktraces` per service and profile type, and a PNG each) into a scratch
+directory, timed with the rest.
 """
 
 from __future__ import annotations
@@ -62,10 +64,11 @@ async def measure(args: argparse.Namespace) -> None:
             mark = len(fakes.hits())
             out = io.StringIO()
             started = time.perf_counter()
-            code = await print_gate(
-                settings, GateOptions(baseline=baseline, windows=args.windows), out=out, err=err
-            )
+            artifacts = Path(scratch) / "artifacts" if args.artifacts else None
+            options = GateOptions(baseline=baseline, windows=args.windows, artifacts=artifacts)
+            code = await print_gate(settings, options, out=out, err=err)
             wall = time.perf_counter() - started
+            pictures = len(list(artifacts.glob("*.png"))) if artifacts else 0
         hits = fakes.hits()[mark:]
         most = (fakes.prometheus.in_flight.most, fakes.pyroscope.in_flight.most)
         sequential = await fakes.replay(hits)
@@ -74,6 +77,7 @@ async def measure(args: argparse.Namespace) -> None:
         f"gate over {args.services} services x 4 profile types, {args.windows} sub-windows each;"
         f" every backend request takes {args.latency_ms:g} ms; at most {PARALLEL_QUERIES}"
         " sub-window queries in flight"
+        + (f"; --artifacts: {pictures} pictures" if pictures else "")
     )
     print(f"gate exit code {code}: {out.getvalue().splitlines()[0]}")
     methods = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
@@ -90,6 +94,7 @@ if __name__ == "__main__":
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--windows", type=int, default=DEFAULT_WINDOWS)
+    parser.add_argument("--artifacts", action="store_true", help="also draw the pictures")
     parsed = parser.parse_args()
     print(machine(), flush=True)
     asyncio.run(measure(parsed))

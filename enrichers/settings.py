@@ -209,6 +209,8 @@ class EnrichmentSettings(StrictModel):
     concurrency: Annotated[int, Field(ge=1, le=1024)] = 32
     window: Duration = timedelta(minutes=15)
     baseline_offset: Duration = timedelta(hours=1)
+    # The fix check: this long after a group resolves, is its hotspot gone? 0 turns it off.
+    verify_after: Duration = timedelta(minutes=10)
     cache_ttl_seconds: Annotated[float, Field(ge=0)] = 60.0
     service_labels: list[str] = Field(default_factory=lambda: ["service_name", "service", "app"])
     match_labels: list[str] = Field(default_factory=lambda: ["namespace"])

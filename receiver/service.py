@@ -16,6 +16,7 @@ from receiver.app import WEBHOOK, build_app
 from receiver.config import Config
 from receiver.dispatch import Dispatcher
 from receiver.errors import StartupError, StoreUnavailableError
+from receiver.fixchecks import FixChecks
 from receiver.interactions.http import InteractionEndpoint
 from receiver.interactions.signature import SignatureCheck
 from receiver.interactions.work import Interactions
@@ -66,6 +67,7 @@ class Service:
 
             enricher = build_enricher(config, self.metrics.backend_outcome)
         self.enricher = enricher
+        self.fix_checks = self._fix_checks(config, enricher, clock, sleep)
         self.pipeline = Pipeline(
             self.store.deliveries,
             self.enricher,
@@ -108,6 +110,33 @@ class Service:
         check = SignatureCheck(secret.get_secret_value(), clock)
         return interactions, InteractionEndpoint(check, interactions, config.server.max_body_bytes)
 
+    def _fix_checks(
+        self,
+        config: Config,
+        enricher: Enricher,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> FixChecks | None:
+        """The fix checks after resolves: off with `verify_after: 0`, or with an enricher
+        that cannot read profiles (a test's)."""
+        from enrichers.analysis import GroupEnricher
+
+        after = config.enrichment.verify_after.total_seconds()
+        if after <= 0 or not isinstance(enricher, GroupEnricher):
+            return None
+        return FixChecks(
+            self.store.schedules,
+            self.store.deliveries,
+            enricher,
+            enricher,
+            self.notifiers,
+            config.route_table(),
+            verify_after_seconds=after,
+            delivery=config.delivery,
+            clock=clock,
+            sleep=sleep,
+        )
+
     async def start(self) -> None:
         await self.store.open()
         self.metrics.queue_depth.set_function(lambda: self.store.intake.pending)
@@ -116,6 +145,8 @@ class Service:
         self.enricher.start()
         for delivery in resumed:
             self.dispatcher.submit(delivery)
+        if self.fix_checks is not None:
+            self.fix_checks.start()
         if resumed:
             log.info("deliveries_resumed", count=len(resumed))
         self._prune_task = asyncio.create_task(self._prune_forever())
@@ -139,6 +170,8 @@ class Service:
             payload.model_dump_json(by_alias=True),
         )
         result = await self.store.intake.accept(incoming, targets, self.config.queue.max_pending)
+        if not result.duplicate and self.fix_checks is not None:
+            await self.fix_checks.accepted(result.id, route, payload, result.received_at)
         if not result.duplicate:
             for name in targets:
                 self.dispatcher.submit(
@@ -160,6 +193,8 @@ class Service:
                 await self._prune_task
         await self.dispatcher.stop()
         await self.interactions.aclose()  # clicks in progress finish: Slack was told 200
+        if self.fix_checks is not None:
+            await self.fix_checks.stop()
         await self.pipeline.stop()  # before the store closes under a running enrichment
         await self.store.close()
         return drained

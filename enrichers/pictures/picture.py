@@ -22,7 +22,8 @@ class Picture:
     `profile` names the profile in the title (a profile type ID, or a sample type of a
     pprof file); `unit` and `scale` turn graph values into the title's total. `classes`
     maps frame names to their class (missing names are `library`). `hotspot` and
-    `culprit` are function names to outline.
+    `culprit` are function names to outline. `note` is said at the end of the subtitle
+    (why a picture meant as a diff is plain, for one).
     """
 
     graph: FlameGraph
@@ -36,6 +37,7 @@ class Picture:
     baseline_window: Window | None = None
     hotspot: str | None = None
     culprit: str | None = None
+    note: str | None = None
 
     @property
     def diff(self) -> bool:

@@ -50,7 +50,8 @@ def _total(picture: Picture, value: int) -> str:
 
 
 def subtitle(picture: Picture) -> str:
-    """The window in UTC and the total; for a diff, the baseline window and its total."""
+    """The window in UTC and the total; for a diff, the baseline window and its total;
+    the picture's note last."""
     parts = [window_line(picture.window)] if picture.window is not None else []
     parts.append(f"{_total(picture, picture.graph.total)} in total")
     if picture.diff and picture.baseline is not None:
@@ -59,6 +60,8 @@ def subtitle(picture: Picture) -> str:
             f"colour: change of each frame's share since {since}"
             f" ({_total(picture, picture.baseline.total)})"
         )
+    if picture.note:
+        parts.append(picture.note)
     return " · ".join(parts)
 
 

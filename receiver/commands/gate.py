@@ -11,21 +11,29 @@ file is read before any query, so a bad file costs nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from enrichers.analysis import build_enricher
+from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.errors import BackendError
 from enrichers.regression import GateRule
-from receiver.commands.baseline import BaselineError, read_baseline
-from receiver.commands.gate_artifacts import write_artifacts
-from receiver.commands.gate_judge import GateReport, judge
+from receiver.commands.baseline import Baseline, BaselineError, read_baseline
+from receiver.commands.gate_artifacts import Artifacts, artifact_name, write_artifacts
+from receiver.commands.gate_judge import judge
 from receiver.commands.gate_notify import send_regressions
+from receiver.commands.gate_pictures import case_graphs, gate_pictures
 from receiver.commands.gate_report import gate_document, render_junit, render_markdown, render_text
 from receiver.commands.measure import measure_services
-from receiver.commands.snapshot import EXIT_USAGE, parse_span, report_failures, report_unknown
+from receiver.commands.snapshot import (
+    EXIT_USAGE,
+    Span,
+    parse_span,
+    report_failures,
+    report_unknown,
+)
 from receiver.commands.terminal import DelayedStatus
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.config import Config
@@ -52,13 +60,38 @@ class GateOptions:
     notify: str | None = None
 
 
-def _outputs(report: GateReport, options: GateOptions, out: TextIO) -> None:
+async def _with_pictures(
+    config: Config,
+    enricher: GroupEnricher,
+    artifacts: Artifacts,
+    labels: Mapping[str, str],
+    err: TextIO,
+) -> Artifacts:
+    """The artifacts with the diff pictures; a Pyroscope failure here costs the pictures
+    only (said on `err`): the verdict of the gate stands."""
+    report = artifacts.report
+    try:
+        async with DelayedStatus(err, "gate: querying Pyroscope for the pictures..."):
+            graphs = await case_graphs(enricher, report, labels)
+    except BackendError as exc:
+        err.write(f"gate: no pictures: pyroscope ({config.pyroscope.url}) failed: {exc.reason}\n")
+        return artifacts
+    pictures = gate_pictures(report, graphs, config.enrichment.app_prefixes)
+    for case in report.cases:
+        picture = pictures.get((case.service, case.kind))
+        if picture is not None and picture.note:
+            err.write(f"gate: {artifact_name(case, '.png')}: {picture.note}\n")
+    return replace(artifacts, pictures=pictures)
+
+
+def _outputs(artifacts: Artifacts, options: GateOptions, out: TextIO) -> None:
+    report = artifacts.report
     if options.markdown is not None:
         options.markdown.write_text(render_markdown(report), encoding="utf-8")
     if options.junit is not None:
         options.junit.write_text(render_junit(report), encoding="utf-8")
     if options.artifacts is not None:
-        write_artifacts(options.artifacts, report)
+        write_artifacts(options.artifacts, artifacts)
     if options.as_json:
         out.write(json.dumps(gate_document(report), indent=2) + "\n")
     else:
@@ -73,6 +106,49 @@ def _usage(config: Config, options: GateOptions) -> str | None:
     if rule.min_pp < 0 or rule.min_rel < 0 or not 0 < rule.alpha < 1:
         return "--min-pp and --min-rel must be >= 0, --alpha between 0 and 1"
     return None
+
+
+async def _measure_and_judge(
+    config: Config,
+    options: GateOptions,
+    baseline: Baseline,
+    names: Sequence[str],
+    span: Span,
+    now: datetime,
+    err: TextIO,
+) -> Artifacts | int:
+    """The judged report (with its pictures when `--artifacts`), or the exit code of a
+    backend failure or an unknown service."""
+    enricher = build_enricher(config)
+    try:
+        async with DelayedStatus(err, "gate: querying Pyroscope and Prometheus..."):
+            measured = await measure_services(
+                enricher,
+                names,
+                span.window,
+                versus=baseline.span,
+                windows=span.windows,
+                labels=span.labels,
+            )
+        if report_failures("gate", config, measured, err):
+            return EXIT_BACKEND
+        if report_unknown("gate", measured, err):
+            return EXIT_UNKNOWN
+        report = judge(
+            baseline,
+            options.baseline,
+            measured,
+            options.rule,
+            generated_at=now,
+            window=span.window,
+            windows=span.windows,
+        )
+        artifacts = Artifacts(report)
+        if options.artifacts is not None:
+            artifacts = await _with_pictures(config, enricher, artifacts, span.labels, err)
+    finally:
+        await enricher.aclose()
+    return artifacts
 
 
 async def print_gate(
@@ -103,33 +179,11 @@ async def print_gate(
     if missing:
         err.write(f"gate: unknown service(s) {', '.join(missing)}: not in {options.baseline}\n")
         return EXIT_UNKNOWN
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "gate: querying Pyroscope and Prometheus..."):
-            measured = await measure_services(
-                enricher,
-                names,
-                span.window,
-                versus=baseline.span,
-                windows=span.windows,
-                labels=span.labels,
-            )
-    finally:
-        await enricher.aclose()
-    if report_failures("gate", config, measured, err):
-        return EXIT_BACKEND
-    if report_unknown("gate", measured, err):
-        return EXIT_UNKNOWN
-    report = judge(
-        baseline,
-        options.baseline,
-        measured,
-        options.rule,
-        generated_at=now,
-        window=span.window,
-        windows=span.windows,
-    )
-    _outputs(report, options, out)
+    found = await _measure_and_judge(config, options, baseline, names, span, now, err)
+    if isinstance(found, int):
+        return found
+    artifacts, report = found, found.report
+    _outputs(artifacts, options, out)
     if options.notify is not None and report.regressions:
         await send_regressions(config, options.notify, report, err)
     out.flush()

@@ -7,9 +7,10 @@ from typing import Literal, TextIO
 
 from receiver.notifiers.base import NotifierSettingsBase
 from receiver.notifiers.integration import Integration
+from receiver.notifiers.summary import alert_name
 from receiver.notifiers.templates import Templates
 from receiver.notifiers.text import render_text
-from receiver.seams import Notification
+from receiver.seams import FollowUp, Notification
 
 __all__ = ["INTEGRATION", "ConsoleNotifier", "ConsoleNotifierSettings"]
 
@@ -27,10 +28,17 @@ class ConsoleNotifier:
         self._templates = templates or Templates()
 
     async def notify(self, notification: Notification) -> None:
-        stream = self._stream or sys.stdout
         payload, enrichment = notification.payload, notification.enrichment
         headline = self._templates.render("console_headline", payload, enrichment)
-        text = render_text(payload, enrichment, notification.id, headline=headline)
+        self._write(render_text(payload, enrichment, notification.id, headline=headline))
+
+    async def follow_up(self, follow_up: FollowUp) -> None:
+        """`[FIX CHECK] HighCpuUsage (#12)` and the lines, indented."""
+        head = f"[FIX CHECK] {alert_name(follow_up.payload)}  (#{follow_up.id})"
+        self._write("\n".join([head, *(f"  {line}" for line in follow_up.lines)]))
+
+    def _write(self, text: str) -> None:
+        stream = self._stream or sys.stdout
         # Labels may carry lone surrogates or other unencodable text: never fail on them.
         encoding = getattr(stream, "encoding", None) or "utf-8"
         safe = text.encode(encoding, errors="backslashreplace").decode(encoding)

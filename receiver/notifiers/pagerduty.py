@@ -4,7 +4,8 @@ Events (reference/protocols.md §3.1): `dedup_key` is the hex sha256 of the grou
 notifications of a group land on one alert; 202 is success, 400 is permanent, 429 and 5xx
 are retryable. With an API token, the analysis is added once per incident as a note
 (§3.3): the incident is looked up by `incident_key` (the Events API is asynchronous, so the
-lookup is retried briefly), then `POST /incidents/{id}/notes` with the `From` header. The
+lookup is retried briefly), then `POST /incidents/{id}/notes` with the `From` header; the fix
+check after a resolve is a second note on the same, by then resolved, incident. The
 note is best effort: the page has gone out by then, so a failed note is logged
 (`pagerduty_note_failed`), never a reason to re-send the event or dead-letter it.
 """
@@ -25,9 +26,9 @@ from enrichers.clients.backend_http import USER_AGENT
 from receiver.errors import NotifyError
 from receiver.notifiers.base import NotifierSettingsBase, send
 from receiver.notifiers.integration import Integration
-from receiver.notifiers.pagerduty_event import render_event, render_note
+from receiver.notifiers.pagerduty_event import dedup_key, render_event, render_note
 from receiver.notifiers.templates import Templates
-from receiver.seams import Notification
+from receiver.seams import FollowUp, Notification
 from receiver.store import ConversationStore
 
 __all__ = ["INTEGRATION", "PagerDutyNotifier", "PagerDutyNotifierSettings"]
@@ -37,6 +38,7 @@ log = structlog.get_logger("flamebot.pagerduty")
 REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
 INCIDENT_LOOKUP_WAITS = (0.5, 1.0, 2.0, 4.0)  # the incident appears shortly after the 202
 NOTE_RETRY_WAITS = (1.0, 2.0)  # a note refused with 429/5xx is tried twice more
+OPEN = ("triggered", "acknowledged")
 
 
 class PagerDutyNotifierSettings(NotifierSettingsBase):
@@ -150,6 +152,20 @@ class PagerDutyNotifier:
         state = {"noted": True, "incident": incident}
         await self._conversations.set(key, json.dumps(state))
 
+    async def follow_up(self, follow_up: FollowUp) -> None:
+        """A note on the group's incident, open or resolved (the fix check comes after the
+        resolve); nothing without an API token, or when the incident cannot be found."""
+        if self._settings.api_token is None:
+            return
+        key = follow_up.payload.group_key
+        incident = await self._find_incident(dedup_key(key), (*OPEN, "resolved"))
+        if incident is None:
+            log.warning("pagerduty_note_skipped", reason="incident not found", group_key=key)
+            return
+        url = f"{self._settings.api_url.rstrip('/')}/incidents/{incident}/notes"
+        body = {"note": {"content": "\n".join(follow_up.lines)}}
+        await self._send("notes", "POST", url, json=body, headers=self._rest_headers())
+
     def _rest_headers(self) -> dict[str, str]:
         token = self._settings.api_token.get_secret_value() if self._settings.api_token else ""
         return {
@@ -158,15 +174,17 @@ class PagerDutyNotifier:
             "From": self._settings.from_email or "",
         }
 
-    async def _find_incident(self, incident_key: str) -> str | None:
+    async def _find_incident(
+        self, incident_key: str, statuses: tuple[str, ...] = OPEN
+    ) -> str | None:
+        """The latest incident of the key in one of `statuses`. Open ones only for the
+        analysis: after a resolve, the same key opens a new one (§3.1)."""
         url = f"{self._settings.api_url.rstrip('/')}/incidents"
-        # Only open incidents: after a resolve, the same key opens a new one (§3.1).
         params = httpx.QueryParams(
             [
                 ("incident_key", incident_key),
                 ("date_range", "all"),
-                ("statuses[]", "triggered"),
-                ("statuses[]", "acknowledged"),
+                *(("statuses[]", status) for status in statuses),
             ]
         )
         for wait in (0.0, *INCIDENT_LOOKUP_WAITS):

@@ -4,7 +4,8 @@ Lifecycle (PRODUCT.md §4): the first notification of a group posts (`chat.postM
 each later change `chat.update`s that message, by channel ID and ts, and adds a thread
 reply saying what changed; a group that fires again after a full resolve starts a new
 message. The group -> (channel ID, ts) map lives in the durable store, so it survives
-restarts. Failures are classified only, by the shared table (`base.failure_code`): 429 and
+restarts; later lines (the fix check after a resolve) are thread replies under the same
+message. Failures are classified only, by the shared table (`base.failure_code`): 429 and
 `ratelimited` (honouring Retry-After), 5xx and transport errors are retryable; any other
 `ok: false` is not, and a message that can no longer be updated is GONE. With `flamegraph: true`
 (the default) a new alert message gets the picture of its flame graph in its thread, in the
@@ -30,12 +31,14 @@ from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, failure, failure_code, transport_error
 from receiver.notifiers.integration import Integration
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
+from receiver.notifiers.slack_sections import fit
 from receiver.notifiers.slack_upload import Uploads
 from receiver.notifiers.templates import Templates
-from receiver.seams import Notification
+from receiver.seams import FollowUp, Notification
 from receiver.store import ConversationStore
 
 __all__ = ["INTEGRATION", "SlackNotifier", "SlackNotifierSettings", "describe_change"]
+FOLLOW_UP_LINE_MAX = 500  # 20 lines of this stay far below Slack's 40,000-character text
 
 
 class SlackNotifierSettings(NotifierSettingsBase):
@@ -185,6 +188,17 @@ class SlackNotifier:
         )
         state.update(alerts=statuses, resolved=payload.status == "resolved")
         await self._conversations.set(key, json.dumps(state))
+
+    async def follow_up(self, follow_up: FollowUp) -> None:
+        """A thread reply under the group's message (nothing when the group has none)."""
+        raw = await self._conversations.get(follow_up.payload.group_key)
+        state: dict[str, Any] | None = json.loads(raw) if raw else None
+        if not state or not state.get("ts"):
+            return
+        text = "\n".join(fit(line, FOLLOW_UP_LINE_MAX) for line in follow_up.lines[:20])
+        await self._call(
+            "chat.postMessage", channel=state["channel"], thread_ts=state["ts"], text=text
+        )
 
     async def _post(
         self, payload: WebhookPayload, notification: Notification, statuses: Mapping[str, str]

@@ -5,7 +5,8 @@
 - `deliveries` (`DeliveryLog`): each notifier's delivery (pending -> sending -> done or
   dead), the enrichment, dead letters and their replays;
 - `conversations` (`Conversations`): each notifier's state per group;
-- `feedback` (`FeedbackLog`): the verdict feedback given in Slack.
+- `feedback` (`FeedbackLog`): the verdict feedback given in Slack;
+- `schedules` (`Schedules`): durable jobs for later (the fix check after a resolve).
 
 Consumers get the smallest protocol they need (`receiver.store.protocols`). Underneath,
 `receiver.store.sqlite` runs the calls on two threads with a connection each, the intake
@@ -30,18 +31,22 @@ from receiver.store.protocols import (
     DeliveryStore,
     FeedbackStore,
     IntakeStore,
+    ScheduleStore,
 )
 from receiver.store.records import (
     AcceptResult,
     DeadLetter,
     Delivery,
     Incoming,
+    ScheduledJob,
     StoredNotification,
     VerdictFeedback,
 )
+from receiver.store.schedules import DEFAULT_LEASE_SECONDS, Schedules
 from receiver.store.sqlite import Lane
 
 __all__ = [
+    "DEFAULT_LEASE_SECONDS",
     "IDENTITY_TTL_SECONDS",
     "AcceptResult",
     "ConversationStore",
@@ -53,6 +58,8 @@ __all__ = [
     "Incoming",
     "IntakeStore",
     "NotifierConversations",
+    "ScheduleStore",
+    "ScheduledJob",
     "Store",
     "StoredNotification",
     "VerdictFeedback",
@@ -62,7 +69,13 @@ __all__ = [
 class Store:
     """The SQLite store of one file: its lanes, opened and closed together, and its parts."""
 
-    def __init__(self, path: Path, *, max_page_count: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_page_count: int | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
         self.path = path
         self._max_page_count = max_page_count
         self.intake_lane = Lane("intake", "FULL")
@@ -74,6 +87,7 @@ class Store:
         self.deliveries = DeliveryLog(self.work_lane, pending, lambda: self._open)
         self.conversations = Conversations(self.work_lane, lambda: self._open)
         self.feedback: FeedbackStore = FeedbackLog(self.work_lane, lambda: self._open)
+        self.schedules: ScheduleStore = Schedules(self.work_lane, lambda: self._open, lease_seconds)
 
     @property
     def is_open(self) -> bool:

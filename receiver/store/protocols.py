@@ -17,6 +17,7 @@ from receiver.store.records import (
     DeadLetter,
     Delivery,
     Incoming,
+    ScheduledJob,
     StoredNotification,
     VerdictFeedback,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "DeliveryStore",
     "FeedbackStore",
     "IntakeStore",
+    "ScheduleStore",
 ]
 
 T = TypeVar("T")
@@ -99,3 +101,16 @@ class FeedbackStore(Protocol):
     ) -> VerdictFeedback: ...
 
     async def entries(self) -> list[VerdictFeedback]: ...
+
+
+class ScheduleStore(Protocol):
+    """Durable jobs for later (the fix check after a resolve): one job per key, claimed
+    when due for the store's lease, removed when done. `now` is always the caller's clock."""
+
+    async def schedule(self, key: str, due_at: float, payload: str) -> int: ...
+    async def cancel(self, key: str) -> bool: ...
+    async def due(self, now: float, limit: int = 100) -> list[ScheduledJob]: ...
+    async def done(self, job_id: int) -> None: ...
+    async def postpone(self, job_id: int, due_at: float) -> None: ...
+    async def get(self, key: str) -> ScheduledJob | None: ...
+    async def next_due(self) -> float | None: ...

@@ -11,6 +11,7 @@ __all__ = [
     "DeadLetter",
     "Delivery",
     "Incoming",
+    "ScheduledJob",
     "StoredNotification",
     "VerdictFeedback",
 ]
@@ -63,6 +64,15 @@ CREATE TABLE IF NOT EXISTS verdict_feedback (
     user TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schedules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    due_at REAL NOT NULL,
+    payload TEXT NOT NULL,
+    claimed_until REAL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS schedules_due ON schedules (due_at, id);
 CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
 """
 
@@ -131,3 +141,15 @@ class VerdictFeedback:
     actual: str
     user: str
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledJob:
+    """A job of the schedule store: `attempts` counts the claims so far (this one included
+    when it came from `due`)."""
+
+    id: int
+    key: str
+    due_at: float
+    payload: str
+    attempts: int

@@ -143,7 +143,9 @@ async def test_gate_fails_on_an_eight_point_rise_naming_it(
 
     assert sorted(p.name for p in artifacts.iterdir()) == [
         "diff-order-service-cpu.json",
+        "diff-order-service-cpu.png",
         "diff-order-service-mutex.json",
+        "diff-order-service-mutex.png",
         "gate.json",
     ]
     diff = json.loads((artifacts / "diff-order-service-cpu.json").read_text())

@@ -86,6 +86,9 @@ def stat_rows(stats: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [tuple(s[k] for k in keys) for s in rounded(stats)]
 
 
+RUNTIME_REASONS = {"pyroscope_spy=javaspy", "metric jvm_gc_collection_seconds_sum"}
+
+
 def parse_time(text: str) -> datetime:
     assert text.endswith("Z"), text
     return datetime.fromisoformat(text)
@@ -119,7 +122,10 @@ async def test_triage_json_follows_the_contract(tmp_path: Path, sim_config: Path
         "profile": "cpu",
         "culprit": "com.example.PaymentVerticle.sha256",
     }
-    assert (payment["runtime"], payment["runtime_from"]) == ("jvm", "pyroscope_spy=javaspy")
+    # Whichever of Pyroscope and Prometheus answers first tells the runtime (a slow Pyroscope
+    # must not hold the metrics back), so on a busy machine either reason may be given.
+    assert payment["runtime"] == "jvm"
+    assert payment["runtime_from"] in RUNTIME_REASONS
     assert sorted(payment["top"]) == ["alloc", "cpu", "wall"]
     assert stat_rows(payment["top"]["cpu"]) == PAYMENT_CPU_TOP
     assert payment["action"] == (

@@ -46,3 +46,37 @@ class ScriptedSleep:
             self.parked.set()
             await asyncio.Event().wait()  # until cancelled
         await asyncio.sleep(0)
+
+
+class SteppedTime:
+    """A wall clock that moves only when the test calls `advance()`: `sleep(s)` returns once
+    the clock has moved `s` past the moment it was called (`sleeping` counts who waits)."""
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = time.time() if now is None else now
+        self._waiting: list[tuple[float, asyncio.Future[None]]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    @property
+    def sleeping(self) -> int:
+        return sum(1 for _, future in self._waiting if not future.done())
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (self.now + seconds, future)
+        self._waiting.append(entry)
+        try:
+            await future
+        finally:
+            self._waiting.remove(entry)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for until, future in self._waiting:
+            if until <= self.now and not future.done():
+                future.set_result(None)

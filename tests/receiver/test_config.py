@@ -36,6 +36,7 @@ def test_no_file_is_the_embedded_default() -> None:
     assert config.route_table() == {"default": ["console"]}
     assert config.enrichment.window == timedelta(minutes=15)
     assert config.enrichment.baseline_offset == timedelta(hours=1)
+    assert config.enrichment.verify_after == timedelta(minutes=10)
     assert config.queue.max_pending == 10_000
 
 
@@ -279,3 +280,12 @@ def test_config_models_are_immutable() -> None:
     config = Config()
     with pytest.raises(ValueError, match="frozen"):
         config.server.port = 1  # type: ignore[misc]
+
+
+def test_verify_after_takes_a_duration_and_zero(tmp_path: Path) -> None:
+    """`verify_after: 90s` and `0` load; a word that is no duration names the key."""
+    for text, expected in (("90s", timedelta(seconds=90)), ("0", timedelta(0))):
+        path = write(tmp_path, f"enrichment: {{verify_after: {text}}}\n")
+        assert load_config(path, {}).enrichment.verify_after == expected
+    bad = problems(write(tmp_path, "enrichment: {verify_after: soon}\n"))
+    assert bad == ["enrichment.verify_after: expected a duration such as 15m, 1h or 90s"]

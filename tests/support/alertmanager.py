@@ -18,7 +18,6 @@ The Debian build reads its notification templates from `/usr/share/prometheus/al
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.process import free_port, stop
-from tests.support.waiting import answers_200, running, wait_until
+from tests.support.process import spawn_listening, stop
+from tests.support.waiting import answers_200
 
 __all__ = [
     "Alertmanager",
@@ -144,32 +143,24 @@ def running_alertmanager(
     binary = alertmanager_binary()
     config_path = home / "alertmanager.yml"
     config_path.write_text(yaml.safe_dump(dict(config)), encoding="utf-8")
-    address = f"127.0.0.1:{free_port()}"
     log_path = home / "alertmanager.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config_path}",
-                f"--storage.path={home / 'data'}",
-                f"--web.listen-address={address}",
-                f"--web.external-url=http://{address}",
-                "--cluster.listen-address=",
-                "--log.level=debug",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=TOOLS.parent,  # where its templates are (see above)
-        )
+    process, address = spawn_listening(
+        lambda address: [
+            binary,
+            f"--config.file={config_path}",
+            f"--storage.path={home / 'data'}",
+            f"--web.listen-address={address}",
+            f"--web.external-url=http://{address}",
+            "--cluster.listen-address=",
+            "--log.level=debug",
+        ],
+        log_path,
+        lambda address: answers_200(f"http://{address}/-/ready"),
+        name="Alertmanager",
+        within=START_TIMEOUT_SECONDS,
+        cwd=TOOLS.parent,  # where its templates are (see above)
+    )
     try:
-        wait_until(
-            lambda: (
-                running(process, "Alertmanager", log_path)
-                and answers_200(f"http://{address}/-/ready")
-            ),
-            START_TIMEOUT_SECONDS,
-            what="Alertmanager ready",
-        )
         yield Alertmanager(f"http://{address}", log_path)
     finally:
         stop(process)

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,46 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def spawn_listening(
+    command: Callable[[str], list[str]],
+    log_path: Path,
+    ready: Callable[[str], bool],
+    *,
+    name: str,
+    within: float,
+    interval: float = 0.05,
+    cwd: Path | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `command(address)` on a free loopback port and wait until `ready(address)`.
+
+    free_port() cannot reserve the port: when another test's server took it first, the
+    child exits with "address already in use" and is started again on a new port."""
+    for attempt in range(5):
+        address = f"127.0.0.1:{free_port()}"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command(address), stdout=log, stderr=subprocess.STDOUT, cwd=cwd
+            )
+
+        def up(process: subprocess.Popen[bytes] = process, address: str = address) -> bool:
+            return running(process, name, log_path) and ready(address)
+
+        try:
+            wait_until(
+                up,
+                within,
+                interval=interval,
+                what=f"{name} ready",
+            )
+            return process, address
+        except AssertionError:
+            stop(process)
+            taken = "address already in use" in log_path.read_text(errors="replace")
+            if not taken or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -45,20 +86,36 @@ class FlamebotProcess:
 
     def __init__(self, workdir: Path, config: dict[str, Any], env: dict[str, str] | None = None):
         self.workdir = workdir
-        self.port = free_port()
-        config = {**config, "server": {"host": "127.0.0.1", **config.get("server", {})}}
-        config["server"]["port"] = self.port
+        self.config = {**config, "server": {"host": "127.0.0.1", **config.get("server", {})}}
         self.config_path = workdir / "flamebot.yaml"
-        self.config_path.write_text(yaml.safe_dump(config))
+        self._listen_on(free_port())
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
+
+    def _listen_on(self, port: int) -> None:
+        self.port = port
+        self.config["server"]["port"] = port
+        self.config_path.write_text(yaml.safe_dump(self.config))
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
+        """Start and wait until healthy; a port taken meanwhile by another test's server
+        (free_port() cannot reserve it) is replaced by a new one, up to 5 times."""
+        for _ in range(4):
+            try:
+                self._start(timeout)
+                return
+            except AssertionError:
+                if "cannot listen on" not in self.stderr():
+                    raise
+                self._listen_on(free_port())
+        self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
         self.runs += 1
         stdout = open(self.workdir / f"stdout-{self.runs}.txt", "wb")  # noqa: SIM115
         stderr = open(self.workdir / f"stderr-{self.runs}.txt", "wb")  # noqa: SIM115

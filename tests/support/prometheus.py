@@ -30,8 +30,8 @@ from typing import Protocol
 import httpx
 import pytest
 
-from tests.support.process import free_port, stop
-from tests.support.waiting import answers_200, running, wait_until
+from tests.support.process import spawn_listening, stop
+from tests.support.waiting import answers_200
 
 __all__ = [
     "FLEET",
@@ -263,27 +263,21 @@ def _prometheus(workdir: Path, data: Path, target: str) -> Iterator[str]:
     }
     config = workdir / "prometheus.yml"
     config.write_text(json.dumps({"scrape_configs": [scrape]}), encoding="utf-8")
-    address = f"127.0.0.1:{free_port()}"
-    log_path = workdir / "prometheus.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                _tool("prometheus"),
-                f"--config.file={config}",
-                f"--storage.tsdb.path={data}",
-                "--storage.tsdb.retention.time=3650d",
-                f"--web.listen-address={address}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process, address = spawn_listening(
+        lambda address: [
+            _tool("prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            "--storage.tsdb.retention.time=3650d",
+            f"--web.listen-address={address}",
+        ],
+        workdir / "prometheus.log",
+        lambda address: _scraped(f"http://{address}"),
+        name="Prometheus",
+        within=START_TIMEOUT_SECONDS,
+        interval=0.1,
+    )
     try:
-        wait_until(
-            lambda: running(process, "Prometheus", log_path) and _scraped(f"http://{address}"),
-            START_TIMEOUT_SECONDS,
-            interval=0.1,
-            what="Prometheus scraped the exporter",
-        )
         yield f"http://{address}"
     finally:
         stop(process, timeout=15)
