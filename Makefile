@@ -3,25 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make demo` needs only what flamebot runs on; `make test` adds the test toolchain on top.
+RUNTIME_STAMP := $(VENV)/.runtime
 
-.PHONY: demo test lint typecheck pytest install tools serve clean \
+.PHONY: demo test lint typecheck pytest install install-runtime tools serve clean \
 	bench-notify bench-intake bench-storm bench-flamegraph bench-gate
 
-$(STAMP): pyproject.toml constraints.txt
+$(RUNTIME_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+install-runtime: $(RUNTIME_STAMP)
+
 tools:
 	./scripts/install-tools.sh
 
-demo: install
+demo: install-runtime
 	$(BIN)/flamebot demo
 
-serve: install
+serve: install-runtime
 	$(BIN)/flamebot serve
 
 lint: install

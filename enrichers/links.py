@@ -216,17 +216,21 @@ def _matcher_value(value: str) -> str:
     return f'"{escaped}"'
 
 
+def _matcher_name(name: str) -> str:
+    return name if _LABEL_NAME.fullmatch(name) else _matcher_value(name)
+
+
 def silence_url(external_url: str, labels: Mapping[str, str]) -> str | None:
     """Alertmanager's new-silence form prefilled with `labels` as equality matchers.
 
-    Pass the group's common labels. None when `external_url` is not an http(s) URL or no
-    label is usable (names that are not Prometheus label names are left out).
+    Pass the group's common labels: every one is kept, so the silence is exactly as broad
+    as the group. A name that is not a classic Prometheus label name (`service.name`, UTF-8)
+    is quoted, as Alertmanager's UTF-8 matchers write it (`"service.name"="checkout"`).
+    None when `external_url` is not an http(s) URL or there is no label.
     """
     base = safe_url(external_url)
     matchers = [
-        f"{name}={_matcher_value(value)}"
-        for name, value in sorted(labels.items())
-        if _LABEL_NAME.match(name)
+        f"{_matcher_name(name)}={_matcher_value(value)}" for name, value in sorted(labels.items())
     ]
     if base is None or not matchers:
         return None

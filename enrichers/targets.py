@@ -9,14 +9,17 @@ and the Vert.x metrics on :8080 both match) plus the alert's `match_labels`.
 
 Windows: incident = [earliest startsAt of the service's firing alerts - window, now]; when
 none of its alerts fires, it ends at their latest endsAt. Its end is rounded down to 30 s,
-the cache's resolution. Baseline = the incident window shifted back by `baseline_offset`.
+the cache's resolution, but never before the latest startsAt (then rounded up; a startsAt
+more than 2 minutes ahead of the window's end is clock skew and left out); both ends are in
+UTC whatever offset the alerts' times carry. Baseline = the incident window shifted back by
+`baseline_offset`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Protocol
 
@@ -43,6 +46,8 @@ _RESOLUTION = timedelta(seconds=WINDOW_RESOLUTION_SECONDS)
 # An alert firing for days is looked at over its last day (plus `window`): a longer profile
 # would dilute the incident, and a nonsense startsAt (year 1) must not break the arithmetic.
 LONGEST_INCIDENT = timedelta(days=1)
+# Rounding (30 s) plus a sticky end (30 s more) put the end at most 60 s before the present.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 class AlertLike(Protocol):
@@ -125,9 +130,24 @@ def targets_of(alerts: Sequence[AlertLike], settings: EnrichmentSettings) -> lis
     return targets
 
 
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # a naive time is UTC, never the machine's zone
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset: before anything worth looking at
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def _floor(moment: datetime) -> datetime:
+    moment = _utc(moment)  # `+05:30` in, UTC out: every window is said in UTC
     seconds = int(moment.timestamp()) % WINDOW_RESOLUTION_SECONDS
     return moment.replace(microsecond=0) - timedelta(seconds=seconds)
+
+
+def _ceil(moment: datetime) -> datetime:
+    floor = _floor(moment)
+    return floor if floor == _utc(moment) else floor + _RESOLUTION
 
 
 class StickyNow:
@@ -168,7 +188,13 @@ def incident_windows(
         ends = [a.ends_at for a in alerts if a.ends_at is not None]
         end = min(max(ends), now) if ends else now
     end = _floor(end)
-    earliest = max(min(a.starts_at for a in considered), end - LONGEST_INCIDENT)
+    # The 30 s rounding and a sticky `now` (up to 60 s old) must not end the window before an
+    # alert that just started: it always contains every startsAt it looks at.
+    # A startsAt further ahead than CLOCK_SKEW is the clock of whoever wrote it: not waited for.
+    latest = max(_utc(a.starts_at) for a in considered)
+    if end < latest <= end + CLOCK_SKEW:
+        end = _ceil(latest)
+    earliest = max(min(_utc(a.starts_at) for a in considered), end - LONGEST_INCIDENT)
     start = min(earliest - settings.window, end - timedelta(seconds=WINDOW_RESOLUTION_SECONDS))
     offset = settings.baseline_offset
     return Window(start=start, end=end), Window(start=start - offset, end=end - offset)

@@ -27,6 +27,7 @@ from receiver.notifiers import build_notifiers
 from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
 from receiver.seams import Enricher, Notifier
+from receiver.startup_checks import startup_warnings
 from receiver.store import SCHEMA_VERSION, AcceptResult, Delivery, Incoming, Store
 
 __all__ = ["Service", "serve"]
@@ -282,6 +283,7 @@ async def serve(
         store=service.store.where,
         routes=sorted(service.config.route_table()),
     )
+    checks = asyncio.create_task(startup_warnings(config))  # beside the start, never before it
     if freeze_startup:
         gc.collect()
         gc.freeze()
@@ -290,6 +292,9 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    checks.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await checks
     grace = config.server.shutdown_grace_seconds
     log.info("service_stopping", grace_seconds=grace, busy_lanes=service.dispatcher.busy_lanes)
     app[WEBHOOK].accepting = False

@@ -24,9 +24,18 @@ fi
 bin="$root/.tools/bin"
 share="$root/.tools/share/alertmanager"
 want=(prometheus promtool alertmanager amtool)
+# Debian's Alertmanager reads its notification templates from this absolute directory
+# (upstream embeds them), which `dpkg-deb -x` does not create. The installed binary has that
+# one string constant replaced by a relative path of the same length, so it runs from
+# `.tools` (`cd .tools && bin/alertmanager ...`, README "Connect your Alertmanager") without
+# writing outside the repository; apart from that constant it is the packaged code.
+debian_share=/usr/share/prometheus/alertmanager
+relative_share=././././././././share/alertmanager
 have=1
 for b in "${want[@]}"; do [ -x "$bin/$b" ] || have=0; done
 [ -f "$share/default.tmpl" ] || have=0
+# An Alertmanager installed before its template directory was made relative: do it again.
+[ -x "$bin/alertmanager" ] && ! grep -qa "$relative_share" "$bin/alertmanager" && have=0
 [ "$have" = 1 ] && exit 0
 
 work=$(mktemp -d)
@@ -43,10 +52,24 @@ for deb in ./*.deb; do dpkg-deb -x "$deb" extracted; done
 mkdir -p "$bin"
 install -m 0755 extracted/usr/bin/prometheus "$bin/prometheus"
 install -m 0755 extracted/usr/bin/promtool "$bin/promtool"
-install -m 0755 extracted/usr/bin/prometheus-alertmanager "$bin/alertmanager"
+python3 - extracted/usr/bin/prometheus-alertmanager "$bin/alertmanager" "$debian_share" "$relative_share" <<'PY'
+import sys
+source, target, old, new = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode()
+assert len(old) == len(new)
+data = open(source, "rb").read()
+# The directory constant stands alone; `.../ui/` and `.../no-ui` are other strings.
+at, i = [], data.find(old)
+while i >= 0:
+    if data[i + len(old):i + len(old) + 1] != b"/":
+        at.append(i)
+    i = data.find(old, i + 1)
+if len(at) == 1:
+    data = data[:at[0]] + new + data[at[0] + len(new):]
+open(target, "wb").write(data)
+PY
+chmod 0755 "$bin/alertmanager"
 install -m 0755 extracted/usr/bin/amtool "$bin/amtool"
-# Debian's Alertmanager reads its notification templates from /usr/share (upstream embeds
-# them); the tests point a copy of the binary at these (tests/support/alertmanager.py).
+# The templates the relative directory above points at, from the package.
 mkdir -p "$share"
 install -m 0644 extracted/usr/share/prometheus/alertmanager/default.tmpl "$share/default.tmpl"
 install -m 0644 extracted/usr/share/prometheus/alertmanager/email.tmpl "$share/email.tmpl"

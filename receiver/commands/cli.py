@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from receiver.commands.cli_help import UsageExitParser, help_tail
 from receiver.commands.cli_loop import add_loop_commands
 from receiver.config import Config, load_config, secret_values
 from receiver.errors import ConfigError, StartupError
@@ -181,11 +182,13 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = UsageExitParser(
         prog="flamebot",
         description="Alertmanager webhook receiver that explains alerts with profiles.",
+        epilog="`flamebot COMMAND --help` lists the command's options, exit codes and an example.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"flamebot {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "serve": ("run the webhook receiver", cmd_serve),
         "check-config": ("validate a config file", cmd_check_config),
@@ -201,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
             cmd_flamegraph,
         ),
     }
-    parsers = {}
+    parsers: dict[str, argparse.ArgumentParser] = {}
     for name, (help_text, handler) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
@@ -230,11 +233,29 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["dead-letters"].add_argument("--json", action="store_true", help="JSON output")
     parsers["feedback"].add_argument("--json", action="store_true", help="JSON output")
     parsers["replay"].add_argument("id", type=int, help="dead letter id (see dead-letters)")
+    for name, command in sub.choices.items():
+        command.epilog = help_tail(name)
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("flamebot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from receiver import __version__
+
+        return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # `flamebot` alone: the help, not an error
+        parser.print_help()
+        return 0
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -4,7 +4,7 @@ The JSON document is a public contract (PRODUCT.md §4): keys are only ever adde
 echoes the reference `bottleneck` command, one block per service, most severe first:
 
       [!!!] payment-service  →  CPU-BOUND
-           CPU: 82%  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%
+           CPU: 0.82 cores  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%
            Hotspot: com.example.PaymentVerticle.sha256: 34.2% of CPU self-time (5.1% before, ...)
            Action:  optimise com.example.PaymentVerticle.sha256 (algorithm, ...)
            Profiles: CPU: PaymentVerticle.sha256 (34.2%) | Alloc: ... | Mutex: (none)
@@ -93,14 +93,14 @@ def _metric(value: float | None, form: str, scale: float = 1.0) -> str:
 
 
 def metrics_text(m: HealthMetrics, units: Mapping[str, str] | None = None) -> str:
-    """`CPU: 82%  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%`; a metric in
+    """`CPU: 0.82 cores  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%`; a metric in
     its runtime's own unit says it (`GC: 0.40 collections/s`, `Threads: 812 goroutines`)."""
     own = units or {}
     gc = "{:.2f} " + own["gc"] if "gc" in own else "{:.3f}s/s"
     threads = "{:.0f} " + own["threads"] if "threads" in own else "{:.0f}"
     return "  ".join(
         (
-            f"CPU: {_metric(m.cpu, '{:.0f}%', 100)}",
+            f"CPU: {_metric(m.cpu, '{:.2f} cores')}",  # as every other output says it
             f"Heap: {_metric(m.heap_ratio, '{:.0f}%', 100)}",
             f"GC: {_metric(m.gc, gc)}",
             f"Threads: {_metric(m.threads, threads)}",

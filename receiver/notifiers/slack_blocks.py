@@ -21,6 +21,7 @@ from typing import Any
 
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
+from receiver.notifiers.incident import alert_severity, resolved_line
 from receiver.notifiers.slack_actions import interactive_block
 from receiver.notifiers.slack_sections import (
     Block,
@@ -36,6 +37,7 @@ from receiver.notifiers.slack_sections import (
     service_section,
 )
 from receiver.notifiers.summary import (
+    PROFILE_TITLES,
     alert_name,
     alert_service,
     headline,
@@ -47,7 +49,14 @@ from receiver.notifiers.summary import (
     window_line,
 )
 
-__all__ = ["BLOCKS_BUDGET", "MAX_BLOCKS", "render_slack", "render_thread_reply"]
+__all__ = [
+    "BLOCKS_BUDGET",
+    "MAX_BLOCKS",
+    "render_slack",
+    "render_thread_reply",
+    "slack_header",
+    "slack_text",
+]
 
 MAX_BLOCKS = 50
 HEADER_MAX = 150
@@ -87,13 +96,16 @@ def _others(services: list[ServiceAnalysis], detail: Detail) -> Block | None:
     return section("others", f"*Also affected ({len(services)}):* " + fit(names, detail.line * 4))
 
 
-def _service_blocks(enrichment: EnrichmentResult, detail: Detail) -> list[Block | None]:
+def _service_blocks(
+    payload: WebhookPayload, enrichment: EnrichmentResult, detail: Detail
+) -> list[Block | None]:
     services = ranked(enrichment.services)
     shown = services[:SHOWN_SERVICES]
     several = len(services) > 1
     blocks: list[Block | None] = []
     for index, analysis in enumerate(shown):
-        blocks.append(service_section(index, analysis, detail))
+        own = alert_severity(payload, analysis)
+        blocks.append(service_section(index, analysis, detail, own))
         if several and (index == 0 or detail.every_service_links):
             buttons = service_buttons(index, analysis, detail, named=True)
             blocks.append(actions_block(f"links-{index}", buttons, detail))
@@ -140,8 +152,27 @@ def _context(enrichment: EnrichmentResult) -> Block:
     return {"type": "context", "block_id": "context", "elements": elements}
 
 
-def _header(payload: WebhookPayload) -> Block:
+def slack_header(payload: WebhookPayload, enrichment: EnrichmentResult) -> str:
+    """`🔥 FIRING:1 HighCpuUsage · payment-service · CPU-BOUND`: status, alert, the lead
+    service and its verdict (one function: the place a template hooks in)."""
     text = f"{_emoji(payload)} {status_tag(payload)} {alert_name(payload)}"
+    lead = primary_analysis(enrichment)
+    if lead is None:
+        names = sorted({alert_service(a) for a in payload.alerts})
+        where = names[0] if len(names) == 1 else f"{len(names)} services"
+        return f"{text} · {where} · not analysed"
+    others = len(enrichment.services) - 1
+    where = lead.service + (f" +{others} more" if others else "")
+    return f"{text} · {where} · {lead.verdict}"
+
+
+def slack_text(payload: WebhookPayload, enrichment: EnrichmentResult) -> str:
+    """The top-level `text`: the one-line summary (the place a template hooks in)."""
+    return f"{_emoji(payload)} " + fit(headline(payload, enrichment), TEXT_MAX)
+
+
+def _header(payload: WebhookPayload, enrichment: EnrichmentResult) -> Block:
+    text = slack_header(payload, enrichment)
     return {"type": "header", "block_id": "header", "text": plain(text, HEADER_MAX)}
 
 
@@ -159,9 +190,9 @@ def _blocks(
     detail: Detail,
     notification_id: int | None = None,
 ) -> list[Block]:
-    blocks: list[Block | None] = [_header(payload), _change(change)]
+    blocks: list[Block | None] = [_header(payload, enrichment), _change(change)]
     if enrichment.services:
-        blocks += _service_blocks(enrichment, detail)
+        blocks += _service_blocks(payload, enrichment, detail)
     else:
         blocks.append(_not_analysed(payload, enrichment, detail))
     blocks += [
@@ -172,6 +203,31 @@ def _blocks(
         if notification_id is None
         else interactive_block(notification_id, payload, enrichment),
         alerts_block(payload, detail),
+        _context(enrichment),
+    ]
+    return [b for b in blocks if b is not None]
+
+
+def _resolved(
+    payload: WebhookPayload, enrichment: EnrichmentResult, change: str | None
+) -> list[Block]:
+    """A resolve is a short note: when, how long, what changed, what the analysis said; no
+    buttons (nothing is left to silence, re-run or correct: the firing thread has them)."""
+    lines = [f"*{fit(resolved_line(payload), 300)}*"]
+    lead = primary_analysis(enrichment)
+    if lead is not None:
+        said = f"{lead.service}: {verdict_text(lead)}"
+        if lead.hotspot is not None:
+            spot = lead.hotspot
+            said += (
+                f", hotspot {spot.function} ({spot.self_pct:.1f}% {PROFILE_TITLES[spot.profile]})"
+            )
+        lines.append("*While firing:* " + fit(said, 400))
+    lines.append(f"*Alerts:* {len(payload.alerts)} resolved")
+    blocks = [
+        _header(payload, enrichment),
+        _change(change),
+        section("resolved", "\n".join(lines)),
         _context(enrichment),
     ]
     return [b for b in blocks if b is not None]
@@ -202,20 +258,23 @@ def render_slack(
 ) -> dict[str, Any]:
     """`{"text": <one-line summary>, "blocks": [...]}` for chat.postMessage / chat.update;
     `header` and `text` replace the default header and summary (`templates:`, rendered);
-    with the interactive buttons of notification `notification_id` when given."""
+    with the interactive buttons of notification `notification_id` when given. A resolved
+    group gets the short note of `_resolved`."""
     blocks: list[Block] = []
-    for detail in LEVELS:
-        blocks = _blocks(payload, enrichment, change, detail, notification_id)
-        if len(blocks) <= MAX_BLOCKS and blocks_size(blocks) <= BLOCKS_BUDGET:
-            break
+    if payload.status == "resolved":
+        blocks = _resolved(payload, enrichment, change)
     else:
-        blocks = _shed(blocks)
+        for detail in LEVELS:
+            blocks = _blocks(payload, enrichment, change, detail, notification_id)
+            if len(blocks) <= MAX_BLOCKS and blocks_size(blocks) <= BLOCKS_BUDGET:
+                break
+        else:
+            blocks = _shed(blocks)
     # A template's output is the user's markup, sent as written (values escaped by `mrkdwn`).
     if header:
         blocks[0] = {**blocks[0], "text": {**plain("", 1), "text": truncate(header, HEADER_MAX)}}
     summary = truncate(text, TEXT_MAX) if text else None
-    summary = summary or f"{_emoji(payload)} " + fit(headline(payload, enrichment), TEXT_MAX)
-    return {"text": summary, "blocks": blocks}
+    return {"text": summary or slack_text(payload, enrichment), "blocks": blocks}
 
 
 def render_thread_reply(

@@ -108,11 +108,15 @@ def section(block_id: str, text: str, fields: list[str] | None = None) -> Block:
     return block
 
 
-def _service_title(analysis: ServiceAnalysis, detail: Detail) -> str:
+def _service_title(analysis: ServiceAnalysis, detail: Detail, alert_severity: str | None) -> str:
     name = analysis.service
     if analysis.pyroscope_service != analysis.service:
         name += f" (Pyroscope: {analysis.pyroscope_service})"
-    return f"*{analysis.verdict}* · {analysis.severity} · *{fit(name, detail.line)}*"
+    # Two different severities, each named: the analysis' and the alert's own label.
+    severities = f"analysis severity {analysis.severity}"
+    if alert_severity:
+        severities += f" · alert severity {fit(alert_severity, 60)}"
+    return f"*{analysis.verdict}* · {severities} · *{fit(name, detail.line)}*"
 
 
 def _hotspot_lines(analysis: ServiceAnalysis, detail: Detail) -> list[str]:
@@ -125,7 +129,8 @@ def _hotspot_lines(analysis: ServiceAnalysis, detail: Detail) -> list[str]:
     lines = [text]
     riser = analysis.biggest_riser
     if riser is not None and riser.delta_pp > 0 and riser.function != spot.function:
-        lines.append(f"*Riser:* {code(riser.function, detail.function)} {riser_detail(riser)}")
+        riser_text = escape(riser_detail(riser))  # its `->` is mrkdwn's `>` otherwise
+        lines.append(f"*Riser:* {code(riser.function, detail.function)} {riser_text}")
     return lines
 
 
@@ -149,11 +154,13 @@ def _unseen_text(analysis: ServiceAnalysis, width: int) -> list[str]:
     return [":warning: *Not seen:* " + fit(seen + partial, width * 2)]
 
 
-def service_section(index: int, analysis: ServiceAnalysis, detail: Detail) -> Block:
+def service_section(
+    index: int, analysis: ServiceAnalysis, detail: Detail, alert_severity: str | None = None
+) -> Block:
     """Verdict, what was not seen, evidence, metrics, hotspot, action, notes of one service."""
     width = detail.line
     lines = [
-        _service_title(analysis, detail),
+        _service_title(analysis, detail, alert_severity),
         *_unseen_text(analysis, width),
         "*Evidence:* " + fit(evidence_line(analysis), width),
         "*Metrics:* " + fit(metric_line(analysis.metrics, analysis.units), width),

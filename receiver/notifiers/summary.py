@@ -105,11 +105,15 @@ def metric_line(metrics: HealthMetrics, units: Mapping[str, str] | None = None) 
 
 
 def evidence_line(analysis: ServiceAnalysis) -> str:
-    """The thresholds that were crossed, e.g. `cpu 0.82 >= 0.3`."""
-    crossed = [e for e in analysis.evidence if e.crossed]
-    if not crossed:
+    """The thresholds that were crossed, each metric once: its critical threshold when
+    that one was crossed too, e.g. `cpu 0.82 cores >= 0.80 cores (critical)`."""
+    strongest: dict[str, Evidence] = {}
+    for e in analysis.evidence:
+        if e.crossed and (e.metric not in strongest or e.key.startswith("critical_")):
+            strongest[e.metric] = e
+    if not strongest:
         return "no threshold crossed"
-    return ", ".join(_evidence(e, analysis.units.get(e.metric)) for e in crossed)
+    return ", ".join(_evidence(e, analysis.units.get(e.metric)) for e in strongest.values())
 
 
 def _evidence(e: Evidence, unit: str | None) -> str:

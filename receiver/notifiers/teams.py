@@ -23,6 +23,7 @@ from enrichers.clients.backend_http import USER_AGENT
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from receiver.models import WebhookPayload
 from receiver.notifiers.base import NotifierSettingsBase, send
+from receiver.notifiers.incident import severities_text
 from receiver.notifiers.integration import Integration
 from receiver.notifiers.summary import (
     alert_service,
@@ -82,11 +83,13 @@ def _service_actions(analysis: ServiceAnalysis) -> list[Element]:
     return [a for a in found if a is not None]
 
 
-def _service(analysis: ServiceAnalysis, width: int, buttons: bool) -> Element:
+def _service(
+    payload: WebhookPayload, analysis: ServiceAnalysis, width: int, buttons: bool
+) -> Element:
     facts = [("Evidence", evidence_line(analysis)), ("Hotspot", hotspot_line(analysis) or "none")]
     facts += [("Action", analysis.action)]
     facts += [("Metrics", metric_line(analysis.metrics, analysis.units))]
-    title = f"{analysis.service}: {verdict_text(analysis)} [{analysis.severity}]"
+    title = f"{analysis.service}: {verdict_text(analysis)} ({severities_text(payload, analysis)})"
     items: list[Element] = [
         _text(title, width, weight="Bolder"),
         {
@@ -128,7 +131,7 @@ def _card(
     color = "Attention" if payload.firing else "Good"
     body = [_text(headline(payload, enrichment), 600, size="Large", weight="Bolder", color=color)]
     several = len(analyses) > 1  # one service: its buttons are the card's own
-    body += [_service(a, width, buttons and several) for a in analyses[:services]]
+    body += [_service(payload, a, width, buttons and several) for a in analyses[:services]]
     if enrichment.links.runbook_text and not enrichment.links.runbook:
         body.append(_text(f"Runbook: {enrichment.links.runbook_text}", width))
     body += _alerts(payload, alerts, width)

@@ -21,9 +21,9 @@ async def test_help_lists_every_command(tmp_path: Path) -> None:
 
 
 async def test_top_rejects_an_unknown_profile_kind(tmp_path: Path) -> None:
-    """Only cpu, alloc, memory, mutex and wall are profile kinds (argparse usage error)."""
+    """Only cpu, alloc, memory, mutex and wall are profile kinds (a usage error: exit 64)."""
     result = await flamebot("top", "heap", "payment-service", cwd=tmp_path)
-    assert (result.code, result.stdout) == (2, "")
+    assert (result.code, result.stdout) == (64, "")
     # The list of choices is quoted differently across Python versions.
     error = result.stderr.splitlines()[-1]
     assert error.startswith("flamebot top: error: argument kind: invalid choice: 'heap' (choose")

@@ -126,9 +126,12 @@ def test_demo_shows_the_on_call_view_of_both_sick_services(demo: tuple[str, Path
     ) in lines
     assert "    Riser:    com.example.PaymentVerticle.sha256 5.1% -> 34.2% (+29.1 pp)" in lines
     assert f"{ORDER_HEADLINE}  (#2)" in lines
-    assert "  order-service (Pyroscope: bank-order-service): LOCK-BOUND [warning]" in lines
+    assert (
+        "  order-service (Pyroscope: bank-order-service): LOCK-BOUND"
+        " (analysis severity warning, alert severity warning)"
+    ) in lines
     payment = section(stdout, "1. Alertmanager", "2. Alertmanager")
-    link = next(line for line in payment.splitlines() if line.startswith("    Flame graph: "))
+    link = next(line for line in payment.splitlines() if line.startswith("    flame graph: "))
     assert flame_graph(explore_pane(link.split(": ", 1)[1])) == (
         "pyroscope-ds",
         "process_cpu:cpu:nanoseconds:cpu:nanoseconds",

@@ -100,5 +100,6 @@ async def test_triage_colours_the_marker_and_verdict_by_severity() -> None:
     assert "  \x1b[33m[ ! ] order-service  →  LOCK-BOUND\x1b[0m" in lines
     assert "  \x1b[32m[ . ] stream-service  →  HEALTHY\x1b[0m" in lines
     assert (
-        lines[3] == "       CPU: 82%  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%"
+        lines[3]
+        == "       CPU: 0.82 cores  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%"
     )

@@ -227,7 +227,7 @@ async def test_triage_exits_2_when_pyroscope_is_unreachable(
     assert lines[2:6] == [
         "  [!!!] payment-service  →  CPU-BOUND",
         "       Not seen: pyroscope unreachable (connection refused)",
-        "       CPU: 82%  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%",
+        "       CPU: 0.82 cores  Heap: 45%  GC: 0.012s/s  Threads: 24  Lat: 340ms  Err: 0.0%",
         "       Action:  optimise the hottest function (unknown: no profile data)"
         " (algorithm, caching, async offload)",
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -162,8 +162,19 @@ def test_silence_url_equals_the_reference_example() -> None:
 
 def test_silence_url_escapes_quotes_backslashes_and_newlines() -> None:
     """A value's `"`, `\\` and newline are escaped inside the quoted matcher."""
-    url = silence_url("https://am.example/", {"a": 'x"y\\z\nw', "bad name": "dropped"})
+    url = silence_url("https://am.example/", {"a": 'x"y\\z\nw'})
     assert url == "https://am.example/#/silences/new?filter=%7Ba%3D%22x%5C%22y%5C%5Cz%5Cnw%22%7D"
+
+
+def test_silence_url_keeps_and_quotes_names_with_dots_spaces_or_utf8() -> None:
+    """No common label is dropped: other names are quoted (Alertmanager's UTF-8 matchers)."""
+    labels = {"alertname": "HighCpuUsage", "service.name": "checkout", "équipe": "paiement"}
+    url = silence_url("https://am.example", {**labels, "bad name": 'a"b'})
+    assert url is not None
+    assert unquote(url.split("filter=", 1)[1]) == (
+        '{alertname="HighCpuUsage", "bad name"="a\\"b", "service.name"="checkout",'
+        ' "équipe"="paiement"}'
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,9 +187,8 @@ def test_silence_url_needs_an_http_external_url(external_url: str) -> None:
 
 
 def test_silence_url_needs_a_label() -> None:
-    """No link without a usable matcher: an empty silence would match nothing useful."""
+    """No link without a label: a silence without matchers would match everything."""
     assert silence_url("http://am:9093", {}) is None
-    assert silence_url("http://am:9093", {"0bad": "x"}) is None
 
 
 @pytest.mark.parametrize(

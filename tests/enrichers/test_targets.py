@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -196,3 +196,42 @@ def test_sticky_now_keeps_a_recent_window_end_for_30_seconds() -> None:
     assert sticky.now_for("a", later + timedelta(seconds=1)) == end + timedelta(seconds=30)
     earlier = first - timedelta(seconds=5)  # a clock that went back: a fresh choice
     assert sticky.now_for("a", earlier) == earlier
+
+
+def test_the_window_contains_a_start_after_the_rounded_end() -> None:
+    """An alert that started 10 s after the 30 s-rounded end moves the end up to contain it."""
+    now = datetime(2026, 11, 25, 17, 26, 35, tzinfo=UTC)  # rounded down: 17:26:30
+    fresh = alert({"instance": "a:1"}, datetime(2026, 11, 25, 17, 26, 34, tzinfo=UTC))
+    incident, baseline = incident_windows([fresh], SETTINGS, now)
+    assert incident == Window(
+        start=datetime(2026, 11, 25, 17, 11, 34, tzinfo=UTC),
+        end=datetime(2026, 11, 25, 17, 27, 0, tzinfo=UTC),
+    )
+    assert baseline.end == datetime(2026, 11, 25, 16, 27, 0, tzinfo=UTC)
+
+
+def test_a_sticky_end_older_than_a_new_alert_still_contains_it() -> None:
+    """The sticky `now` of a storm (up to 60 s old) never ends a window before its alerts."""
+    sticky = StickyNow()
+    first = datetime(2026, 11, 25, 17, 26, 59, tzinfo=UTC)
+    assert sticky.now_for("svc", first) == first
+    later = first + timedelta(seconds=20)  # within 30 s: the first analysis' end is reused
+    reused = sticky.now_for("svc", later)
+    assert reused == datetime(2026, 11, 25, 17, 26, 30, tzinfo=UTC)
+    newcomer = alert({"instance": "a:1"}, datetime(2026, 11, 25, 17, 27, 15, tzinfo=UTC))
+    incident, _ = incident_windows([newcomer], SETTINGS, reused)
+    assert incident.start <= newcomer.starts_at <= incident.end
+    assert incident.end == datetime(2026, 11, 25, 17, 27, 30, tzinfo=UTC)
+
+
+def test_offsets_are_converted_to_utc() -> None:
+    """A startsAt of 10:01:20+05:30 is 04:31:20 UTC: both ends come out in UTC, start first."""
+    india = timezone(timedelta(hours=5, minutes=30))
+    starts = datetime(2026, 11, 25, 10, 1, 20, tzinfo=india)
+    now = datetime(2026, 11, 25, 4, 49, 40, tzinfo=UTC)
+    incident, _ = incident_windows([alert({"instance": "a:1"}, starts)], SETTINGS, now)
+    assert incident == Window(
+        start=datetime(2026, 11, 25, 4, 16, 20, tzinfo=UTC),
+        end=datetime(2026, 11, 25, 4, 49, 30, tzinfo=UTC),
+    )
+    assert incident.start.utcoffset() == incident.end.utcoffset() == timedelta(0)

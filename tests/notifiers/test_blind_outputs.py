@@ -102,7 +102,7 @@ NO_PROFILES = Blind(
     "latency_ms 800 ms > 500 ms, threads 80 > 60",
     "check the profiling agent and the service_name mapping (queried bank-order-service)",
     0,
-    "CPU: 15%  Heap: 38%  GC: 0.004s/s  Threads: 80  Lat: 800ms  Err: 1.0%",
+    "CPU: 0.15 cores  Heap: 38%  GC: 0.004s/s  Threads: 80  Lat: 800ms  Err: 1.0%",
 )
 CASES = {"backends down": DOWN, "no series": NO_SERIES, "no profiles": NO_PROFILES}
 
@@ -190,7 +190,8 @@ def test_headline_slack_and_pagerduty_say_it(blind: Seen) -> None:
         name += f" (Pyroscope: {case.pyroscope})"
     assert section["text"]["text"] == "\n".join(
         [
-            f"*{case.verdict}* · {case.severity} · *{name}*",
+            f"*{case.verdict}* · analysis severity {case.severity} · alert severity warning"
+            f" · *{name}*",
             f":warning: *Not seen:* {'; '.join(case.unseen)}",
             f"*Evidence:* {escape(case.evidence)}",
             f"*Metrics:* {case.metrics}",
@@ -211,7 +212,7 @@ def test_headline_slack_and_pagerduty_say_it(blind: Seen) -> None:
 
 
 def test_the_console_says_it(blind: Seen) -> None:
-    """The console block of the service, line by line, up to its links."""
+    """The console block of the service, line by line, then the alerts; links come last."""
     case = blind.case
     text = render_text(blind.payload, blind.result, 7)
     lines = text.split("\n")
@@ -220,7 +221,7 @@ def test_the_console_says_it(blind: Seen) -> None:
     )
     expected = [
         f"[FIRING:1] HighCpuUsage on {case.service}: {case.said}  (#7)",
-        f"  {name}: {case.verdict} [{case.severity}]",
+        f"  {name}: {case.verdict} (analysis severity {case.severity}, alert severity warning)",
         f"    Not seen: {'; '.join(case.unseen)}",
         f"    Metrics:  {case.metrics}",
         f"    Evidence: {case.evidence}",
@@ -230,7 +231,10 @@ def test_the_console_says_it(blind: Seen) -> None:
     if case is NO_SERIES:  # Pyroscope answered: its top functions are shown
         expected.append("    Top CPU    com.example.Cart.checkout 100.0%")
     assert lines[: len(expected)] == expected
-    assert lines[len(expected)].startswith("    Flame graph: http")
+    assert lines[len(expected)] == "  Alerts: 1 (1 firing, 0 resolved)"
+    links = lines.index("  Links:")
+    assert lines[links + 1].startswith("    flame graph: http")
+    assert all(line.startswith("    ") for line in lines[links + 1 :])
     assert "HEALTHY" not in text
 
 

@@ -7,9 +7,17 @@ from typing import Any
 
 import pytest
 
-from enrichers.result import EnrichmentResult, GroupLinks, Link, ServiceLinks, SourceError
+from enrichers.result import (
+    EnrichmentResult,
+    FunctionChange,
+    GroupLinks,
+    Link,
+    ServiceLinks,
+    SourceError,
+)
 from receiver.notifiers.slack_blocks import render_slack, render_thread_reply
 from receiver.notifiers.slack_sections import escape, fit
+from receiver.notifiers.text import render_text
 from tests.notifiers.samples import (
     ENRICHED_AT,
     INCIDENT,
@@ -60,8 +68,9 @@ def test_reference_alert_text_and_service_section() -> None:
         "hotspot com.example.PaymentVerticle.sha256 (34.2% CPU)"
     )
     assert block(message, "service-0")["text"]["text"] == (
-        "*CPU-BOUND* · critical · *payment-service (Pyroscope: bank-payment-service)*\n"
-        "*Evidence:* cpu 0.82 cores &gt;= 0.30 cores, cpu 0.82 cores &gt;= 0.80 cores (critical)\n"
+        "*CPU-BOUND* · analysis severity critical · alert severity warning"
+        " · *payment-service (Pyroscope: bank-payment-service)*\n"
+        "*Evidence:* cpu 0.82 cores &gt;= 0.80 cores (critical)\n"
         "*Metrics:* CPU 0.82 cores · Heap 45.0% · GC 0.012 s/s · Threads 48 · Latency 85 ms"
         " · Errors 0.1% · Requests 120.5 req/s\n"
         "*Hotspot:* `com.example.PaymentVerticle.sha256` 34.2% of CPU self-time"
@@ -80,28 +89,74 @@ def test_reference_alert_text_and_service_section() -> None:
 
 
 def test_resolved_group() -> None:
-    """A resolved group says RESOLVED with a check mark and lists the alert as resolved."""
+    """A resolve is a short note: when, how long, what changed, the verdict; no analysis again."""
     payload = load_payload("reference-highcpuusage-resolved.json")
     message = render_slack(payload, reference_enrichment(payload), change="group resolved")
     check_slack_message(message)
-    assert message["text"].startswith("✅ [RESOLVED] HighCpuUsage on payment-service: CPU-BOUND")
-    assert message["blocks"][:2] == [
-        {
-            "type": "header",
-            "block_id": "header",
-            "text": {"type": "plain_text", "text": "✅ RESOLVED HighCpuUsage", "emoji": True},
-        },
-        {
-            "type": "context",
-            "block_id": "change",
-            "elements": [{"type": "mrkdwn", "text": ":arrows_counterclockwise: group resolved"}],
-        },
-    ]
-    assert block(message, "alerts")["text"]["text"] == (
-        "*Alerts:* 1 (0 firing, 1 resolved)\n"
-        "• :white_check_mark: HighCpuUsage on payment-service:9404:"
-        " High CPU on payment-service:9404"
-    )
+    assert message == {
+        "text": "✅ [RESOLVED] HighCpuUsage on payment-service: CPU-BOUND,"
+        " hotspot com.example.PaymentVerticle.sha256 (34.2% CPU)",
+        "blocks": [
+            {
+                "type": "header",
+                "block_id": "header",
+                "text": {
+                    "type": "plain_text",
+                    "text": "✅ RESOLVED HighCpuUsage · payment-service · CPU-BOUND",
+                    "emoji": True,
+                },
+            },
+            {
+                "type": "context",
+                "block_id": "change",
+                "elements": [
+                    {"type": "mrkdwn", "text": ":arrows_counterclockwise: group resolved"}
+                ],
+            },
+            {
+                "type": "section",
+                "block_id": "resolved",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "*Resolved at 2026-11-25T17:26:31Z after 59 s"
+                    " (firing since 2026-11-25T17:25:32Z)*\n"
+                    "*While firing:* payment-service: CPU-BOUND,"
+                    " hotspot com.example.PaymentVerticle.sha256 (34.2% CPU)\n"
+                    "*Alerts:* 1 resolved",
+                },
+            },
+            {
+                "type": "context",
+                "block_id": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "Incident window 2026-11-25 17:10:32 to 17:26:32 UTC",
+                    },
+                    {"type": "mrkdwn", "text": "Enriched 2026-11-25 17:26:33 UTC in 1.2 s"},
+                ],
+            },
+        ],
+    }
+
+
+def test_a_resolve_is_at_most_a_third_of_the_firing_message() -> None:
+    """The reference resolve's Slack JSON and console text are each <= 1/3 of the firing one's."""
+    firing = load_payload(REFERENCE)
+    resolved = load_payload("reference-highcpuusage-resolved.json")
+
+    def slack_size(payload: Any) -> int:
+        # As the notifier sends it: with the interactive buttons of notification 7.
+        message = render_slack(
+            payload, reference_enrichment(payload), change="group resolved", notification_id=7
+        )
+        return len(json.dumps(message, ensure_ascii=False))
+
+    def console_size(payload: Any) -> int:
+        return len(render_text(payload, reference_enrichment(payload), 1))
+
+    assert 3 * slack_size(resolved) <= slack_size(firing)
+    assert 3 * console_size(resolved) <= console_size(firing)
 
 
 def test_forty_alerts_over_eight_services() -> None:
@@ -109,7 +164,9 @@ def test_forty_alerts_over_eight_services() -> None:
     payload = fleet_payload()
     message = render_slack(payload, fleet_enrichment(payload), change="2 alerts added")
     check_slack_message(message)
-    assert message["blocks"][0]["text"]["text"] == "🔥 FIRING:38, RESOLVED:2 HighLatency"
+    assert message["blocks"][0]["text"]["text"] == (
+        "🔥 FIRING:38, RESOLVED:2 HighLatency · payment-service +7 more · CPU-BOUND"
+    )
     assert block_ids(message) == [
         "header",
         "change",
@@ -126,12 +183,17 @@ def test_forty_alerts_over_eight_services() -> None:
     ]
     titles = [block(message, f"service-{i}")["text"]["text"].split("\n")[0] for i in range(5)]
     assert titles == [
-        "*CPU-BOUND* · warning · *payment-service (Pyroscope: bank-payment-service)*",
-        "*GC-BOUND* · warning · *account-service (Pyroscope: bank-account-service)*",
-        "*MEMORY-PRESSURE* · warning · *loan-service (Pyroscope: bank-loan-service)*",
-        "*NO-PROFILE-DATA* · warning · *notification-service"
+        "*CPU-BOUND* · analysis severity warning"
+        " · *payment-service (Pyroscope: bank-payment-service)*",
+        "*GC-BOUND* · analysis severity warning"
+        " · *account-service (Pyroscope: bank-account-service)*",
+        "*MEMORY-PRESSURE* · analysis severity warning"
+        " · *loan-service (Pyroscope: bank-loan-service)*",
+        "*NO-PROFILE-DATA* · analysis severity warning"
+        " · *notification-service"
         " (Pyroscope: bank-notification-service)*",
-        "*LOCK-BOUND* · warning · *fraud-service (Pyroscope: bank-fraud-service)*",
+        "*LOCK-BOUND* · analysis severity warning"
+        " · *fraud-service (Pyroscope: bank-fraud-service)*",
     ]
     assert block(message, "others")["text"]["text"] == (
         "*Also affected (3):* order-service (I/O-BOUND), api-gateway (HEALTHY),"
@@ -215,7 +277,7 @@ def test_hostile_labels_are_escaped_and_limits_hold() -> None:
         assert entity in serialised
     assert "javascript:" not in serialised
     assert message["blocks"][0]["text"]["text"] == (
-        "🔥 FIRING:30 &lt;!channel&gt; &lt;http://x|y&gt; &amp; &gt; Boom"
+        "🔥 FIRING:30 &lt;!channel&gt; &lt;http://x|y&gt; &amp; &gt; Boom · &lt;!channel&gt;…"
     )
     assert block(message, "change")["elements"][0]["text"] == (
         ":arrows_counterclockwise: &lt;!here&gt; &amp; more"
@@ -344,3 +406,33 @@ def test_fit_holds_the_limit_after_escaping(limit: int) -> None:
 def test_fit_puts_alert_text_on_one_line() -> None:
     """Newlines in a label cannot start a quote or list: text is put on one line."""
     assert fit("High CPU\n> quoted\n\n• item", 100) == "High CPU &gt; quoted • item"
+
+
+def _mrkdwn_texts(message: dict[str, Any]) -> list[str]:
+    texts = []
+    for b in message["blocks"]:
+        if b["type"] == "section":
+            texts += [b["text"]["text"], *(f["text"] for f in b.get("fields", []))]
+        elif b["type"] == "context":
+            texts += [e["text"] for e in b["elements"] if e["type"] == "mrkdwn"]
+    return texts
+
+
+def test_no_mrkdwn_text_holds_a_raw_angle_bracket_or_ampersand() -> None:
+    """Every `<`, `>` and `&` in mrkdwn is an entity: riser arrows and `>=` included."""
+    reference, fleet = load_payload(REFERENCE), fleet_payload()
+    enrichment = reference_enrichment(reference)
+    riser = FunctionChange(
+        function="java.math.BigDecimal.<init>", baseline_pct=1.0, incident_pct=9.5, delta_pp=8.5
+    )
+    lead = enrichment.services[0].model_copy(update={"biggest_riser": riser})
+    messages = [
+        render_slack(reference, enrichment.model_copy(update={"services": [lead]})),
+        render_slack(fleet, fleet_enrichment(fleet), change="2 alerts added"),
+    ]
+    texts = [text for message in messages for text in _mrkdwn_texts(message)]
+    assert any("-&gt;" in text for text in texts)  # a riser line is among them
+    assert any("&gt;=" in text for text in texts)
+    for text in texts:
+        bare = text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+        assert not set("<>&") & set(bare), text

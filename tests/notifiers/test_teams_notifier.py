@@ -93,7 +93,8 @@ async def test_one_adaptive_card_with_verdict_hotspot_action_and_links(
                     "items": [
                         {
                             "type": "TextBlock",
-                            "text": "payment-service: CPU-BOUND [critical]",
+                            "text": "payment-service: CPU-BOUND"
+                            " (analysis severity critical, alert severity critical)",
                             "wrap": True,
                             "weight": "Bolder",
                         },
@@ -102,8 +103,7 @@ async def test_one_adaptive_card_with_verdict_hotspot_action_and_links(
                             "facts": [
                                 {
                                     "title": "Evidence",
-                                    "value": "cpu 0.82 cores >= 0.30 cores, cpu 0.82 cores >="
-                                    " 0.80 cores (critical)",
+                                    "value": "cpu 0.82 cores >= 0.80 cores (critical)",
                                 },
                                 {
                                     "title": "Hotspot",
@@ -233,9 +233,9 @@ def test_a_big_group_is_trimmed_to_fit_and_says_so() -> None:
         "isSubtle": True,
     }
     assert [c["items"][0]["text"] for c in card["body"] if c["type"] == "Container"] == [
-        "payment-service: CPU-BOUND [warning]",
-        "payment-service: CPU-BOUND [warning]",
-        "payment-service: CPU-BOUND [warning]",
+        "payment-service: CPU-BOUND (analysis severity warning)",
+        "payment-service: CPU-BOUND (analysis severity warning)",
+        "payment-service: CPU-BOUND (analysis severity warning)",
     ]
 
 

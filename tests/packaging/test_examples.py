@@ -36,7 +36,7 @@ def test_alertmanager_example_passes_amtool_check_config() -> None:
 
 
 def test_alertmanager_example_sends_resolved_alerts_with_a_bearer_token() -> None:
-    """Alertmanager groups per alert and instance and posts to /webhook and /webhook/payments."""
+    """Groups per alert and instance, posts to both routes, at most 1,000 alerts a webhook."""
     config = yaml.safe_load((EXAMPLES / "alertmanager.yml").read_text())
     assert config["route"]["receiver"] == "flamebot"
     assert config["route"]["group_by"] == ["alertname", "instance"]
@@ -51,6 +51,7 @@ def test_alertmanager_example_sends_resolved_alerts_with_a_bearer_token() -> Non
                 {
                     "url": f"http://flamebot:8080{path}",
                     "send_resolved": True,
+                    "max_alerts": 1000,
                     "http_config": {
                         "authorization": {"type": "Bearer", "credentials": "example-webhook-token"}
                     },

@@ -11,13 +11,9 @@ notify. Timings are compressed through the route (`group_wait`, `group_interval`
 `repeat_interval`). Alertmanager is always stopped on exit, also when the test failed.
 Without the binary (`./scripts/install-tools.sh`) the test fails, never skips.
 
-The Debian build reads its notification templates from the absolute directory
-`/usr/share/prometheus/alertmanager` (upstream embeds them); without them Alertmanager
-refuses its config. `install-tools.sh` keeps the package's own templates in
-`.tools/share/alertmanager`, and rather than writing outside the repository, each instance
-runs a copy of the binary whose template directory constant is replaced by a relative path
-of the same length, holding those templates: apart from that one string constant, the code
-that runs is the packaged one, byte for byte.
+The Debian build reads its notification templates from `/usr/share/prometheus/alertmanager`
+(upstream embeds them); the binary `install-tools.sh` installs reads them from
+`./share/alertmanager` instead, so it runs from `.tools`, as the README says to run it.
 """
 
 from __future__ import annotations
@@ -46,49 +42,18 @@ __all__ = [
 ]
 
 TOOLS = Path(__file__).resolve().parents[2] / ".tools" / "bin"
-TEMPLATES = TOOLS.parent / "share" / "alertmanager"
 START_TIMEOUT_SECONDS = 30.0
-_DEBIAN_ASSETS = b"/usr/share/prometheus/alertmanager"
-_LOCAL_ASSETS = b"./././././././././././././am-share"  # same length: a drop-in constant
-assert len(_LOCAL_ASSETS) == len(_DEBIAN_ASSETS)
-_TEMPLATES = ("default.tmpl", "email.tmpl")
 
 
 def alertmanager_binary() -> Path:
     """The installed Alertmanager binary; the test fails (never skips) without it."""
     path = TOOLS / "alertmanager"
-    if not path.is_file():
-        pytest.fail("alertmanager is missing from .tools/bin: run ./scripts/install-tools.sh")
+    if (
+        not path.is_file()
+        or not (TOOLS.parent / "share" / "alertmanager" / "default.tmpl").is_file()
+    ):
+        pytest.fail("alertmanager is missing from .tools: run ./scripts/install-tools.sh")
     return path
-
-
-def _runnable_copy(binary: Path, home: Path) -> Path:
-    """The binary, with its template directory pointed at `home/am-share` (see above)."""
-    data = binary.read_bytes()
-    # The directory constant stands alone; `/ui/` and `/no-ui` are separate strings.
-    end = len(_DEBIAN_ASSETS)
-    standalone = [i for i in _find_all(data, _DEBIAN_ASSETS) if data[i + end : i + end + 1] != b"/"]
-    if len(standalone) != 1:
-        return binary  # not the Debian build: its templates are embedded
-    at = standalone[0]
-    copy = home / "alertmanager"
-    copy.write_bytes(data[:at] + _LOCAL_ASSETS + data[at + len(_LOCAL_ASSETS) :])
-    copy.chmod(0o755)
-    share = home / "am-share"
-    share.mkdir()
-    for name in _TEMPLATES:
-        if not (TEMPLATES / name).is_file():
-            pytest.fail(f"{name} is missing from .tools/share: run ./scripts/install-tools.sh")
-        (share / name).write_bytes((TEMPLATES / name).read_bytes())
-    return copy
-
-
-def _find_all(data: bytes, needle: bytes) -> list[int]:
-    found, at = [], data.find(needle)
-    while at >= 0:
-        found.append(at)
-        at = data.find(needle, at + 1)
-    return found
 
 
 def webhook_config(
@@ -175,7 +140,7 @@ def running_alertmanager(
     """Alertmanager on a free loopback port, its own storage, no cluster; stopped on exit."""
     home = workdir / name
     home.mkdir(parents=True)
-    binary = _runnable_copy(alertmanager_binary(), home)
+    binary = alertmanager_binary()
     config_path = home / "alertmanager.yml"
     config_path.write_text(yaml.safe_dump(dict(config)), encoding="utf-8")
     log_path = home / "alertmanager.log"
@@ -193,7 +158,7 @@ def running_alertmanager(
         lambda address: answers_200(f"http://{address}/-/ready"),
         name="Alertmanager",
         within=START_TIMEOUT_SECONDS,
-        cwd=home,
+        cwd=TOOLS.parent,  # where its templates are (see above)
     )
     try:
         yield Alertmanager(f"http://{address}", log_path)
