@@ -90,8 +90,7 @@ async def waiting_note(service: Service, time: SteppedTime, fake: FakePagerDuty,
 async def test_a_restart_between_event_and_note_adds_the_note_once(
     pagerduty: Far[FakePagerDuty],
 ) -> None:
-    """The delivery is done while the incident is not visible; the note survives a
-    restart and is added once, on a later attempt, without sending the event again."""
+    """Done while the incident is unseen, the note survives a restart and is added once."""
     fake = pagerduty.fake
     fake.lookups_before_visible = 1
     time = SteppedTime()

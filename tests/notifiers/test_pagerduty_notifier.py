@@ -178,8 +178,7 @@ async def test_a_note_refused_for_a_while_is_tried_again(pagerduty: Far[FakePage
 
 
 async def test_an_incident_that_never_appears_gets_no_note(pagerduty: Far[FakePagerDuty]) -> None:
-    """Looked up with the delivery backoff (1 s doubling to 60 s) until `delivery.max_seconds`
-    (3600 s) and still missing: the note is skipped and logged, once."""
+    """Looked up with the delivery backoff for `delivery.max_seconds`: skipped, logged once."""
     pagerduty.fake.lookups_before_visible = 100  # the incident never shows in time
     fake_time = FakeTime()
     with capture_logs() as logs:
