@@ -4,9 +4,9 @@ When a resolved notification of a group is accepted, a fix check is scheduled fo
 `enrichment.verify_after` after the group resolved (the latest `endsAt` of its alerts),
 keyed by (route, groupKey), in the store's `ScheduleStore`: it survives restarts. A firing
 notification of the group cancels it; and a check whose group has had a later notification
-delivered since is dropped when due. A background task wakes when the soonest check is
-due (or when one is scheduled), claims it (a lease: a process that dies holding it has it
-taken over), measures (`receiver.fixcheck_measure`), and adds the lines to the group's
+delivered since is dropped when due. The runner of follow-up jobs
+(`receiver.followups`) hands a due check here (claimed: a process that dies holding it has
+it taken over), which measures (`receiver.fixcheck_measure`), and adds the lines to the group's
 conversation through every notifier of the route that takes follow-ups
 (`receiver.seams.FollowUpNotifier`: Slack thread, PagerDuty note, console).
 
@@ -19,9 +19,8 @@ did not have them yet. Time is the service's injectable clock and sleep.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -29,22 +28,22 @@ import structlog
 
 from enrichers.errors import BackendError
 from enrichers.result import EnrichmentResult
-from receiver.config import DeliverySettings
 from receiver.errors import NotifyError
 from receiver.fixcheck_measure import FixCheckSource, measure_fix
+from receiver.followups import SEPARATOR, FollowUps
 from receiver.models import WebhookPayload
 from receiver.seams import Enricher, FollowUp, FollowUpNotifier, Notifier
-from receiver.store import DeliveryStore, ScheduledJob, ScheduleStore
+from receiver.store import DeliveryStore, ScheduledJob
 
 __all__ = ["FixChecks", "fix_check_key", "resolved_at"]
 
 log = structlog.get_logger("flamebot.fixcheck")
 
-IDLE_POLL_SECONDS = 5.0  # only when every due job is claimed by another process
+FIX_CHECK = "fix-check"  # the kind of job (`receiver.followups`)
 
 
 def fix_check_key(route: str, group_key: str) -> str:
-    return f"fix-check\x1f{route}\x1f{group_key}"
+    return f"{FIX_CHECK}{SEPARATOR}{route}{SEPARATOR}{group_key}"
 
 
 def resolved_at(payload: WebhookPayload, received_at: float) -> float:
@@ -56,7 +55,7 @@ def resolved_at(payload: WebhookPayload, received_at: float) -> float:
 class FixChecks:
     def __init__(
         self,
-        schedules: ScheduleStore,
+        runner: FollowUps,
         deliveries: DeliveryStore,
         enricher: Enricher,
         source: FixCheckSource,
@@ -64,24 +63,26 @@ class FixChecks:
         routes: Mapping[str, Sequence[str]],
         *,
         verify_after_seconds: float,
-        delivery: DeliverySettings,
-        clock: Callable[[], float],
-        sleep: Callable[[float], Awaitable[None]],
     ) -> None:
-        self._schedules = schedules
+        self._runner = runner
+        self._schedules = runner.schedules
         self._deliveries = deliveries
         self._enricher = enricher
         self._source = source
         self._notifiers = notifiers
         self._routes = routes
         self._after = verify_after_seconds
-        self._delivery = delivery
-        self._clock = clock
-        self._sleep = sleep
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._cancels: set[asyncio.Task[None]] = set()
-        self.rounds = 0  # passes over the due checks so far (a test waits for one more)
+        runner.handle(FIX_CHECK, self)
+
+    @property
+    def rounds(self) -> int:
+        """Passes of the runner over the due jobs so far (a test waits for one more)."""
+        return self._runner.rounds
+
+    async def stop(self) -> None:
+        """Let the cancellations in flight finish."""
+        await asyncio.gather(*self._cancels, return_exceptions=True)
 
     async def accepted(self, nid: int, route: str, payload: WebhookPayload, at: float) -> None:
         """A new notification of a group: a resolve schedules its check (in the store before
@@ -99,7 +100,7 @@ class FixChecks:
         job = {"notification_id": nid, "route": route, "resolved_at": resolved, "due": due}
         await self._schedules.schedule(key, due, json.dumps(job))
         log.info("fix_check_scheduled", group_key=payload.group_key, route=route, due_at=due)
-        self._wake.set()
+        self._runner.wake()
 
     async def _cancel(self, key: str, route: str, group_key: str) -> None:
         try:
@@ -115,45 +116,7 @@ class FixChecks:
                 return True
         return False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._forever(), name="fix-checks")
-
-    async def stop(self) -> None:
-        await asyncio.gather(*self._cancels, return_exceptions=True)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _forever(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                for job in await self._schedules.due(self._clock()):
-                    await self._run(job)
-                soonest = await self._schedules.next_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("fix_check_crashed")
-                soonest = self._clock() + IDLE_POLL_SECONDS
-            self.rounds += 1
-            await self._wait(soonest)
-
-    async def _wait(self, soonest: float | None) -> None:
-        """Until `soonest` (on the injected clock) or a new schedule, whichever is first."""
-        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-        if soonest is not None:
-            now = self._clock()
-            delay = soonest - now if soonest > now else IDLE_POLL_SECONDS
-            waits.append(asyncio.ensure_future(self._sleep(delay)))
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
-
-    async def _run(self, job: ScheduledJob) -> None:
+    async def run(self, job: ScheduledJob) -> None:
         state: dict[str, Any] = json.loads(job.payload)
         bound = log.bind(notification_id=state["notification_id"], route=state["route"])
         stored = await self._deliveries.notification(int(state["notification_id"]))
@@ -204,14 +167,6 @@ class FixChecks:
             )
         return [check.line(with_service=several) for check in checks]
 
-    def _retry_at(self, job: ScheduledJob, state: Mapping[str, Any]) -> float | None:
-        """When to try again (the delivery backoff), None past the retry budget."""
-        now = self._clock()
-        if now > float(state["due"]) + self._delivery.max_seconds:
-            return None
-        first, longest = self._delivery.initial_backoff_seconds, self._delivery.max_backoff_seconds
-        return now + min(longest, first * 2.0 ** max(0, job.attempts - 1))
-
     async def _measure_failed(
         self,
         job: ScheduledJob,
@@ -220,7 +175,7 @@ class FixChecks:
         bound: structlog.typing.FilteringBoundLogger,
     ) -> list[str] | None:
         """Try again later (None), or past the budget the line that says it was not made."""
-        again = self._retry_at(job, state)
+        again = self._runner.retry_at(job, float(state["due"]))
         if again is not None:
             bound.warning("fix_check_retrying", reason=f"pyroscope: {reason}")
             await self._schedules.postpone(job.id, again)
@@ -250,7 +205,7 @@ class FixChecks:
                 continue
             posted.append(name)
             bound.info("fix_check_posted", notifier=name)
-        again = self._retry_at(job, state) if waiting else None
+        again = self._runner.retry_at(job, float(state["due"])) if waiting else None
         if again is None:
             await self._schedules.done(job.id)
             return

@@ -4,7 +4,9 @@
 `Notifier` by one class per integration in `receiver.notifiers`. Both are one-method
 protocols (plus their lifecycle), after Alertmanager's `notify.Notifier`. A notifier that
 can add to a group's conversation later (the fix check after a resolve) also implements
-`FollowUpNotifier`.
+`FollowUpNotifier`. A notifier whose delivery leaves a second step for later (PagerDuty's
+note on the incident its event opened) hands it to a `NoteQueue` and implements
+`NoteNotifier`: the service then makes one attempt at a time, and retries.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from typing import Protocol, runtime_checkable
 from enrichers.result import EnrichmentResult
 from receiver.models import WebhookPayload
 
-__all__ = ["Enricher", "FollowUp", "FollowUpNotifier", "Notification", "Notifier"]
+__all__ = [
+    "Enricher",
+    "FollowUp",
+    "FollowUpNotifier",
+    "Note",
+    "NoteNotifier",
+    "NoteQueue",
+    "Notification",
+    "Notifier",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +83,36 @@ class FollowUpNotifier(Protocol):
     async def follow_up(self, follow_up: FollowUp) -> None:
         """Add the lines to the group's conversation, or raise NotifyError (retryable or not);
         a notifier with nowhere to add them (no message of that group) does nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """The analysis a notifier adds to the far end's incident after its event went out
+    (PagerDuty's incident note): durable work of the service, not of the delivery."""
+
+    notifier: str
+    group_key: str
+    content: str
+    notification_id: int = 0
+
+
+class NoteQueue(Protocol):
+    async def add(self, note: Note) -> bool:
+        """Keep the note to be added (durably, before this returns); False when one for
+        the notifier and group is already waiting (it stays: one note per incident)."""
+
+    async def cancel(self, notifier: str, group_key: str) -> bool:
+        """Drop the note waiting for the notifier and group; True when there was one."""
+
+
+@runtime_checkable
+class NoteNotifier(Protocol):
+    name: str
+
+    async def add_note(self, note: Note) -> bool:
+        """One attempt: True when the note is there (added now or before), False when it
+        cannot be added yet (the incident is not visible yet); or raise NotifyError."""
+
+    def note_dropped(self, note: Note, error: Exception | None) -> None:
+        """Say that the note will not be added: `error` the last failure, None when the
+        incident never became visible in the retry budget."""

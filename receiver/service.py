@@ -18,11 +18,13 @@ from receiver.dispatch import Dispatcher
 from receiver.errors import StartupError, StoreUnavailableError
 from receiver.feeder import Feeder
 from receiver.fixchecks import FixChecks
+from receiver.followups import FollowUps
 from receiver.interactions.http import InteractionEndpoint
 from receiver.interactions.signature import SignatureCheck
 from receiver.interactions.work import Interactions
 from receiver.metrics import Metrics
 from receiver.models import WebhookPayload, notification_identity
+from receiver.notes import Notes
 from receiver.notifiers import build_notifiers
 from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
@@ -52,6 +54,11 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.store = Store.from_settings(config.store, clock=clock)
+        # Work left for later (fix checks, incident notes): durable jobs, one runner.
+        self.follow_ups = FollowUps(
+            self.store.schedules, delivery=config.delivery, clock=clock, sleep=sleep
+        )
+        self.notes = Notes(self.follow_ups, lambda name: self.notifiers.get(name))
         self.notifiers = (
             notifiers
             if notifiers is not None
@@ -61,6 +68,7 @@ class Service:
                 uploads=self.metrics.upload_outcome,
                 sleep=sleep,
                 templates=Templates(config.templates, failed=self.metrics.template_failed),
+                notes=self.notes,
             )
         )
         if enricher is None:
@@ -68,7 +76,7 @@ class Service:
 
             enricher = build_enricher(config, self.metrics.backend_outcome)
         self.enricher = enricher
-        self.fix_checks = self._fix_checks(config, enricher, clock, sleep)
+        self.fix_checks = self._fix_checks(config, enricher)
         self.pipeline = Pipeline(
             self.store.deliveries,
             self.enricher,
@@ -139,13 +147,7 @@ class Service:
         check = SignatureCheck(secret.get_secret_value(), clock)
         return interactions, InteractionEndpoint(check, interactions, config.server.max_body_bytes)
 
-    def _fix_checks(
-        self,
-        config: Config,
-        enricher: Enricher,
-        clock: Callable[[], float],
-        sleep: Callable[[float], Awaitable[None]],
-    ) -> FixChecks | None:
+    def _fix_checks(self, config: Config, enricher: Enricher) -> FixChecks | None:
         """The fix checks after resolves: off with `verify_after: 0`, or with an enricher
         that cannot read profiles (a test's)."""
         from enrichers.analysis import GroupEnricher
@@ -154,16 +156,13 @@ class Service:
         if after <= 0 or not isinstance(enricher, GroupEnricher):
             return None
         return FixChecks(
-            self.store.schedules,
+            self.follow_ups,
             self.store.deliveries,
             enricher,
             enricher,
             self.notifiers,
             config.route_table(),
             verify_after_seconds=after,
-            delivery=config.delivery,
-            clock=clock,
-            sleep=sleep,
         )
 
     async def start(self) -> None:
@@ -179,8 +178,7 @@ class Service:
         self.dispatcher.start()
         self.enricher.start()
         resumed = await self.feeder.feed_once()  # what the last run (or a lost replica) left
-        if self.fix_checks is not None:
-            self.fix_checks.start()
+        self.follow_ups.start()
         if resumed:
             log.info("deliveries_resumed", count=resumed)
         if self.store.shared:
@@ -233,6 +231,7 @@ class Service:
         await self.interactions.aclose()  # clicks in progress finish: Slack was told 200
         if self.fix_checks is not None:
             await self.fix_checks.stop()
+        await self.follow_ups.stop()
         await self.pipeline.stop()  # before the store closes under a running enrichment
         with contextlib.suppress(StoreUnavailableError):
             await self.store.deliveries.release_held()  # another replica may take over now

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+import time
 from datetime import UTC, datetime
 
 from receiver.config import Config
 from receiver.errors import NotifyError, ReplayRefusedError
+from receiver.followups import FollowUps
 from receiver.metrics import Metrics
+from receiver.notes import Notes
 from receiver.notifiers import build_notifiers
 from receiver.pipeline import Pipeline
 from receiver.store import DeadLetter, DeadLetterStore, Store
@@ -75,7 +79,12 @@ async def replay(config: Config, dead_id: int) -> int:
     store = Store.from_settings(config.store)
     await store.open()
     metrics = Metrics()
-    notifiers = build_notifiers(config.notifiers, store.conversations.of)
+    # A note the replayed event leaves (PagerDuty) waits in the store for `serve` to add.
+    runner = FollowUps(
+        store.schedules, delivery=config.delivery, clock=time.time, sleep=asyncio.sleep
+    )
+    notes = Notes(runner, lambda name: notifiers.get(name))
+    notifiers = build_notifiers(config.notifiers, store.conversations.of, notes=notes)
     enricher = build_enricher(config, metrics.backend_outcome)
     pipeline = Pipeline(
         store.deliveries,

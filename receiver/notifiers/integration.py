@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from receiver.notifiers.base import NotifierSettingsBase
 from receiver.notifiers.templates import Templates
-from receiver.seams import Notifier
+from receiver.seams import NoteQueue, Notifier
 from receiver.store import ConversationStore
 
 __all__ = ["Integration", "NotifierContext"]
@@ -29,13 +29,16 @@ def _ignore(outcome: str) -> None:
 class NotifierContext:
     """What the service hands a notifier beside its settings: its own conversations (the
     state it keeps per group), the counter of picture uploads (by outcome), the
-    pipeline's `sleep` for a notifier that waits (tests drive time through it), and the
-    `templates:` for the headlines it renders."""
+    pipeline's `sleep` for a notifier that waits (tests drive time through it), the
+    `templates:` for the headlines it renders, and the service's note queue for a
+    notifier that adds a note to the incident its event opened (None in one-shot
+    commands)."""
 
     conversations: ConversationStore
     uploads: Callable[[str], None] = _ignore
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     templates: Templates = field(default_factory=Templates)
+    notes: NoteQueue | None = None
 
 
 @dataclass(frozen=True)

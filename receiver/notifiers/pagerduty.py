@@ -3,18 +3,19 @@
 Events (reference/protocols.md §3.1): `dedup_key` is the hex sha256 of the groupKey, so all
 notifications of a group land on one alert; 202 is success, 400 is permanent, 429 and 5xx
 are retryable. With an API token, the analysis is added once per incident as a note
-(§3.3): the incident is looked up by `incident_key` (the Events API is asynchronous, so the
-lookup is retried briefly), then `POST /incidents/{id}/notes` with the `From` header; the fix
-check after a resolve is a second note on the same, by then resolved, incident. The
-note is best effort: the page has gone out by then, so a failed note is logged
-(`pagerduty_note_failed`), never a reason to re-send the event or dead-letter it.
+(§3.3): once the event is accepted, `notify()` leaves the note to the service's durable
+note queue (`receiver.notes`), which asks `add_note()` for one attempt at a time: the
+incident is looked up by `incident_key` (the Events API is asynchronous: not visible yet
+means another attempt later), then `POST /incidents/{id}/notes` with the `From` header.
+The fix check after a resolve is a second note on the same, by then resolved, incident.
+The note adds to a page that has gone out: a failed one is logged (`pagerduty_note_failed`,
+or `pagerduty_note_skipped` for an incident never found), never a reason to re-send the
+event or dead-letter it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,12 +24,12 @@ import structlog
 from pydantic import Field, SecretStr, model_validator
 
 from enrichers.clients.backend_http import USER_AGENT
-from receiver.errors import NotifyError
+from receiver.errors import FailureCode, NotifyError
 from receiver.notifiers.base import NotifierSettingsBase, send
 from receiver.notifiers.integration import Integration
 from receiver.notifiers.pagerduty_event import dedup_key, render_event, render_note
 from receiver.notifiers.templates import Templates
-from receiver.seams import FollowUp, Notification
+from receiver.seams import FollowUp, Note, NoteQueue, Notification
 from receiver.store import ConversationStore
 
 __all__ = ["INTEGRATION", "PagerDutyNotifier", "PagerDutyNotifierSettings"]
@@ -36,8 +37,6 @@ __all__ = ["INTEGRATION", "PagerDutyNotifier", "PagerDutyNotifierSettings"]
 log = structlog.get_logger("flamebot.pagerduty")
 
 REST_ACCEPT = "application/vnd.pagerduty+json;version=2"
-INCIDENT_LOOKUP_WAITS = (0.5, 1.0, 2.0, 4.0)  # the incident appears shortly after the 202
-NOTE_RETRY_WAITS = (1.0, 2.0)  # a note refused with 429/5xx is tried twice more
 OPEN = ("triggered", "acknowledged")
 
 
@@ -70,14 +69,14 @@ class PagerDutyNotifier:
         conversations: ConversationStore,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        notes: NoteQueue | None = None,
         templates: Templates | None = None,
     ) -> None:
         assert settings.routing_key is not None  # the config validator guarantees it
         self.name = settings.name
         self._settings = settings
         self._conversations = conversations
-        self._sleep = sleep
+        self._notes = notes
         self._templates = templates or Templates()
         self._client = httpx.AsyncClient(
             timeout=settings.timeout_seconds,
@@ -91,6 +90,8 @@ class PagerDutyNotifier:
         )
 
     async def notify(self, notification: Notification) -> None:
+        """The event alone; the note is left to the service's note queue (`receiver.notes`),
+        once the event was accepted, so no worker waits for the incident to show."""
         settings = self._settings
         routing_key = settings.routing_key.get_secret_value() if settings.routing_key else ""
         payload, enrichment = notification.payload, notification.enrichment
@@ -105,52 +106,56 @@ class PagerDutyNotifier:
         key = notification.payload.group_key
         if event["event_action"] == "resolve":
             await self._conversations.set(key, None)
-        elif settings.api_token is not None:
-            await self._note_best_effort(notification, event["dedup_key"])
+            if self._notes is not None and await self._notes.cancel(self.name, key):
+                log.warning("pagerduty_note_skipped", reason="resolved first", group_key=key)
+        elif settings.api_token is not None and not await self._noted(key):
+            if self._notes is None:  # a one-shot command (gate --notify): no service to add it
+                log.warning("pagerduty_note_skipped", reason="no note queue", group_key=key)
+                return
+            content = render_note(notification.payload, notification.enrichment)
+            await self._notes.add(Note(self.name, key, content, notification.id))
 
-    async def _note_best_effort(self, notification: Notification, incident_key: str) -> None:
+    async def _noted(self, group_key: str) -> bool:
+        raw = await self._conversations.get(group_key)
+        return raw is not None and bool(json.loads(raw).get("noted"))
+
+    async def add_note(self, note: Note) -> bool:
+        """One attempt at the analysis note (`receiver.seams.NoteNotifier`): False while the
+        group's open incident is not visible yet; True once it has the note."""
+        if await self._noted(note.group_key):
+            return True
+        try:
+            incident = await self._find_incident(dedup_key(note.group_key))
+            if incident is None:
+                return False
+            await self._send(
+                "notes",
+                "POST",
+                f"{self._settings.api_url.rstrip('/')}/incidents/{incident}/notes",
+                json={"note": {"content": note.content}},
+                headers=self._rest_headers(),
+            )
+        except (ValueError, KeyError, TypeError) as exc:  # a body that is not PagerDuty's
+            message = f"unexpected answer ({type(exc).__name__})"
+            raise NotifyError("pagerduty incidents", message, code=FailureCode.REJECTED) from None
+        state = {"noted": True, "incident": incident}
+        await self._conversations.set(note.group_key, json.dumps(state))
+        return True
+
+    def note_dropped(self, note: Note, error: Exception | None) -> None:
         """The note adds to a page already delivered: its failure is logged, never the
         delivery's (which would re-send the event or dead-letter a page that went out)."""
-        for wait in (0.0, *NOTE_RETRY_WAITS):
-            if wait:
-                await self._sleep(wait)
-            try:
-                await self._note_once(notification, incident_key)
-                return
-            except NotifyError as exc:
-                failure: Exception = exc
-                if not exc.retryable:
-                    break
-            except (ValueError, KeyError, TypeError) as exc:  # a body that is not PagerDuty's
-                failure = exc
-                break
+        if error is None:
+            log.warning(
+                "pagerduty_note_skipped", reason="incident not found", group_key=note.group_key
+            )
+            return
         log.warning(
             "pagerduty_note_failed",
             notifier=self.name,
-            group_key=notification.payload.group_key,
-            reason=str(failure) if isinstance(failure, NotifyError) else type(failure).__name__,
+            group_key=note.group_key,
+            reason=str(error),
         )
-
-    async def _note_once(self, notification: Notification, incident_key: str) -> None:
-        key = notification.payload.group_key
-        raw = await self._conversations.get(key)
-        if raw is not None and json.loads(raw).get("noted"):
-            return
-        incident = await self._find_incident(incident_key)
-        if incident is None:
-            log.warning("pagerduty_note_skipped", reason="incident not found", group_key=key)
-            return
-        settings = self._settings
-        body = {"note": {"content": render_note(notification.payload, notification.enrichment)}}
-        await self._send(
-            "notes",
-            "POST",
-            f"{settings.api_url.rstrip('/')}/incidents/{incident}/notes",
-            json=body,
-            headers=self._rest_headers(),
-        )
-        state = {"noted": True, "incident": incident}
-        await self._conversations.set(key, json.dumps(state))
 
     async def follow_up(self, follow_up: FollowUp) -> None:
         """A note on the group's incident, open or resolved (the fix check comes after the
@@ -177,8 +182,9 @@ class PagerDutyNotifier:
     async def _find_incident(
         self, incident_key: str, statuses: tuple[str, ...] = OPEN
     ) -> str | None:
-        """The latest incident of the key in one of `statuses`. Open ones only for the
-        analysis: after a resolve, the same key opens a new one (§3.1)."""
+        """The latest incident of the key in one of `statuses`, as PagerDuty lists it now
+        (one lookup: a later attempt looks again). Open ones only for the analysis: after a
+        resolve, the same key opens a new one (§3.1)."""
         url = f"{self._settings.api_url.rstrip('/')}/incidents"
         params = httpx.QueryParams(
             [
@@ -187,16 +193,11 @@ class PagerDutyNotifier:
                 *(("statuses[]", status) for status in statuses),
             ]
         )
-        for wait in (0.0, *INCIDENT_LOOKUP_WAITS):
-            if wait:
-                await self._sleep(wait)
-            response = await self._send(
-                "incidents", "GET", url, params=params, headers=self._rest_headers()
-            )
-            incidents = response.json().get("incidents") or []
-            if incidents:
-                return str(incidents[-1]["id"])
-        return None
+        response = await self._send(
+            "incidents", "GET", url, params=params, headers=self._rest_headers()
+        )
+        incidents = response.json().get("incidents") or []
+        return str(incidents[-1]["id"]) if incidents else None
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -223,5 +224,5 @@ def _error_detail(response: httpx.Response) -> str:
 
 INTEGRATION = Integration(
     PagerDutyNotifierSettings,
-    lambda s, c: PagerDutyNotifier(s, c.conversations, sleep=c.sleep, templates=c.templates),
+    lambda s, c: PagerDutyNotifier(s, c.conversations, notes=c.notes, templates=c.templates),
 )

@@ -18,7 +18,7 @@ from pydantic import Field
 from receiver.notifiers.base import NotifierSettingsBase
 from receiver.notifiers.integration import Integration, NotifierContext
 from receiver.notifiers.templates import Templates
-from receiver.seams import Notifier
+from receiver.seams import NoteQueue, Notifier
 from receiver.store import ConversationStore
 
 __all__ = ["INTEGRATIONS", "Integration", "NotifierContext", "NotifierSettings", "build_notifiers"]
@@ -57,12 +57,15 @@ def build_notifiers(
     uploads: Callable[[str], None] = _ignore,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     templates: Templates | None = None,
+    notes: NoteQueue | None = None,
 ) -> dict[str, Notifier]:
     """One notifier per `notifiers` entry, by name; each sees only its own conversations."""
     return {
         entry.name: INTEGRATIONS[entry.type].build(
             entry,
-            NotifierContext(conversations(entry.name), uploads, sleep, templates or Templates()),
+            NotifierContext(
+                conversations(entry.name), uploads, sleep, templates or Templates(), notes
+            ),
         )
         for entry in entries
     }

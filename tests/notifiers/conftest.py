@@ -17,7 +17,7 @@ from tests.fakes.clock import FakeTime
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
-from tests.support.waiting import SETTLE_SECONDS
+from tests.support.waiting import SETTLE_SECONDS, wait_until_async
 
 F = TypeVar("F")
 
@@ -66,6 +66,10 @@ async def pagerduty(tmp_path: Path, aiohttp_server: Any) -> Far[FakePagerDuty]:
     return Far(fake, url, tmp_path / "flamebot.db", {**entry, "events_url": f"{url}/v2/enqueue"})
 
 
+async def _no_jobs(service: Service) -> bool:
+    return await service.store.schedules.next_due() is None
+
+
 async def deliver(
     config: Config,
     *bodies: str | dict[str, Any],
@@ -73,7 +77,8 @@ async def deliver(
     prepare: Callable[[Service], None] | None = None,
 ) -> Service:
     """Start a service on `config` (time driven by `fake_time`), accept each webhook (a
-    captured payload's name, or a body) in order, each delivered before the next; stop."""
+    captured payload's name, or a body) in order, each delivered before the next, and its
+    follow-up work (an incident note) done or dropped before the next; stop."""
     fake_time = fake_time or FakeTime()
     service = Service(
         config, enricher=FixedEnricher(), clock=fake_time.clock, sleep=fake_time.sleep
@@ -85,5 +90,6 @@ async def deliver(
         document = load_payload(body) if isinstance(body, str) else body
         await service.accept("default", WebhookPayload.model_validate(document))
         assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+        await wait_until_async(lambda: _no_jobs(service), what="follow-up work done")
     await service.stop()
     return service

@@ -31,9 +31,14 @@ def with_notes(pagerduty: Far[FakePagerDuty], **changes: Any) -> Config:
 async def deliver_pd(
     config: Config, *bodies: str | dict[str, Any], fake_time: FakeTime | None = None
 ) -> Service:
-    """`deliver`: the notifier's own waits (note retries, lookups) take the service's sleep,
-    so they run on the fake time too."""
+    """`deliver`: the note queue's waits between attempts take the service's sleep, so
+    they run on the fake time too."""
     return await deliver(config, *bodies, fake_time=fake_time)
+
+
+def lookups(fake: FakePagerDuty) -> int:
+    """How many times the incident was looked up."""
+    return sum(1 for method, path, _ in fake.requests if (method, path) == ("GET", "/incidents"))
 
 
 async def test_trigger_then_resolve_share_the_dedup_key(pagerduty: Far[FakePagerDuty]) -> None:
@@ -80,7 +85,8 @@ async def test_note_is_added_once_per_incident(pagerduty: Far[FakePagerDuty]) ->
     assert len(incident.notes) == 1
     assert incident.notes[0]["from"] == "bot@example.com"
     assert "HighCPUUsage" in incident.notes[0]["content"]
-    assert fake_time.sleeps == [0.5, 1.0]
+    assert lookups(fake) == 3  # not visible, not visible, found
+    assert fake_time.sleeps == [1.0, 2.0]  # the note queue's backoff, between attempts
     rest = [(m, p, h) for m, p, h in fake.requests if p.startswith("/incidents")]
     assert all(h["Authorization"] == "Token token=pd-api-token" for _, _, h in rest)
     assert all(h["Accept"] == "application/vnd.pagerduty+json;version=2" for _, _, h in rest)
@@ -151,15 +157,17 @@ async def test_a_failing_note_never_fails_the_page(pagerduty: Far[FakePagerDuty]
     ]
     assert [e["event_action"] for e in fake.events] == ["trigger"]
     assert [(i.status, i.notes) for i in fake.incidents] == [("triggered", [])]
+    posts = [(m, p) for m, p, _ in fake.requests if p.endswith("/notes")]
+    assert posts == [("POST", "/incidents/P000001/notes")]  # a permanent refusal: not again
     assert await _dead_letters(pagerduty.store) == []
     text = service.metrics.render().decode()
     assert 'flamebot_notifications_total{notifier="pd",outcome="ok"} 1.0' in text
 
 
 async def test_a_note_refused_for_a_while_is_tried_again(pagerduty: Far[FakePagerDuty]) -> None:
-    """Notes answered 503 then 500 are retried (1 s, 2 s) without re-sending the event."""
+    """Notes answered 429 then 500 are retried (1 s, 2 s) without re-sending the event."""
     fake = pagerduty.fake
-    fake.notes_script = [503, 500]
+    fake.notes_script = [429, 500]
     fake_time = FakeTime()
     await deliver_pd(
         with_notes(pagerduty), load_payload("reference-highcpuusage.json"), fake_time=fake_time
@@ -170,7 +178,7 @@ async def test_a_note_refused_for_a_while_is_tried_again(pagerduty: Far[FakePage
 
 
 async def test_an_incident_that_never_appears_gets_no_note(pagerduty: Far[FakePagerDuty]) -> None:
-    """Looked up after 0.5, 1, 2 and 4 s and still missing: the note is skipped and logged."""
+    """Looked up with the delivery backoff for `delivery.max_seconds`: skipped, logged once."""
     pagerduty.fake.lookups_before_visible = 100  # the incident never shows in time
     fake_time = FakeTime()
     with capture_logs() as logs:
@@ -183,6 +191,8 @@ async def test_an_incident_that_never_appears_gets_no_note(pagerduty: Far[FakePa
             "log_level": "warning",
         }
     ]
-    assert fake_time.sleeps == [0.5, 1.0, 2.0, 4.0]
+    backoff = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0] + [60.0] * 59  # the last attempt at 3603 s
+    assert fake_time.sleeps == backoff
+    assert lookups(pagerduty.fake) == len(backoff) + 1
     assert [e["event_action"] for e in pagerduty.fake.events] == ["trigger"]
     assert [i.notes for i in pagerduty.fake.incidents] == [[]]

@@ -24,7 +24,7 @@ from tests.conftest import load_payload
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
-from tests.support.waiting import SETTLE_SECONDS
+from tests.support.waiting import SETTLE_SECONDS, wait_until_async
 
 SLACK_TOKEN = "xoxb-SECRET-slack-token-4242"
 ROUTING_KEY = "SECRETROUTINGKEY0000000000000042"
@@ -111,6 +111,7 @@ async def test_permanent_failure_is_dead_lettered_while_the_other_delivers(
         ("slack", "permanent failure: slack chat.postMessage: invalid_auth")
     ]
     assert [e["event_action"] for e in pd.events] == ["trigger"]
+    await wait_until_async(lambda: pd.incidents[0].notes, what="the note, added after the event")
     assert len(pd.incidents[0].notes) == 1
     seen.append(await (await client.get("/metrics")).text())
     seen.append(await (await client.get("/readyz")).text())
