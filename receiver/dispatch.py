@@ -6,7 +6,8 @@ head must finish before the next starts (Slack must post before it can update). 
 lane is one asyncio task, fed by the intake in-process and by the store's claims
 (`receiver.feeder`). Before a delivery runs, the lane takes its lease in the store
 (`claim`): only the head of its lane in the store, held by no other replica, goes on, so
-order holds across replicas too. How many deliveries do I/O at once is bounded by the
+order holds across replicas too. While webhooks arrive, a lane waits its `turn`
+(`receiver.priority`) before each delivery. How many deliveries do I/O at once is bounded by the
 pipeline's slots, not by the number of lanes, so a lane waiting out a retry backoff holds
 no slot and blocks no other group.
 """
@@ -34,9 +35,11 @@ class Dispatcher:
         *,
         claim: Callable[[Delivery], Awaitable[Delivery | None]] | None = None,
         finished: Callable[[], None] = lambda: None,
+        turn: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._deliver = deliver
         self._claim = claim
+        self._turn = turn  # where a delivery waits while webhooks come first
         self._finished = finished
         self._lanes: dict[LaneKey, deque[Delivery]] = {}
         self._queued: set[tuple[int, str]] = set()  # (notification, notifier) in a lane
@@ -71,6 +74,8 @@ class Dispatcher:
         try:
             while lane:
                 try:
+                    if self._turn is not None:
+                        await self._turn()
                     current = lane[0] if self._claim is None else await self._claim(lane[0])
                     if current is not None:  # else: finished, or another replica's turn
                         await self._deliver(current)

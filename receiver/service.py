@@ -28,6 +28,7 @@ from receiver.notes import Notes
 from receiver.notifiers import build_notifiers
 from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
+from receiver.priority import IntakeFirst
 from receiver.seams import Enricher, Notifier
 from receiver.startup_checks import startup_warnings
 from receiver.store import SCHEMA_VERSION, AcceptResult, Delivery, Incoming, Store
@@ -91,10 +92,12 @@ class Service:
         # Replicas (PostgreSQL) take each lane's turn in the store and look for work others
         # stored; one process on its SQLite file has every delivery in its own lanes.
         shared = self.store.shared
+        self.intake_first = IntakeFirst()
         self.dispatcher = Dispatcher(
             self.pipeline.deliver,
             claim=self._claim if shared else None,
             finished=(lambda: self.feeder.wake()) if shared else (lambda: None),
+            turn=self.intake_first.turn,
         )
         self.feeder = Feeder(
             self.store.deliveries,
@@ -197,6 +200,13 @@ class Service:
             await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
 
     async def accept(self, route: str, payload: WebhookPayload) -> AcceptResult:
+        self.intake_first.arrived()
+        try:
+            return await self._accept(route, payload)
+        finally:
+            self.intake_first.answered()
+
+    async def _accept(self, route: str, payload: WebhookPayload) -> AcceptResult:
         targets = self._routes[route]
         incoming = Incoming(
             notification_identity(route, payload),

@@ -9,8 +9,10 @@ Both are used from one thread each (a `receiver.store.sqlite.Lane`).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import psycopg
@@ -36,16 +38,58 @@ class Db(Protocol):
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor: ...
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> object: ...
     def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def pipeline(self) -> contextlib.AbstractContextManager[object]: ...
     def close(self) -> None: ...
 
 
 class SqliteDb(sqlite3.Connection):
-    """A SQLite connection (`sqlite3.connect(..., factory=SqliteDb)`) that is a `Db`."""
+    """A SQLite connection (`sqlite3.connect(..., factory=SqliteDb)`) that is a `Db`.
+
+    SQLite lets one connection write at a time; another that tries waits in SQLite's busy
+    handler, which sleeps 1, 2, 5, 10 ... ms between looks. The connections of one process
+    to one file therefore share `writers`, a lock taken by `begin` and given back when the
+    transaction ends: a writer waits exactly as long as the one before it writes."""
 
     dialect = "sqlite"
+    writers: threading.Lock | None = None  # the file's write gate (set by the opener)
+    writers_timeout = 2.0  # as long as SQLite's own wait for a lock (the busy timeout)
+    _holding = False
 
     def begin(self) -> None:
-        self.execute("BEGIN IMMEDIATE")
+        if self.writers is not None:
+            if not self.writers.acquire(timeout=self.writers_timeout):
+                raise sqlite3.OperationalError("database is locked")
+            self._holding = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._let_go()
+            raise
+
+    def commit(self) -> None:
+        """COMMIT; if it fails the transaction may still be open: `rollback` ends it."""
+        self.execute("COMMIT")
+        self._let_go()
+
+    def rollback(self) -> None:
+        """ROLLBACK what is still open (SQLite ends some failed transactions itself)."""
+        try:
+            if self.in_transaction:
+                self.execute("ROLLBACK")
+        finally:
+            self._let_go()
+
+    def pipeline(self) -> contextlib.AbstractContextManager[object]:
+        """Statements run one by one in the process: nothing to gather."""
+        return contextlib.nullcontext()
+
+    def _let_go(self) -> None:
+        if self._holding:
+            self._holding = False
+            assert self.writers is not None
+            self.writers.release()
 
 
 class PostgresDb:
@@ -87,6 +131,20 @@ class PostgresDb:
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[object]:
+        """psycopg's pipeline mode: statements are sent without waiting for each answer
+        (a round trip only where a result is read, and at the end); errors come at the end."""
+        with self.conn.pipeline() as pipeline:
+            yield pipeline
 
     def close(self) -> None:
         self.conn.close()

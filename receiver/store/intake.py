@@ -4,8 +4,10 @@ A notification is committed (on the intake lane: `synchronous=FULL` on SQLite, a
 commit on PostgreSQL) before the webhook is answered 200, with one delivery row per
 notifier of its route. Webhooks arriving together share one commit (group commit): while
 one commit is on its way to the disk, the next webhooks queue, and go in the next commit
-together, each in a savepoint of its own so one failure fails only its webhook. A 200 is
-given only once the commit that holds the webhook returned. Identities
+together, in a few statements whatever their number (a thread switch per statement is
+what a busy event loop makes slow); if the database fails the group, each webhook is tried
+again alone, so one failure fails only its webhook. A 200 is given only once the commit
+that holds the webhook returned. Identities
 (`receiver.models.notification_identity`) find redeliveries with `INSERT ... ON CONFLICT`
 (also across replicas); they are kept 7 days after the notification finished.
 """
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from receiver.errors import StoreFullError, StoreUnavailableError
 from receiver.store.db import DB_ERRORS, Db
@@ -30,6 +33,7 @@ IDENTITY_TTL_SECONDS = 7 * 24 * 3600  # PRODUCT.md §4: identities are kept 7 da
 WORK_CHANNEL = "flamebot_work"  # PostgreSQL NOTIFY channel: new work for the replicas
 
 Outcome = AcceptResult | Exception
+T = TypeVar("T")
 
 
 class PendingCount:
@@ -56,6 +60,47 @@ class _Waiting:
     future: asyncio.Future[AcceptResult] = field(repr=False)
 
 
+ROWS_PER_STATEMENT = 100  # values per row x 100: far below SQLite's 32,766 variables
+
+
+def _chunks(rows: list[T]) -> list[list[T]]:
+    return [rows[at : at + ROWS_PER_STATEMENT] for at in range(0, len(rows), ROWS_PER_STATEMENT)]
+
+
+def _stored(db: Db, identities: list[str]) -> dict[str, Outcome]:
+    """The notifications already stored under `identities`, as duplicates."""
+    found: dict[str, Outcome] = {}
+    for chunk in _chunks(identities):
+        marks = ", ".join("?" * len(chunk))
+        for identity, nid, received_at in db.execute(
+            f"SELECT identity, id, received_at FROM notifications WHERE identity IN ({marks})",  # noqa: S608
+            chunk,
+        ).fetchall():
+            found[identity] = AcceptResult(int(nid), True, float(received_at))
+    return found
+
+
+def _insert(db: Db, fresh: list[_Waiting], now: float) -> dict[str, int]:
+    """Insert the new notifications; identity -> id of those this transaction inserted."""
+    ids: dict[str, int] = {}
+    for chunk in _chunks(fresh):
+        values: list[object] = []
+        for new in chunk:
+            incoming = new.incoming
+            done_at = None if new.notifiers else now  # nothing to deliver: finished on arrival
+            values += (incoming.identity, incoming.route, incoming.group_key)
+            values += (incoming.payload, now, done_at)
+        rows = db.execute(
+            "INSERT INTO notifications (identity, route, group_key, payload, received_at,"  # noqa: S608
+            " done_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+            + " ON CONFLICT (identity) DO NOTHING RETURNING id, identity",
+            values,
+        ).fetchall()
+        ids.update((identity, int(nid)) for nid, identity in rows)
+    return ids
+
+
 class IntakeLog:
     """Accepts on the intake lane in group commits; counting and pruning on the work lane."""
 
@@ -79,82 +124,79 @@ class IntakeLog:
         """Notifications accepted and not yet finished (read from the event loop)."""
         return self._pending.value
 
-    def _one(self, db: Db, new: _Waiting, now: float, added: int) -> AcceptResult:
-        """One webhook inside the group's transaction (in its own savepoint)."""
-        incoming = new.incoming
-        row = db.execute(
-            "SELECT id, received_at FROM notifications WHERE identity = ?", (incoming.identity,)
-        ).fetchone()
-        if row is not None:
-            return AcceptResult(id=int(row[0]), duplicate=True, received_at=float(row[1]))
-        if self._pending.value + added >= new.max_pending:
-            raise StoreFullError(f"{self._pending.value + added} notifications are waiting")
-        done_at = None if new.notifiers else now  # nothing to deliver: finished on arrival
-        row = db.execute(
-            "INSERT INTO notifications (identity, route, group_key, payload, received_at,"
-            " done_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO NOTHING"
-            " RETURNING id",
-            (incoming.identity, incoming.route, incoming.group_key, incoming.payload, now, done_at),
-        ).fetchone()
-        if row is None:  # another replica committed the same identity meanwhile
-            row = db.execute(
-                "SELECT id, received_at FROM notifications WHERE identity = ?",
-                (incoming.identity,),
-            ).fetchone()
-            return AcceptResult(id=int(row[0]), duplicate=True, received_at=float(row[1]))
-        nid = int(row[0])
-        db.executemany(
-            "INSERT INTO deliveries (notification_id, notifier, state, updated_at)"
-            " VALUES (?, ?, 'pending', ?)",
-            [(nid, name, now) for name in new.notifiers],
-        )
-        return AcceptResult(id=nid, duplicate=False, received_at=now)
-
     def _commit(self, db: Db, group: list[_Waiting]) -> list[Outcome]:
-        """All of `group` in one transaction and one durable commit."""
+        """All of `group` in one transaction and one durable commit. If the database fails
+        it, each webhook is tried again in a commit of its own: one bad webhook fails alone."""
         now = self._clock()
-        outcomes: list[Outcome] = []
-        added = 0
-        db.begin()
-        for new in group:
-            db.execute("SAVEPOINT webhook")
-            try:
-                result = self._one(db, new, now, added)
-            except StoreFullError as exc:
-                db.execute("ROLLBACK TO SAVEPOINT webhook")
-                outcomes.append(exc)
-                continue
-            except DB_ERRORS as exc:
-                if not db.in_transaction:  # SQLite rolled back the whole group (SQLITE_FULL)
-                    failed: Outcome = StoreUnavailableError(str(exc))
-                    rest = [failed] * (len(group) - len(outcomes))
-                    return [failed if isinstance(o, AcceptResult) else o for o in outcomes] + rest
-                db.execute("ROLLBACK TO SAVEPOINT webhook")
-                outcomes.append(StoreUnavailableError(str(exc)))
-                continue
-            db.execute("RELEASE SAVEPOINT webhook")
-            outcomes.append(result)
-            if not result.duplicate and new.notifiers:
-                added += 1
-        if added and db.dialect == "postgresql":
-            db.execute(f"NOTIFY {WORK_CHANNEL}")
         try:
-            db.execute("COMMIT")
+            with db.pipeline():  # PostgreSQL: the statements go out together
+                db.begin()
+                outcomes, added = self._batch(db, group, now)
+                if added and db.dialect == "postgresql":
+                    db.execute(f"NOTIFY {WORK_CHANNEL}")
+                db.commit()
         except DB_ERRORS as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            lost: Outcome = StoreUnavailableError(str(exc))
-            return [lost if isinstance(o, AcceptResult) else o for o in outcomes]
+            db.rollback()  # also what SQLite rolled back itself (SQLITE_FULL)
+            if len(group) == 1:
+                return [StoreUnavailableError(str(exc))]
+            return [outcome for new in group for outcome in self._commit(db, [new])]
         self.commits += 1
         self._pending.change(added)  # only once committed: a failed COMMIT counts nothing
         return outcomes
 
+    def _batch(self, db: Db, group: list[_Waiting], now: float) -> tuple[list[Outcome], int]:
+        """The group's rows in a few statements, whatever its size: the identities already
+        stored, the new notifications, their deliveries. (outcomes, work added)."""
+        # Far from max_pending, no webhook can be refused: insert first, and look up only
+        # those the insert found stored (one statement less for a group of new webhooks).
+        roomy = self._pending.value + len(group) < min(new.max_pending for new in group)
+        identities = list(dict.fromkeys(new.incoming.identity for new in group))
+        known = {} if roomy else _stored(db, identities)
+        first: dict[str, _Waiting] = {}  # identity -> the webhook that brings it
+        refused: dict[int, Outcome] = {}  # place in the group -> why it was refused
+        added = 0
+        for place, new in enumerate(group):
+            identity = new.incoming.identity
+            if identity in known or identity in first:
+                continue
+            if self._pending.value + added >= new.max_pending:
+                waiting = self._pending.value + added
+                refused[place] = StoreFullError(f"{waiting} notifications are waiting")
+                continue
+            first[identity] = new
+            added += bool(new.notifiers)
+        ids = _insert(db, list(first.values()), now)
+        found = [identity for identity in first if identity not in ids]
+        if found:  # stored before (roomy), or by another replica meanwhile
+            known.update(_stored(db, found))
+            added -= sum(bool(first[identity].notifiers) for identity in found)
+        rows = [
+            (ids[identity], name, now)
+            for identity, new in first.items()
+            if identity in ids
+            for name in new.notifiers
+        ]
+        for chunk in _chunks(rows):
+            db.execute(
+                "INSERT INTO deliveries (notification_id, notifier, state, updated_at) VALUES "  # noqa: S608
+                + ", ".join(["(?, ?, 'pending', ?)"] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
+        outcomes: list[Outcome] = []
+        for place, new in enumerate(group):
+            identity = new.incoming.identity
+            if place in refused:
+                outcomes.append(refused[place])
+            elif identity in ids:
+                outcomes.append(AcceptResult(ids[identity], first[identity] is not new, now))
+            else:
+                outcomes.append(known[identity])
+        return outcomes, added
+
     def _safe_commit(self, db: Db, group: list[_Waiting]) -> list[Outcome]:
         try:
             return self._commit(db, group)
-        except DB_ERRORS as exc:  # BEGIN or a savepoint itself failed (e.g. locked)
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+        except DB_ERRORS as exc:  # the ROLLBACK itself failed (e.g. a lost server)
             failed: Outcome = StoreUnavailableError(str(exc))
             return [failed] * len(group)
 

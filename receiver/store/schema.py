@@ -146,9 +146,8 @@ def migrate(db: Db, where: str) -> tuple[int, int]:
                 db.execute(statement)
         if found != SCHEMA_VERSION:
             _record(db, SCHEMA_VERSION)
-        db.execute("COMMIT")
+        db.commit()
     except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
+        db.rollback()
         raise
     return found, SCHEMA_VERSION

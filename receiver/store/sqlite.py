@@ -6,7 +6,9 @@ opens two lanes on one file, each with its own durability: the *intake* lane rec
 webhooks with `synchronous=FULL` (the 200 promises the record survives a power loss); the
 *work* lane keeps the pipeline's records with `synchronous=NORMAL`, which in WAL mode
 survives any crash of the process, kill -9 included; only a power loss can roll back its
-last commits. With a lane of its own, intake never queues behind the pipeline's writes.
+last commits. SQLite has one writer at a time: the lanes of one file take turns through
+`SqliteDb.writers`, so a webhook waits at most for one short pipeline write, never for
+SQLite's busy-handler sleeps.
 On PostgreSQL the intake lane commits durably (`synchronous_commit` on) and the work lane
 with `synchronous_commit = off`, the same bargain: a crash of flamebot loses nothing, a
 crash of the database server may roll back the pipeline's last records (those sends are
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,17 +53,24 @@ def transaction(db: Db, fn: Callable[[Db], T]) -> T:
     try:
         db.begin()
         result = fn(db)
-        db.execute("COMMIT")
+        db.commit()
     except DB_ERRORS as exc:
-        # SQLite rolls back by itself on some errors (SQLITE_FULL): check first.
-        if db.in_transaction:
-            db.execute("ROLLBACK")
+        db.rollback()
         raise StoreUnavailableError(str(exc)) from exc
     except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
+        db.rollback()
         raise
     return result
+
+
+_GATES: dict[Path, threading.Lock] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _writers(path: Path) -> threading.Lock:
+    """The write gate of the file at `path`, one per file in this process."""
+    with _GATES_LOCK:
+        return _GATES.setdefault(path.resolve(), threading.Lock())
 
 
 def connect_sqlite(
@@ -73,6 +83,7 @@ def connect_sqlite(
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=SqliteDb
         )
+        conn.writers, conn.writers_timeout = _writers(path), BUSY_TIMEOUT_MS / 1000
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")

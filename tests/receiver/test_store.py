@@ -239,10 +239,11 @@ class FailingCommit:
         return bool(self._db.in_transaction)
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        if sql == "COMMIT":
-            self._db.execute("ROLLBACK")
-            raise sqlite3.OperationalError("disk I/O error")
         return self._db.execute(sql, parameters)
+
+    def commit(self) -> None:
+        self._db.rollback()
+        raise sqlite3.OperationalError("disk I/O error")
 
 
 async def test_a_failed_commit_leaves_the_pending_count_as_it_was(tmp_path: Path) -> None:
@@ -320,3 +321,71 @@ async def test_one_refused_webhook_fails_alone_in_its_group_commit(store: Store)
         AcceptResult(1, True, outcomes[0].received_at),  # type: ignore[union-attr]
     ]
     assert store.intake.pending == 2
+
+
+async def test_one_webhook_too_big_for_the_file_fails_alone_in_its_group(tmp_path: Path) -> None:
+    """A group whose commit the file cannot take is tried again webhook by webhook."""
+    s = Store(tmp_path / "s.db")
+    await s.open()
+
+    def cap(db: Any) -> None:
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+        db.execute(f"PRAGMA max_page_count={pages + 8}")  # room for small rows only
+
+    await s.intake_lane.run(cap)
+    outcomes = await asyncio.gather(
+        s.intake.accept(Incoming("small-1", "default", "g1", "{}"), ["a"], 100),
+        s.intake.accept(Incoming("big", "default", "g2", "x" * 200_000), ["a"], 100),
+        s.intake.accept(Incoming("small-2", "default", "g3", "{}"), ["a"], 100),
+        return_exceptions=True,
+    )
+    assert [o if isinstance(o, AcceptResult) else repr(o) for o in outcomes] == [
+        AcceptResult(1, False, outcomes[0].received_at),  # type: ignore[union-attr]
+        "StoreUnavailableError('database or disk is full')",
+        AcceptResult(2, False, outcomes[2].received_at),  # type: ignore[union-attr]
+    ]
+    assert s.intake.pending == 2
+    assert [(d.notification_id, d.notifier) for d in await s.deliveries.open_deliveries()] == [
+        (1, "a"),
+        (2, "a"),
+    ]
+    await s.close()
+
+
+async def test_intake_waits_its_turn_behind_a_pipeline_write_not_sqlite_busy(
+    tmp_path: Path,
+) -> None:
+    """The lanes of one file take turns in-process: intake never meets SQLITE_BUSY from them."""
+    s = Store(tmp_path / "s.db")
+    await s.open()
+
+    def impatient(db: Any) -> None:
+        db.execute("PRAGMA busy_timeout = 0")  # SQLite's own wait: none
+        db.writers_timeout = 60.0  # the turn: as long as it takes here
+
+    await s.intake_lane.run(impatient)
+    await s.work_lane.run(lambda db: db.begin())  # the pipeline is writing
+    accepting = asyncio.create_task(accept(s, "id-1"))
+    await asyncio.sleep(0.1)  # intake reaches its BEGIN meanwhile, or after: both must pass
+    assert not accepting.done()
+    await s.work_lane.run(lambda db: db.commit())
+    assert (await accepting).id == 1
+    await s.close()
+
+
+async def test_a_pipeline_write_held_too_long_makes_intake_unavailable(tmp_path: Path) -> None:
+    """Waiting for the other lane is bounded like SQLite's own lock wait: then a 503."""
+    s = Store(tmp_path / "s.db")
+    await s.open()
+
+    def patience(db: Any) -> None:
+        db.writers_timeout = 0.05
+
+    await s.intake_lane.run(patience)
+    await s.work_lane.run(lambda db: db.begin())
+    with pytest.raises(StoreUnavailableError, match="database is locked"):
+        await accept(s, "id-1")
+    await s.work_lane.run(lambda db: db.rollback())
+    assert (await accept(s, "id-1")).duplicate is False
+    assert s.intake.pending == 1
+    await s.close()
