@@ -15,6 +15,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import orjson
 import structlog
 from aiohttp import web
 from pydantic import ValidationError
@@ -104,6 +105,16 @@ def _validation_detail(exc: ValidationError) -> list[Any]:
     return errors[:MAX_REPORTED_ERRORS]
 
 
+def _refuse_lone_surrogates(document: Any) -> None:
+    """Python's parser accepts lone surrogates ("\\ud800"), which no store can take: raise
+    UnicodeEncodeError for them. orjson tells in a tenth of the time; what it refuses for
+    other reasons (integers past 64 bits, nesting past 254) is asked of `json` instead."""
+    try:
+        orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        json.dumps(document, ensure_ascii=False).encode()
+
+
 class WebhookHandler:
     def __init__(self, config: Config, intake: Intake) -> None:
         self._auth = Authenticator(config)
@@ -136,8 +147,7 @@ class WebhookHandler:
             return error(413, "payload_too_large", f"the limit is {self._max_body} bytes")
         try:
             document = json.loads(body)
-            # Python's parser accepts lone surrogates ("\ud800"), which no store can take.
-            json.dumps(document, ensure_ascii=False).encode()
+            _refuse_lone_surrogates(document)
         except UnicodeEncodeError:
             return error(400, "invalid_json", "a string holds a lone surrogate (not Unicode)")
         except (ValueError, RecursionError) as exc:

@@ -405,3 +405,25 @@ async def test_webhook_metrics_count_route_and_code(harness_factory: Any, tmp_pa
         'flamebot_webhooks_total{code="400",route="default"} 1.0',
         'flamebot_webhooks_total{code="404",route="unknown"} 1.0',
     ]
+
+
+async def test_lone_surrogates_are_refused_and_big_numbers_are_not(harness_factory: Any) -> None:
+    """A lone surrogate is a 400; a 100-bit integer or 300 nested lists is still a webhook."""
+    h = await harness_factory()
+    payload = load_payload(REFERENCE)
+    payload["alerts"][0]["labels"]["team"] = "pay\ud800ments"
+    status, body = await _post_raw(
+        h, "/webhook", {"Content-Type": "application/json"}, json.dumps(payload)
+    )
+    assert (status, body) == (
+        400,
+        {"error": "invalid_json", "detail": "a string holds a lone surrogate (not Unicode)"},
+    )
+    payload = load_payload(REFERENCE)
+    payload["newTopLevel"] = {"big": 10**30, "deep": None}
+    nested: Any = 0
+    for _ in range(300):
+        nested = [nested]
+    payload["newTopLevel"]["deep"] = nested
+    assert await h.post(payload) == (200, {"status": "accepted", "id": 1})
+    assert h.service.store.intake.pending == 1

@@ -18,8 +18,12 @@ async def settle() -> None:
 
 
 async def test_no_burst_no_wait() -> None:
-    """With no webhook in flight a delivery goes on at once."""
-    gate = IntakeFirst(share=3)
+    """With no webhook in flight, or a lone one, a delivery goes on at once."""
+    gate = IntakeFirst(share=3, quiet_seconds=3600)
+    await asyncio.wait_for(gate.turn(), 5)
+    gate.arrived()  # a lone webhook: its own delivery does not wait for its answer
+    await asyncio.wait_for(gate.turn(), 5)
+    gate.answered()
     await asyncio.wait_for(gate.turn(), 5)
     assert (gate.busy, gate.in_flight) == (False, 0)
 
@@ -49,9 +53,13 @@ async def test_the_end_of_the_burst_lets_every_waiting_delivery_go() -> None:
     """Once no webhook is in flight for quiet_seconds, all waiting deliveries go on."""
     gate = IntakeFirst(share=100, quiet_seconds=0)
     gate.arrived()
+    gate.arrived()
     waiting = [asyncio.create_task(gate.turn()) for _ in range(5)]
     await settle()
     assert [task.done() for task in waiting] == [False] * 5
+    gate.answered()
+    await settle()
+    assert [task.done() for task in waiting] == [False] * 5  # one still in flight
     gate.answered()
     await asyncio.wait_for(asyncio.gather(*waiting), 5)
     assert gate.busy is False
@@ -62,7 +70,9 @@ async def test_a_new_webhook_before_the_quiet_time_keeps_the_burst_on() -> None:
     """A webhook arriving within quiet_seconds of the last answer: deliveries still wait."""
     gate = IntakeFirst(share=100, quiet_seconds=3600)
     gate.arrived()
+    gate.arrived()
     waiting = asyncio.create_task(gate.turn())
+    gate.answered()
     gate.answered()
     gate.arrived()
     await settle()
