@@ -9,9 +9,8 @@ RUNTIME_STAMP := $(VENV)/.runtime
 .PHONY: demo test lint typecheck pytest install install-runtime tools serve clean \
 	bench-notify bench-intake bench-storm bench-flamegraph bench-gate
 
-$(RUNTIME_STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+$(RUNTIME_STAMP): pyproject.toml constraints.txt scripts/install-runtime.sh
+	PYTHON=$(PYTHON) ./scripts/install-runtime.sh $(VENV)
 	touch $(RUNTIME_STAMP)
 
 $(STAMP): $(RUNTIME_STAMP)
@@ -25,11 +24,12 @@ install-runtime: $(RUNTIME_STAMP)
 tools:
 	./scripts/install-tools.sh
 
+# The runtime venv holds flamebot's packages, not flamebot: it runs from this checkout.
 demo: install-runtime
-	$(BIN)/flamebot demo
+	$(BIN)/python -m receiver demo
 
 serve: install-runtime
-	$(BIN)/flamebot serve
+	$(BIN)/python -m receiver serve
 
 lint: install
 	$(BIN)/ruff check .
