@@ -64,13 +64,12 @@ async def list_dead_letters(config: Config, *, as_json: bool) -> int:
     if missing_store(config):
         return 1
 
-    async def read(store: Store) -> list[DeadLetter]:
-        dead: DeadLetterStore = store.deliveries
-        return await dead.dead_letters()
-
-    store = Store.from_settings(config.store)
     return await print_rows(
-        store, read, as_json=as_json, empty="no dead letters", line=_letter_line
+        Store.from_settings(config.store),
+        lambda store: store.deliveries.dead_letters(),
+        as_json=as_json,
+        empty="no dead letters",
+        line=_letter_line,
     )
 
 

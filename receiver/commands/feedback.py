@@ -10,6 +10,11 @@ from receiver.store import FeedbackStore, Store, VerdictFeedback
 __all__ = ["list_feedback"]
 
 
+async def _entries(store: Store) -> list[VerdictFeedback]:
+    feedback: FeedbackStore = store.feedback
+    return await feedback.entries()
+
+
 def _line(e: dict[str, object]) -> str:
     return (
         f"{e['id']:>5}  {e['created_at']}  {e['service'] or '(no service)'}:"
@@ -21,10 +26,7 @@ async def list_feedback(config: Config, *, as_json: bool) -> int:
     if missing_store(config):
         return 1
 
-    async def read(store: Store) -> list[VerdictFeedback]:
-        feedback: FeedbackStore = store.feedback
-        return await feedback.entries()
-
+    store = Store(config.store.path)
     return await print_rows(
-        Store(config.store.path), read, as_json=as_json, empty="no verdict feedback", line=_line
+        store, _entries, as_json=as_json, empty="no verdict feedback", line=_line
     )
