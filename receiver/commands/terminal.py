@@ -8,11 +8,12 @@ a spinner on a terminal, one plain line otherwise (a CI log).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TextIO
+
+from receiver.background import Background
 
 __all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "wants_colour"]
 
@@ -55,17 +56,14 @@ class DelayedStatus:
         self._delay = delay
         self._sleep = sleep
         self._spinning = False
-        self._task: asyncio.Task[None] | None = None
+        self._showing = Background()
 
     async def __aenter__(self) -> DelayedStatus:
-        self._task = asyncio.create_task(self._show())
+        self._showing.start(self._show())
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._showing.cancel()
         if self._spinning:
             self._stream.write("\r\x1b[K")
             self._stream.flush()
