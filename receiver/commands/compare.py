@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.compare import ProfileComparison, compare_graphs
 from enrichers.detection import preset_from_profiles
 from enrichers.errors import BackendError
@@ -30,9 +30,8 @@ from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
 from enrichers.times import epoch_ms, parse_time
 from receiver.commands.measure import chosen_types
-from receiver.commands.terminal import DelayedStatus
-from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
-from receiver.commands.triage_report import failure_line
+from receiver.commands.terminal import querying
+from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
 from receiver.config import Config
 
 __all__ = [
@@ -200,15 +199,9 @@ async def print_compare(
         err.write(f"compare: {exc}\n")
         return EXIT_USAGE
     kinds = PROFILE_KINDS if kind == "all" else (KIND_ALIASES[kind],)
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "compare: querying Pyroscope and Prometheus..."):
-            result = await run_compare(enricher, service, windows[0], windows[1], kinds)
-    finally:
-        await enricher.aclose()
-    urls = {"prometheus": config.prometheus.url, "pyroscope": config.pyroscope.url}
-    for source, reason in sorted(result.failures.items()):
-        err.write(failure_line("compare", source, urls.get(source, ""), reason) + "\n")
+    async with querying(config, err, "compare: querying Pyroscope and Prometheus...") as enricher:
+        result = await run_compare(enricher, service, windows[0], windows[1], kinds)
+    write_failures("compare", config, dict(sorted(result.failures.items())), err)
     if not result.failures and _unknown(result):
         err.write(
             f"compare: unknown service {service!r}: Pyroscope has no profiles for"

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.errors import BackendError
 from enrichers.regression import MIN_WINDOWS
 from enrichers.result import Window
@@ -24,8 +24,8 @@ from enrichers.settings import parse_duration
 from enrichers.times import epoch_ms, parse_time
 from receiver.commands.baseline import baseline_document
 from receiver.commands.measure import Measured, measure_services, parse_labels
-from receiver.commands.terminal import DelayedStatus
-from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
+from receiver.commands.terminal import querying
+from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
 from receiver.commands.triage_report import failure_line
 from receiver.config import Config
 from receiver.notifiers.summary import window_line
@@ -74,14 +74,11 @@ def report_failures(
     command: str, config: Config, measured: Sequence[Measured], err: TextIO
 ) -> bool:
     """One line per failed backend on `err`; True when any failed."""
-    urls = {"prometheus": config.prometheus.url, "pyroscope": config.pyroscope.url}
     seen: dict[str, str] = {}
     for m in measured:
         for source, reason in m.failures.items():
             seen.setdefault(source, reason)
-    for source, reason in sorted(seen.items()):
-        err.write(failure_line(command, source, urls.get(source, ""), reason) + "\n")
-    return bool(seen)
+    return write_failures(command, config, dict(sorted(seen.items())), err)
 
 
 def report_unknown(command: str, measured: Sequence[Measured], err: TextIO) -> bool:
@@ -131,15 +128,11 @@ async def print_snapshot(
     except ValueError as exc:
         err.write(f"snapshot: {exc}\n")
         return EXIT_USAGE
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "snapshot: querying Pyroscope and Prometheus..."):
-            names, listing_error = await services_of(enricher, services, span.window)
-            measured = await measure_services(
-                enricher, names, span.window, windows=span.windows, labels=span.labels
-            )
-    finally:
-        await enricher.aclose()
+    async with querying(config, err, "snapshot: querying Pyroscope and Prometheus...") as enricher:
+        names, listing_error = await services_of(enricher, services, span.window)
+        measured = await measure_services(
+            enricher, names, span.window, windows=span.windows, labels=span.labels
+        )
     if listing_error:
         err.write(failure_line("snapshot", "pyroscope", config.pyroscope.url, listing_error) + "\n")
         return EXIT_BACKEND

@@ -8,14 +8,17 @@ a spinner on a terminal, one plain line otherwise (a CI log).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TextIO
 
+from enrichers.analysis import GroupEnricher, build_enricher
 from receiver.background import Background
+from receiver.config import Config
 
-__all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "wants_colour"]
+__all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "querying", "wants_colour"]
 
 # bold red, yellow, magenta (flamebot could not see), green
 SEVERITY_COLOURS = {"critical": "1;31", "warning": "33", "unknown": "35", "ok": "32"}
@@ -79,3 +82,15 @@ class DelayedStatus:
             self._stream.write(f"\r{frame} {self._message}")
             self._stream.flush()
             await self._sleep(SPINNER_FRAME_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def querying(config: Config, err: TextIO, message: str) -> AsyncIterator[GroupEnricher]:
+    """`config`'s backends for a command's queries, with the status `message` on `err` while
+    they take long; closed after."""
+    enricher = build_enricher(config)
+    try:
+        async with DelayedStatus(err, message):
+            yield enricher
+    finally:
+        await enricher.aclose()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.clients.pyroscope import ServiceProfiles
 from enrichers.detection import Detected, detect_from_profiles, fallback, pinned
 from enrichers.errors import BackendError
@@ -30,7 +30,7 @@ from enrichers.result import ProfileKind, Window
 from enrichers.targets import Target, recent_windows, service_target
 from enrichers.times import epoch_ms, window_line
 from enrichers.units import format_value
-from receiver.commands.terminal import DelayedStatus
+from receiver.commands.terminal import querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.commands.triage_report import duration_text, failure_line
 from receiver.config import Config
@@ -138,12 +138,8 @@ async def print_top(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> int:
     """Run `top` with `config`'s Pyroscope, print the table or the JSON list; the exit code."""
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "top: querying Pyroscope..."):
-            result = await run_top(enricher, KINDS[kind], service, n=n, now=clock())
-    finally:
-        await enricher.aclose()
+    async with querying(config, err, "top: querying Pyroscope...") as enricher:
+        result = await run_top(enricher, KINDS[kind], service, n=n, now=clock())
     code, problem = _problem(config, result)
     if problem is not None:
         err.write(problem + "\n")
