@@ -13,9 +13,8 @@ nothing of the service in either window, 64 a bad time range.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from enrichers.analysis import GroupEnricher
@@ -28,7 +27,7 @@ from enrichers.links import drilldown_diff_url
 from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
-from enrichers.times import epoch_ms, parse_time
+from enrichers.times import Clock, epoch_ms, parse_time, utc_now
 from receiver.commands.measure import chosen_types
 from receiver.commands.terminal import querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
@@ -187,7 +186,7 @@ async def print_compare(
     form: str,
     out: TextIO,
     err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> int:
     """Parse the windows, compare, print text / Markdown / JSON; the exit code."""
     from receiver.commands.compare_report import render_compare

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TextIO
 
 from enrichers.analysis import GroupEnricher
@@ -30,7 +29,7 @@ from enrichers.flamegraph import TopFunctions, ranked_in_unit
 from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis
 from enrichers.targets import resolve_service
-from enrichers.times import epoch_ms
+from enrichers.times import Clock, epoch_ms, utc_now
 from receiver.commands.terminal import querying, wants_colour
 from receiver.commands.triage import exit_code, run_triage, write_failures
 from receiver.commands.triage_report import Triage, render_triage, triage_document
@@ -188,7 +187,7 @@ async def print_diagnose(
     as_json: bool,
     out: TextIO,
     err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> int:
     am = AlertmanagerClient(config.alertmanager) if config.alertmanager is not None else None
     url = config.alertmanager.url if config.alertmanager is not None else None

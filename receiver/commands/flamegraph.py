@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -38,7 +37,7 @@ from enrichers.presets import AUTO, PRESETS, Preset
 from enrichers.promql import label_selector
 from enrichers.result import Window
 from enrichers.targets import Target, service_target
-from enrichers.times import TIME_FORMS, epoch_ms, parse_time, window_line
+from enrichers.times import TIME_FORMS, Clock, epoch_ms, parse_time, utc_now, window_line
 from receiver.commands.terminal import querying
 from receiver.commands.top import KINDS
 from receiver.config import Config
@@ -239,7 +238,7 @@ async def print_flamegraph(
     *,
     out: TextIO,
     err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> int:
     """Draw the picture the arguments ask for into `--out`; the exit code."""
     try:

@@ -11,15 +11,16 @@ file is read before any query, so a bad file costs nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.errors import BackendError
 from enrichers.regression import GateRule
+from enrichers.times import Clock, utc_now
 from receiver.commands.baseline import Baseline, BaselineError, read_baseline
 from receiver.commands.gate_artifacts import Artifacts, artifact_name, write_artifacts
 from receiver.commands.gate_judge import judge
@@ -157,7 +158,7 @@ async def print_gate(
     *,
     out: TextIO,
     err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> int:
     """Read the baseline, measure, judge, write every asked output; the exit code."""
     now = clock()

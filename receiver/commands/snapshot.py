@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +21,7 @@ from enrichers.errors import BackendError
 from enrichers.regression import MIN_WINDOWS
 from enrichers.result import Window
 from enrichers.settings import parse_duration
-from enrichers.times import epoch_ms, parse_time
+from enrichers.times import Clock, epoch_ms, parse_time, utc_now
 from receiver.commands.baseline import baseline_document
 from receiver.commands.measure import Measured, measure_services, parse_labels
 from receiver.commands.terminal import querying
@@ -33,7 +33,6 @@ from receiver.notifiers.summary import window_line
 __all__ = ["EXIT_USAGE", "Span", "parse_span", "print_snapshot", "report_failures", "services_of"]
 
 EXIT_USAGE = 64
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ async def print_snapshot(
     out_path: Path,
     out: TextIO,
     err: TextIO,
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> int:
     """Measure and write the baseline file; the exit code."""
     now = clock()

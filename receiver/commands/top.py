@@ -15,9 +15,8 @@ neither shows on stderr nor changes the exit code (`triage` reports it).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 from enrichers.analysis import GroupEnricher
@@ -28,7 +27,7 @@ from enrichers.flamegraph import TopFunctions, profile_unit, ranked_in_unit
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, Window
 from enrichers.targets import Target, recent_windows, service_target
-from enrichers.times import epoch_ms, window_line
+from enrichers.times import Clock, epoch_ms, utc_now, window_line
 from enrichers.units import format_value
 from receiver.commands.terminal import querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
@@ -135,7 +134,7 @@ async def print_top(
     as_json: bool,
     out: TextIO,
     err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> int:
     """Run `top` with `config`'s Pyroscope, print the table or the JSON list; the exit code."""
     async with querying(config, err, "top: querying Pyroscope...") as enricher:

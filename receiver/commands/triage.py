@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import TextIO
 
 from enrichers.analysis import GroupEnricher
 from enrichers.errors import BackendError
 from enrichers.result import ServiceAnalysis, Window
 from enrichers.targets import recent_windows, service_target
-from enrichers.times import epoch_ms
+from enrichers.times import Clock, epoch_ms, utc_now
 from receiver.commands.terminal import querying, wants_colour
 from receiver.commands.triage_report import (
     Triage,
@@ -44,7 +44,6 @@ __all__ = [
 
 EXIT_OK, EXIT_BACKEND, EXIT_UNKNOWN = 0, 2, 3
 PROBE_QUERY = "vector(1)"
-Clock = Callable[[], datetime]
 
 
 def _has_metrics(analysis: ServiceAnalysis) -> bool:
@@ -148,7 +147,7 @@ async def print_triage(
     as_json: bool,
     out: TextIO,
     err: TextIO,
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> int:
     """Run triage with `config`'s backends, print the report on `out`; the exit code."""
     async with querying(config, err, "triage: querying Prometheus and Pyroscope...") as enricher:
