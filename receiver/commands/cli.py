@@ -10,6 +10,7 @@ from pathlib import Path
 
 from receiver.commands.cli_help import UsageExitParser, help_tail
 from receiver.commands.cli_loop import add_loop_commands
+from receiver.commands.terminal import Terminal
 from receiver.config import Config, load_config, secret_values
 from receiver.errors import ConfigError, StartupError
 from receiver.logs import configure_logging
@@ -96,7 +97,10 @@ def cmd_triage(args: argparse.Namespace) -> int:
     configure_logging(secret_values(config), level="warning")
     return asyncio.run(
         print_triage(
-            config, service=args.service, as_json=args.json, out=sys.stdout, err=sys.stderr
+            config,
+            service=args.service,
+            as_json=args.json,
+            term=Terminal.stdio(),
         )
     )
 
@@ -113,8 +117,7 @@ def cmd_top(args: argparse.Namespace) -> int:
             service=args.service,
             n=args.n,
             as_json=args.json,
-            out=sys.stdout,
-            err=sys.stderr,
+            term=Terminal.stdio(),
         )
     )
 
@@ -124,7 +127,13 @@ def cmd_flamegraph(args: argparse.Namespace) -> int:
 
     config = _load(args)
     configure_logging(secret_values(config), level="warning")
-    return asyncio.run(print_flamegraph(config, args, out=sys.stdout, err=sys.stderr))
+    return asyncio.run(
+        print_flamegraph(
+            config,
+            args,
+            term=Terminal.stdio(),
+        )
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from enrichers.regression import DEFAULT_WINDOWS, GateRule
+from receiver.commands.terminal import Terminal
 from receiver.config import Config, secret_values
 from receiver.logs import configure_logging
 
@@ -48,8 +48,7 @@ def _compare(load: Loader) -> Callable[[argparse.Namespace], int]:
                 kind=args.type,
                 n=args.n,
                 form=form,
-                out=sys.stdout,
-                err=sys.stderr,
+                term=Terminal.stdio(),
             )
         )
 
@@ -128,8 +127,7 @@ def _snapshot(load: Loader) -> Callable[[argparse.Namespace], int]:
                 windows=args.windows,
                 labels=args.label,
                 out_path=args.out,
-                out=sys.stdout,
-                err=sys.stderr,
+                term=Terminal.stdio(),
             )
         )
 
@@ -155,7 +153,13 @@ def _gate(load: Loader) -> Callable[[argparse.Namespace], int]:
             artifacts=args.artifacts,
             notify=args.notify,
         )
-        return asyncio.run(print_gate(config, options, out=sys.stdout, err=sys.stderr))
+        return asyncio.run(
+            print_gate(
+                config,
+                options,
+                term=Terminal.stdio(),
+            )
+        )
 
     return run
 
@@ -190,7 +194,10 @@ def _diagnose(load: Loader) -> Callable[[argparse.Namespace], int]:
         config = _quiet(load, args)
         return asyncio.run(
             print_diagnose(
-                config, service=args.service, as_json=args.json, out=sys.stdout, err=sys.stderr
+                config,
+                service=args.service,
+                as_json=args.json,
+                term=Terminal.stdio(),
             )
         )
 

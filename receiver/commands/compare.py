@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
 
 from enrichers.analysis import GroupEnricher
 from enrichers.compare import ProfileComparison, compare_graphs
@@ -27,9 +26,9 @@ from enrichers.links import drilldown_diff_url
 from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
-from enrichers.times import Clock, epoch_ms, parse_time, utc_now
+from enrichers.times import epoch_ms, parse_time
 from receiver.commands.measure import chosen_types
-from receiver.commands.terminal import querying
+from receiver.commands.terminal import Terminal, querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
 from receiver.config import Config
 
@@ -184,11 +183,10 @@ async def print_compare(
     kind: str,
     n: int,
     form: str,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = utc_now,
+    term: Terminal,
 ) -> int:
     """Parse the windows, compare, print text / Markdown / JSON; the exit code."""
+    out, err, clock = term
     from receiver.commands.compare_report import render_compare
 
     now = clock()

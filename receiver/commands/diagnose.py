@@ -20,7 +20,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
 from enrichers.analysis import GroupEnricher
 from enrichers.clients.alertmanager import AlertmanagerClient, FiringAlert
@@ -29,8 +29,8 @@ from enrichers.flamegraph import TopFunctions, ranked_in_unit
 from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis
 from enrichers.targets import resolve_service
-from enrichers.times import Clock, epoch_ms, utc_now
-from receiver.commands.terminal import querying, wants_colour
+from enrichers.times import epoch_ms
+from receiver.commands.terminal import Terminal, querying, wants_colour
 from receiver.commands.triage import exit_code, run_triage, write_failures
 from receiver.commands.triage_report import Triage, render_triage, triage_document
 from receiver.config import Config
@@ -185,10 +185,9 @@ async def print_diagnose(
     *,
     service: str | None,
     as_json: bool,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = utc_now,
+    term: Terminal,
 ) -> int:
+    out, err, clock = term
     am = AlertmanagerClient(config.alertmanager) if config.alertmanager is not None else None
     url = config.alertmanager.url if config.alertmanager is not None else None
     status = "diagnose: querying Prometheus, Pyroscope, Alertmanager..."

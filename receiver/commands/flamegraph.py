@@ -37,8 +37,8 @@ from enrichers.presets import AUTO, PRESETS, Preset
 from enrichers.promql import label_selector
 from enrichers.result import Window
 from enrichers.targets import Target, service_target
-from enrichers.times import TIME_FORMS, Clock, epoch_ms, parse_time, utc_now, window_line
-from receiver.commands.terminal import querying
+from enrichers.times import TIME_FORMS, epoch_ms, parse_time, window_line
+from receiver.commands.terminal import Terminal, querying
 from receiver.commands.top import KINDS
 from receiver.config import Config
 
@@ -236,11 +236,10 @@ async def print_flamegraph(
     config: Config,
     args: argparse.Namespace,
     *,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = utc_now,
+    term: Terminal,
 ) -> int:
     """Draw the picture the arguments ask for into `--out`; the exit code."""
+    out, err, clock = term
     try:
         if args.out.suffix.lower() not in SUFFIXES:
             raise FlamegraphError(EXIT_USAGE, f"--out {args.out}: must end in .png or .svg")

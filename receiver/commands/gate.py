@@ -20,7 +20,6 @@ from typing import TextIO
 from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.errors import BackendError
 from enrichers.regression import GateRule
-from enrichers.times import Clock, utc_now
 from receiver.commands.baseline import Baseline, BaselineError, read_baseline
 from receiver.commands.gate_artifacts import Artifacts, artifact_name, write_artifacts
 from receiver.commands.gate_judge import judge
@@ -35,7 +34,7 @@ from receiver.commands.snapshot import (
     report_failures,
     report_unknown,
 )
-from receiver.commands.terminal import DelayedStatus
+from receiver.commands.terminal import DelayedStatus, Terminal
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.config import Config
 
@@ -156,11 +155,10 @@ async def print_gate(
     config: Config,
     options: GateOptions,
     *,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = utc_now,
+    term: Terminal,
 ) -> int:
     """Read the baseline, measure, judge, write every asked output; the exit code."""
+    out, err, clock = term
     now = clock()
     try:
         span = parse_span(options.window, options.at, options.windows, options.labels, now)

@@ -21,10 +21,10 @@ from enrichers.errors import BackendError
 from enrichers.regression import MIN_WINDOWS
 from enrichers.result import Window
 from enrichers.settings import parse_duration
-from enrichers.times import Clock, epoch_ms, parse_time, utc_now
+from enrichers.times import epoch_ms, parse_time
 from receiver.commands.baseline import baseline_document
 from receiver.commands.measure import Measured, measure_services, parse_labels
-from receiver.commands.terminal import querying
+from receiver.commands.terminal import Terminal, querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
 from receiver.commands.triage_report import failure_line
 from receiver.config import Config
@@ -116,11 +116,10 @@ async def print_snapshot(
     windows: int,
     labels: Sequence[str],
     out_path: Path,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = utc_now,
+    term: Terminal,
 ) -> int:
     """Measure and write the baseline file; the exit code."""
+    out, err, clock = term
     now = clock()
     try:
         span = parse_span(window, at, windows, labels, now)

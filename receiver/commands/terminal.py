@@ -11,19 +11,44 @@ import asyncio
 import contextlib
 import itertools
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.times import Clock, utc_now
 from receiver.background import Background
-from receiver.config import Config
 
-__all__ = ["SEVERITY_COLOURS", "DelayedStatus", "paint", "querying", "wants_colour"]
+if TYPE_CHECKING:
+    from enrichers.analysis import GroupEnricher
+    from receiver.config import Config
+
+__all__ = [
+    "SEVERITY_COLOURS",
+    "DelayedStatus",
+    "Terminal",
+    "paint",
+    "querying",
+    "wants_colour",
+]
 
 # bold red, yellow, magenta (flamebot could not see), green
 SEVERITY_COLOURS = {"critical": "1;31", "warning": "33", "unknown": "35", "ok": "32"}
 SPINNER = "|/-\\"
 SPINNER_FRAME_SECONDS = 0.1
+
+
+class Terminal(NamedTuple):
+    """Where a command runs: `out` for its result, `err` for its status and problems, and
+    the clock its windows end at."""
+
+    out: TextIO
+    err: TextIO
+    clock: Clock = utc_now
+
+    @classmethod
+    def stdio(cls) -> Terminal:
+        """The process's own stdout and stderr (as they are now: tests replace them)."""
+        return cls(sys.stdout, sys.stderr)
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -88,6 +113,8 @@ class DelayedStatus:
 async def querying(config: Config, err: TextIO, message: str) -> AsyncIterator[GroupEnricher]:
     """`config`'s backends for a command's queries, with the status `message` on `err` while
     they take long; closed after."""
+    from enrichers.analysis import build_enricher  # the backends' clients only where used
+
     enricher = build_enricher(config)
     try:
         async with DelayedStatus(err, message):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
 
 from enrichers.analysis import GroupEnricher
 from enrichers.clients.pyroscope import ServiceProfiles
@@ -27,9 +26,9 @@ from enrichers.flamegraph import TopFunctions, profile_unit, ranked_in_unit
 from enrichers.promql import label_selector
 from enrichers.result import ProfileKind, Window
 from enrichers.targets import Target, recent_windows, service_target
-from enrichers.times import Clock, epoch_ms, utc_now, window_line
+from enrichers.times import epoch_ms, window_line
 from enrichers.units import format_value
-from receiver.commands.terminal import querying
+from receiver.commands.terminal import Terminal, querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.commands.triage_report import duration_text, failure_line
 from receiver.config import Config
@@ -132,11 +131,10 @@ async def print_top(
     service: str,
     n: int,
     as_json: bool,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = utc_now,
+    term: Terminal,
 ) -> int:
     """Run `top` with `config`'s Pyroscope, print the table or the JSON list; the exit code."""
+    out, err, clock = term
     async with querying(config, err, "top: querying Pyroscope...") as enricher:
         result = await run_top(enricher, KINDS[kind], service, n=n, now=clock())
     code, problem = _problem(config, result)

@@ -21,8 +21,8 @@ from enrichers.analysis import GroupEnricher
 from enrichers.errors import BackendError
 from enrichers.result import ServiceAnalysis, Window
 from enrichers.targets import recent_windows, service_target
-from enrichers.times import Clock, epoch_ms, utc_now
-from receiver.commands.terminal import querying, wants_colour
+from enrichers.times import epoch_ms
+from receiver.commands.terminal import Terminal, querying, wants_colour
 from receiver.commands.triage_report import (
     Triage,
     duration_text,
@@ -145,11 +145,10 @@ async def print_triage(
     *,
     service: str | None,
     as_json: bool,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = utc_now,
+    term: Terminal,
 ) -> int:
     """Run triage with `config`'s backends, print the report on `out`; the exit code."""
+    out, err, clock = term
     async with querying(config, err, "triage: querying Prometheus and Pyroscope...") as enricher:
         triage = await run_triage(enricher, service=service, now=clock())
     write_failures("triage", config, triage.failures, err)
