@@ -13,6 +13,7 @@ import itertools
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from enrichers.times import Clock, utc_now
@@ -68,23 +69,17 @@ def paint(text: str, code: str | None) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if code else text
 
 
+@dataclass
 class DelayedStatus:
     """`async with DelayedStatus(sys.stderr, "querying..."):` shows the message after `delay`."""
 
-    def __init__(
-        self,
-        stream: TextIO,
-        message: str,
-        delay: float = 1.0,
-        *,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._stream = stream
-        self._message = message
-        self._delay = delay
-        self._sleep = sleep
-        self._spinning = False
-        self._showing = Background()
+    stream: TextIO
+    message: str
+    delay: float = 1.0
+    _: KW_ONLY
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _spinning: bool = field(default=False, init=False)
+    _showing: Background = field(default_factory=Background, init=False)
 
     async def __aenter__(self) -> DelayedStatus:
         self._showing.start(self._show())
@@ -93,20 +88,20 @@ class DelayedStatus:
     async def __aexit__(self, *exc_info: object) -> None:
         await self._showing.cancel()
         if self._spinning:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
     async def _show(self) -> None:
-        await self._sleep(self._delay)
-        if not _is_terminal(self._stream):
-            self._stream.write(self._message + "\n")
-            self._stream.flush()
+        await self.sleep(self.delay)
+        if not _is_terminal(self.stream):
+            self.stream.write(self.message + "\n")
+            self.stream.flush()
             return
         self._spinning = True
         for frame in itertools.cycle(SPINNER):
-            self._stream.write(f"\r{frame} {self._message}")
-            self._stream.flush()
-            await self._sleep(SPINNER_FRAME_SECONDS)
+            self.stream.write(f"\r{frame} {self.message}")
+            self.stream.flush()
+            await self.sleep(SPINNER_FRAME_SECONDS)
 
 
 @contextlib.asynccontextmanager
