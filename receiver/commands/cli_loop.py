@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from enrichers.regression import DEFAULT_WINDOWS, GateRule
+from receiver.commands.cli_help import EXIT_USAGE, UsageError
 from receiver.commands.terminal import Terminal
 from receiver.config import Config, secret_values
 from receiver.logs import configure_logging
@@ -32,12 +34,17 @@ def positive(text: str) -> int:
 
 def at_terminal(load: Loader, run: Run) -> Handler:
     """The handler of a command for a person at a terminal: the config (`load` exits 1 on a
-    bad one), only warnings logged (the output is the point), `run` on stdout and stderr."""
+    bad one), only warnings logged (the output is the point), `run` on stdout and stderr;
+    a UsageError it raises is said on stderr, exit 64."""
 
     def handler(args: argparse.Namespace) -> int:
         config = load(args)
         configure_logging(secret_values(config), level="warning")
-        return asyncio.run(run(config, args, Terminal.stdio()))
+        try:
+            return asyncio.run(run(config, args, Terminal.stdio()))
+        except UsageError as exc:
+            print(f"{args.command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
 
     return handler
 

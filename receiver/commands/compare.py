@@ -27,6 +27,7 @@ from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
 from enrichers.times import epoch_ms, parse_time
+from receiver.commands.cli_help import EXIT_USAGE, usage_errors
 from receiver.commands.measure import chosen_types
 from receiver.commands.terminal import Terminal, querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
@@ -40,8 +41,6 @@ __all__ = [
     "print_compare",
     "run_compare",
 ]
-
-EXIT_USAGE = 64  # EX_USAGE
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,7 @@ class CompareResult:
     failures: dict[str, str] = field(default_factory=dict)
 
 
+@usage_errors
 def parse_range(text: str, now: datetime) -> Window:
     """`FROM..TO` (each as `parse_time` reads it) as a window; ValueError when it is not one."""
     parts = text.split("..")
@@ -185,16 +185,13 @@ async def print_compare(
     form: str,
     term: Terminal,
 ) -> int:
-    """Parse the windows, compare, print text / Markdown / JSON; the exit code."""
+    """Parse the windows, compare, print text / Markdown / JSON; the exit code
+    (UsageError for a bad window)."""
     out, err, clock = term
     from receiver.commands.compare_report import render_compare
 
     now = clock()
-    try:
-        windows = [parse_range(before, now), parse_range(after, now)]
-    except ValueError as exc:
-        err.write(f"compare: {exc}\n")
-        return EXIT_USAGE
+    windows = [parse_range(before, now), parse_range(after, now)]
     kinds = PROFILE_KINDS if kind == "all" else (KIND_ALIASES[kind],)
     async with querying(config, err, "compare: querying Pyroscope and Prometheus...") as enricher:
         result = await run_compare(enricher, service, windows[0], windows[1], kinds)

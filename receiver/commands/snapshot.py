@@ -23,6 +23,7 @@ from enrichers.result import Window
 from enrichers.settings import parse_duration
 from enrichers.times import epoch_ms, parse_time
 from receiver.commands.baseline import baseline_document
+from receiver.commands.cli_help import EXIT_USAGE, usage_errors
 from receiver.commands.measure import Measured, measure_services, parse_labels
 from receiver.commands.terminal import Terminal, querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
@@ -32,8 +33,6 @@ from receiver.notifiers.summary import window_line
 
 __all__ = ["EXIT_USAGE", "Span", "parse_span", "print_snapshot", "report_failures", "services_of"]
 
-EXIT_USAGE = 64
-
 
 @dataclass(frozen=True)
 class Span:
@@ -42,6 +41,7 @@ class Span:
     labels: dict[str, str]
 
 
+@usage_errors
 def parse_span(window: str, at: str, windows: int, labels: Sequence[str], now: datetime) -> Span:
     """The options shared by snapshot and gate; ValueError with the option's name."""
     try:
@@ -118,14 +118,10 @@ async def print_snapshot(
     out_path: Path,
     term: Terminal,
 ) -> int:
-    """Measure and write the baseline file; the exit code."""
+    """Measure and write the baseline file; the exit code (UsageError for a bad option)."""
     out, err, clock = term
     now = clock()
-    try:
-        span = parse_span(window, at, windows, labels, now)
-    except ValueError as exc:
-        err.write(f"snapshot: {exc}\n")
-        return EXIT_USAGE
+    span = parse_span(window, at, windows, labels, now)
     async with querying(config, err, "snapshot: querying Pyroscope and Prometheus...") as enricher:
         names, listing_error = await services_of(enricher, services, span.window)
         measured = await measure_services(
