@@ -30,6 +30,7 @@ from enrichers.regression import DEFAULT_WINDOWS
 from receiver.commands.gate import GateOptions, print_gate
 from receiver.commands.measure import PARALLEL_QUERIES
 from receiver.commands.snapshot import print_snapshot
+from receiver.commands.terminal import Terminal
 from receiver.config import Config
 
 
@@ -57,7 +58,7 @@ async def measure(args: argparse.Namespace) -> None:
             err = io.StringIO()
             code = await print_snapshot(
                 settings, services=services, window="10m", at="now-20m", windows=args.windows,
-                labels=[], out_path=baseline, out=io.StringIO(), err=err,
+                labels=[], out_path=baseline, term=Terminal(io.StringIO(), err),
             )  # fmt: skip
             if code != 0:
                 raise SystemExit(f"snapshot failed ({code}): {err.getvalue()}")
@@ -66,7 +67,7 @@ async def measure(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             artifacts = Path(scratch) / "artifacts" if args.artifacts else None
             options = GateOptions(baseline=baseline, windows=args.windows, artifacts=artifacts)
-            code = await print_gate(settings, options, out=out, err=err)
+            code = await print_gate(settings, options, term=Terminal(out, err))
             wall = time.perf_counter() - started
             pictures = len(list(artifacts.glob("*.png"))) if artifacts else 0
         hits = fakes.hits()[mark:]

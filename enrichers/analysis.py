@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from enrichers.assessment import Windows, assess
@@ -31,7 +31,7 @@ from enrichers.settings import (
     PyroscopeSettings,
 )
 from enrichers.targets import AlertLike, StickyNow, Target, incident_windows, targets_of
-from enrichers.times import epoch_ms
+from enrichers.times import Clock, epoch_ms, utc_now
 
 __all__ = ["GroupEnricher", "GroupLike", "build_enricher"]
 
@@ -75,7 +75,7 @@ class GroupEnricher:
         pyroscope: PyroscopeClient,
         *,
         observe: Observe = _ignore,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
         self.grafana = grafana

@@ -26,6 +26,7 @@ import orjson
 __all__ = [
     "FlameGraph",
     "FlameGraphError",
+    "exact_level",
     "node_ends",
     "parse_connect",
     "parse_connect_diff",
@@ -117,25 +118,33 @@ def _fast_values(level: list[Any]) -> list[int] | None:
     return values if isinstance(sum(values), int) else None
 
 
+def exact_level(level: Any, names: list[str], width: int, at: str) -> list[int]:
+    """One level checked value by value: `width` values per node, the name index (last
+    value) in range; the error names the first wrong value."""
+    if not isinstance(level, list):
+        raise FlameGraphError(f"{at}: expected a list, got {type(level).__name__}")
+    if len(level) % width:
+        raise FlameGraphError(f"{at}: {len(level)} values is not a multiple of {width}")
+    values = [_int(value, f"{at}[{i}]") for i, value in enumerate(level)]
+    for i in range(width - 1, len(values), width):
+        if values[i] >= len(names):
+            raise FlameGraphError(
+                f"{at}[{i}]: name index {values[i]} out of range ({len(names)} names)"
+            )
+    return values
+
+
 def _levels(raw: list[Any], names: list[str], width: int, where: str) -> list[list[int]]:
     """Integer levels of `width` values per node, the name index (last value) in range."""
     levels = []
     for depth, level in enumerate(raw):
         at = f"{where}.levels[{depth}]"
-        if not isinstance(level, list):
-            raise FlameGraphError(f"{at}: expected a list, got {type(level).__name__}")
-        if len(level) % width:
-            raise FlameGraphError(f"{at}: {len(level)} values is not a multiple of {width}")
-        values = _fast_values(level) if level else []
-        # When the fast path gives up or a name index is out of range, the exact check says
-        # which value is wrong (or accepts the level as it is).
+        shaped = isinstance(level, list) and not len(level) % width
+        values = _fast_values(level) if shaped else None
+        # When the fast path gives up or anything is wrong, the exact check says what (or
+        # accepts the level as it is).
         if values is None or (values and max(values[width - 1 :: width]) >= len(names)):
-            values = [_int(value, f"{at}[{i}]") for i, value in enumerate(level)]
-            for i in range(width - 1, len(values), width):
-                if values[i] >= len(names):
-                    raise FlameGraphError(
-                        f"{at}[{i}]: name index {values[i]} out of range ({len(names)} names)"
-                    )
+            values = exact_level(level, names, width, at)
         levels.append(values)
     return levels
 

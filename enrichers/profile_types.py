@@ -50,6 +50,7 @@ __all__ = [
     "NODE_WALL_SAMPLES",
     "PROCESS_CPU",
     "PYSPY_CPU",
+    "agent_ids",
 ]
 
 # CPU time in nanoseconds: Java (itimer/cpu event), Go push and pull, eBPF, and the legacy
@@ -102,3 +103,14 @@ NODE_INUSE_SPACE = "memory:inuse_space:bytes:inuse_space:bytes"
 NODE_INUSE_OBJECTS = "memory:inuse_objects:count:inuse_space:bytes"
 NODE_HEAP_SPACE = "memory:space:bytes:space:bytes"  # older heap format
 NODE_HEAP_OBJECTS = "memory:objects:count:space:bytes"
+
+
+def agent_ids(agent: str) -> frozenset[str]:
+    """Every ID of one agent's group above (`JAVA`, `GO`, `DOTNET`, `NODE`: the constants
+    named `<agent>_...`), which only that agent writes (a preset's `marks`)."""
+    prefix = f"{agent}_"
+    return frozenset(
+        value
+        for name, value in globals().items()
+        if name.startswith(prefix) and name.isupper() and isinstance(value, str)
+    )

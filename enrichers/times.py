@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from enrichers.result import Window
 
-__all__ = ["TIME_FORMS", "epoch_ms", "iso_time", "parse_time", "window_line"]
+__all__ = ["TIME_FORMS", "Clock", "epoch_ms", "iso_time", "parse_time", "utc_now", "window_line"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_SECONDS = re.compile(r"[0-9]{1,20}(?:\.[0-9]+)?")
@@ -15,6 +16,13 @@ _RELATIVE = re.compile(r"now(?:-(.+))?")
 # Epoch seconds stay below this until the year 5138; a larger number is milliseconds or more.
 _LARGEST_EPOCH_SECONDS = 1e11
 TIME_FORMS = "RFC 3339 (2026-11-25T17:00:00Z), epoch seconds (1795626000) or now-2h"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Now in UTC: the clock of the commands and the enricher unless one is given."""
+    return datetime.now(UTC)
 
 
 def epoch_ms(moment: datetime) -> int:

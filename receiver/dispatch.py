@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from receiver.background import Background
 from receiver.store import Delivery
 
 __all__ = ["Dispatcher"]
@@ -43,7 +44,7 @@ class Dispatcher:
         self._finished = finished
         self._lanes: dict[LaneKey, deque[Delivery]] = {}
         self._queued: set[tuple[int, str]] = set()  # (notification, notifier) in a lane
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Background()
         self._idle = asyncio.Event()
         self._idle.set()
         self.running = False
@@ -65,9 +66,7 @@ class Dispatcher:
             return
         self._lanes[key] = deque([delivery])
         self._idle.clear()
-        task = asyncio.create_task(self._run(key), name=f"lane:{delivery.notifier}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.start(self._run(key), name=f"lane:{delivery.notifier}")
 
     async def _run(self, key: LaneKey) -> None:
         lane = self._lanes[key]
@@ -115,7 +114,4 @@ class Dispatcher:
     async def stop(self) -> None:
         """Cancel what is still running; unfinished deliveries stay in the store."""
         self.running = False
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel()

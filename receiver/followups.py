@@ -13,12 +13,12 @@ store, so a restart picks up what was left. Time is the service's injectable clo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import structlog
 
+from receiver.background import Background
 from receiver.config import DeliverySettings
 from receiver.store import ScheduledJob, ScheduleStore
 
@@ -55,7 +55,7 @@ class FollowUps:
         self._sleep = sleep
         self._handlers: dict[str, JobHandler] = {}
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._running = Background()
         self.rounds = 0  # passes over the due jobs so far (a test waits for one more)
 
     def handle(self, kind: str, handler: JobHandler) -> None:
@@ -75,14 +75,10 @@ class FollowUps:
         return now + min(longest, first * 2.0 ** max(0, job.attempts - 1))
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._forever(), name="follow-ups")
+        self._running.start(self._forever(), name="follow-ups")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._running.cancel()
 
     async def _forever(self) -> None:
         while True:

@@ -14,6 +14,7 @@ import asyncio
 import copy
 import time
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Generic, TypeVar
 
 __all__ = ["SingleFlightCache"]
@@ -32,31 +33,24 @@ def _bare(exc: Exception) -> Exception:
     return remembered
 
 
+@dataclass(eq=False)
 class SingleFlightCache(Generic[V]):
     """`refresh_after`: an entry older than this is still served, and refreshed in the
     background, so a key in steady use never waits for its backend again."""
 
-    def __init__(
-        self,
-        ttl: float,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        refresh_after: float | None = None,
-        remember: tuple[type[Exception], ...] = (),
-        failure_ttl: float = 5.0,
-    ) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._refresh_after = refresh_after
-        self._remember = remember
-        self._failure_ttl = failure_ttl
-        self._failures: dict[Hashable, tuple[float, Exception]] = {}
-        self._values: dict[Hashable, tuple[float, V]] = {}
-        self._flights: dict[Hashable, asyncio.Task[V]] = {}
+    ttl: float
+    clock: Callable[[], float] = time.monotonic
+    _: KW_ONLY
+    refresh_after: float | None = None
+    remember: tuple[type[Exception], ...] = ()
+    failure_ttl: float = 5.0
+    _failures: dict[Hashable, tuple[float, Exception]] = field(default_factory=dict, init=False)
+    _values: dict[Hashable, tuple[float, V]] = field(default_factory=dict, init=False)
+    _flights: dict[Hashable, asyncio.Task[V]] = field(default_factory=dict, init=False)
 
     def _fresh(self, key: Hashable) -> tuple[float, V] | None:
         entry = self._values.get(key)
-        if entry is not None and self._clock() - entry[0] < self._ttl:
+        if entry is not None and self.clock() - entry[0] < self.ttl:
             return entry
         return None
 
@@ -68,8 +62,8 @@ class SingleFlightCache(Generic[V]):
     ) -> V:
         cached = self._fresh(key)
         if cached is not None:
-            stale = self._refresh_after is not None and (
-                self._clock() - cached[0] >= self._refresh_after
+            stale = self.refresh_after is not None and (
+                self.clock() - cached[0] >= self.refresh_after
             )
             if stale and key not in self._flights:
                 self._start(key, fetch)
@@ -77,7 +71,7 @@ class SingleFlightCache(Generic[V]):
                 on_hit()
             return cached[1]
         failed = self._failures.get(key)
-        if failed is not None and self._clock() - failed[0] < self._failure_ttl:
+        if failed is not None and self.clock() - failed[0] < self.failure_ttl:
             if on_hit is not None:
                 on_hit()
             raise copy.copy(failed[1])
@@ -95,23 +89,23 @@ class SingleFlightCache(Generic[V]):
     async def _fetch(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> V:
         try:
             value = await fetch()
-        except self._remember as exc:
+        except self.remember as exc:
             if len(self._failures) >= MAX_ENTRIES:
                 self._failures.clear()
-            self._failures[key] = (self._clock(), _bare(exc))
+            self._failures[key] = (self.clock(), _bare(exc))
             raise
         finally:
             self._flights.pop(key, None)
         self._failures.pop(key, None)
-        if self._ttl > 0:
+        if self.ttl > 0:
             if len(self._values) >= MAX_ENTRIES:
                 self._evict()
-            self._values[key] = (self._clock(), value)
+            self._values[key] = (self.clock(), value)
         return value
 
     def _evict(self) -> None:
-        now = self._clock()
-        for key in [k for k, (at, _) in self._values.items() if now - at >= self._ttl]:
+        now = self.clock()
+        for key in [k for k, (at, _) in self._values.items() if now - at >= self.ttl]:
             del self._values[key]
         while len(self._values) >= MAX_ENTRIES:
             del self._values[next(iter(self._values))]

@@ -79,16 +79,6 @@ PRESET = Preset(
     units=MappingProxyType({"gc": "collections/s"}),
     thresholds=MappingProxyType({"gc": 1.0, "critical_gc": 5.0, "threads": 200.0}),
     spies=("dotnetspy",),
-    marks=frozenset(
-        {
-            ids.DOTNET_CPU,
-            ids.DOTNET_ALLOC_SAMPLES,
-            ids.DOTNET_ALLOC_SIZE,
-            ids.DOTNET_LOCK_TIME,
-            ids.DOTNET_LOCK_TIME_CPU_PERIOD,
-            ids.DOTNET_LOCK_COUNT,
-            ids.DOTNET_EXCEPTIONS,
-        }
-    ),
+    marks=ids.agent_ids("DOTNET"),
     metric_prefixes=("dotnet_",),
 )

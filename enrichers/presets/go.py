@@ -173,21 +173,7 @@ PRESET = Preset(
     units=MappingProxyType({"threads": "goroutines"}),
     thresholds=MappingProxyType({"threads": 1000.0}),
     spies=("gospy",),
-    marks=frozenset(
-        {
-            ids.GO_CPU_SAMPLES,
-            ids.GO_ALLOC_SPACE,
-            ids.GO_ALLOC_OBJECTS,
-            ids.GO_INUSE_SPACE,
-            ids.GO_INUSE_OBJECTS,
-            ids.GO_MUTEX_CONTENTIONS,
-            ids.GO_MUTEX_DELAY,
-            ids.GO_BLOCK_CONTENTIONS,
-            ids.GO_BLOCK_DELAY,
-            ids.GO_GOROUTINES,
-            ids.GO_GOROUTINES_PULL,
-        }
-    ),
+    marks=ids.agent_ids("GO"),
     metric_prefixes=("go_",),
     sidecar_metrics=True,
 )

@@ -80,18 +80,6 @@ PRESET = Preset(
     ),
     frames=FrameRules(normalize=normalize_jfr, is_runtime=_is_runtime),
     spies=("javaspy", "grafana-agent.java"),
-    marks=frozenset(
-        {
-            ids.JAVA_WALL,
-            ids.JAVA_ALLOC_BYTES,
-            ids.JAVA_ALLOC_OBJECTS,
-            ids.JAVA_ALLOC_OUTSIDE_TLAB_BYTES,
-            ids.JAVA_ALLOC_OUTSIDE_TLAB_OBJECTS,
-            ids.JAVA_MUTEX_CONTENTIONS,
-            ids.JAVA_MUTEX_DELAY,
-            ids.JAVA_BLOCK_CONTENTIONS,
-            ids.JAVA_BLOCK_DELAY,
-        }
-    ),
+    marks=ids.agent_ids("JAVA"),
     metric_prefixes=("jvm_",),
 )

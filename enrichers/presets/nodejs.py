@@ -82,15 +82,6 @@ PRESET = Preset(
         {"heap_ratio": 0.9, "critical_heap_ratio": 0.97, "threads": 1000.0}
     ),
     spies=("nodespy",),
-    marks=frozenset(
-        {
-            ids.NODE_WALL,
-            ids.NODE_WALL_SAMPLES,
-            ids.NODE_INUSE_SPACE,
-            ids.NODE_INUSE_OBJECTS,
-            ids.NODE_HEAP_SPACE,
-            ids.NODE_HEAP_OBJECTS,
-        }
-    ),
+    marks=ids.agent_ids("NODE"),
     metric_prefixes=("nodejs_",),
 )

@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from receiver.commands.cli_help import UsageExitParser, help_tail
-from receiver.commands.cli_loop import add_loop_commands
+from receiver.commands.cli_loop import add_loop_commands, at_terminal, positive
+from receiver.commands.terminal import Terminal
 from receiver.config import Config, load_config, secret_values
 from receiver.errors import ConfigError, StartupError
 from receiver.logs import configure_logging
@@ -89,42 +90,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return asyncio.run(replay(config, args.id))
 
 
-def cmd_triage(args: argparse.Namespace) -> int:
+async def _triage(config: Config, args: argparse.Namespace, term: Terminal) -> int:
     from receiver.commands.triage import print_triage
 
-    config = _load(args)
-    configure_logging(secret_values(config), level="warning")
-    return asyncio.run(
-        print_triage(
-            config, service=args.service, as_json=args.json, out=sys.stdout, err=sys.stderr
-        )
-    )
+    return await print_triage(config, service=args.service, as_json=args.json, term=term)
 
 
-def cmd_top(args: argparse.Namespace) -> int:
+async def _top(config: Config, args: argparse.Namespace, term: Terminal) -> int:
     from receiver.commands.top import print_top
 
-    config = _load(args)
-    configure_logging(secret_values(config), level="warning")
-    return asyncio.run(
-        print_top(
-            config,
-            kind=args.kind,
-            service=args.service,
-            n=args.n,
-            as_json=args.json,
-            out=sys.stdout,
-            err=sys.stderr,
-        )
+    return await print_top(
+        config, kind=args.kind, service=args.service, n=args.n, as_json=args.json, term=term
     )
 
 
-def cmd_flamegraph(args: argparse.Namespace) -> int:
+async def _flamegraph(config: Config, args: argparse.Namespace, term: Terminal) -> int:
     from receiver.commands.flamegraph import print_flamegraph
 
-    config = _load(args)
-    configure_logging(secret_values(config), level="warning")
-    return asyncio.run(print_flamegraph(config, args, out=sys.stdout, err=sys.stderr))
+    return await print_flamegraph(config, args, term=term)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -132,13 +115,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     configure_logging(level="warning")
     return run_demo(args.out, scenario_file=args.scenario)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _add_terminal_commands(parsers: dict[str, argparse.ArgumentParser]) -> None:
@@ -156,7 +132,7 @@ def _add_terminal_commands(parsers: dict[str, argparse.ArgumentParser]) -> None:
     top.add_argument(
         "service", metavar="SERVICE", help="a Prometheus host or a Pyroscope service_name"
     )
-    top.add_argument("-n", type=_positive, default=10, help="how many functions (default 10)")
+    top.add_argument("-n", type=positive, default=10, help="how many functions (default 10)")
     top.add_argument("--json", action="store_true", help="JSON output: the list of functions")
     demo = parsers["demo"]
     demo.add_argument(
@@ -196,12 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         "dead-letters": ("list notifications that could not be delivered", cmd_dead_letters),
         "replay": ("deliver a dead letter again", cmd_replay),
         "feedback": ("list the verdicts users said were wrong in Slack", cmd_feedback),
-        "triage": ("verdict per service: the bottleneck of each, from a terminal", cmd_triage),
-        "top": ("ranked functions of one profile type for a service", cmd_top),
+        "triage": (
+            "verdict per service: the bottleneck of each, from a terminal",
+            at_terminal(_load, _triage),
+        ),
+        "top": ("ranked functions of one profile type for a service", at_terminal(_load, _top)),
         "demo": ("the whole flow on a simulated fleet, on loopback", cmd_demo),
         "flamegraph": (
             "draw a flame graph (PNG or SVG) of a service or a pprof file",
-            cmd_flamegraph,
+            at_terminal(_load, _flamegraph),
         ),
     }
     parsers: dict[str, argparse.ArgumentParser] = {}

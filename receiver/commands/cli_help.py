@@ -8,12 +8,41 @@ command tables say the same (a test compares them).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, ParamSpec, TypeVar
 
-__all__ = ["EXIT_USAGE", "HELP_TAIL", "UsageExitParser", "help_tail"]
+__all__ = [
+    "EXIT_USAGE",
+    "HELP_TAIL",
+    "UsageError",
+    "UsageExitParser",
+    "help_tail",
+    "usage_errors",
+]
 
 EXIT_USAGE = 64  # EX_USAGE (sysexits.h): 2 means "a backend unreachable" here
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class UsageError(ValueError):
+    """An option's value is wrong: the command says `COMMAND: <reason>` and exits 64."""
+
+
+def usage_errors(parse: Callable[P, T]) -> Callable[P, T]:
+    """`parse`, which reads the user's options, with each ValueError as a UsageError."""
+
+    @functools.wraps(parse)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return parse(*args, **kwargs)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    return checked
+
 
 # command -> (exit codes, one example)
 HELP_TAIL: dict[str, tuple[str, str]] = {

@@ -13,12 +13,10 @@ nothing of the service in either window, 64 a bad time range.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TextIO
+from datetime import datetime
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.compare import ProfileComparison, compare_graphs
 from enrichers.detection import preset_from_profiles
 from enrichers.errors import BackendError
@@ -29,10 +27,10 @@ from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis, Window
 from enrichers.targets import service_target
 from enrichers.times import epoch_ms, parse_time
+from receiver.commands.cli_help import EXIT_USAGE, usage_errors
 from receiver.commands.measure import chosen_types
-from receiver.commands.terminal import DelayedStatus
-from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
-from receiver.commands.triage_report import failure_line
+from receiver.commands.terminal import Terminal, querying
+from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
 from receiver.config import Config
 
 __all__ = [
@@ -43,8 +41,6 @@ __all__ = [
     "print_compare",
     "run_compare",
 ]
-
-EXIT_USAGE = 64  # EX_USAGE
 
 
 @dataclass(frozen=True)
@@ -72,6 +68,7 @@ class CompareResult:
     failures: dict[str, str] = field(default_factory=dict)
 
 
+@usage_errors
 def parse_range(text: str, now: datetime) -> Window:
     """`FROM..TO` (each as `parse_time` reads it) as a window; ValueError when it is not one."""
     parts = text.split("..")
@@ -186,29 +183,19 @@ async def print_compare(
     kind: str,
     n: int,
     form: str,
-    out: TextIO,
-    err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    term: Terminal,
 ) -> int:
-    """Parse the windows, compare, print text / Markdown / JSON; the exit code."""
+    """Parse the windows, compare, print text / Markdown / JSON; the exit code
+    (UsageError for a bad window)."""
+    out, err, clock = term
     from receiver.commands.compare_report import render_compare
 
     now = clock()
-    try:
-        windows = [parse_range(before, now), parse_range(after, now)]
-    except ValueError as exc:
-        err.write(f"compare: {exc}\n")
-        return EXIT_USAGE
+    windows = [parse_range(before, now), parse_range(after, now)]
     kinds = PROFILE_KINDS if kind == "all" else (KIND_ALIASES[kind],)
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "compare: querying Pyroscope and Prometheus..."):
-            result = await run_compare(enricher, service, windows[0], windows[1], kinds)
-    finally:
-        await enricher.aclose()
-    urls = {"prometheus": config.prometheus.url, "pyroscope": config.pyroscope.url}
-    for source, reason in sorted(result.failures.items()):
-        err.write(failure_line("compare", source, urls.get(source, ""), reason) + "\n")
+    async with querying(config, err, "compare: querying Pyroscope and Prometheus...") as enricher:
+        result = await run_compare(enricher, service, windows[0], windows[1], kinds)
+    write_failures("compare", config, dict(sorted(result.failures.items())), err)
     if not result.failures and _unknown(result):
         err.write(
             f"compare: unknown service {service!r}: Pyroscope has no profiles for"

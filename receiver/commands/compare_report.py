@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -60,13 +61,8 @@ def _lists(diff: ProfileDiff, n: int) -> dict[str, list[ShareChange]]:
 
 
 def _change_json(change: ShareChange) -> dict[str, Any]:
-    return {
-        "function": change.function,
-        "before_pct": change.before_pct,
-        "after_pct": change.after_pct,
-        "delta_pp": change.delta_pp,
-        "relative": None if math.isinf(change.relative) else change.relative,
-    }
+    relative = None if math.isinf(change.relative) else change.relative
+    return {**asdict(change), "delta_pp": change.delta_pp, "relative": relative}
 
 
 def compare_document(result: CompareResult, *, n: int, generated_at: datetime) -> dict[str, Any]:

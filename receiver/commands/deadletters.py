@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import time
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Sequence
 
 from receiver.config import Config
 from receiver.errors import NotifyError, ReplayRefusedError
@@ -15,27 +15,9 @@ from receiver.metrics import Metrics
 from receiver.notes import Notes
 from receiver.notifiers import build_notifiers
 from receiver.pipeline import Pipeline
-from receiver.store import DeadLetter, DeadLetterStore, Store
+from receiver.store import DeadLetter, DeadLetterStore, Store, VerdictFeedback, row_document
 
-__all__ = ["list_dead_letters", "replay"]
-
-
-def _when(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
-
-
-def _as_dict(letter: DeadLetter) -> dict[str, object]:
-    return {
-        "id": letter.id,
-        "notification_id": letter.notification_id,
-        "notifier": letter.notifier,
-        "route": letter.route,
-        "group_key": letter.group_key,
-        "reason": letter.reason,
-        "attempts": letter.attempts,
-        "created_at": _when(letter.created_at),
-        "replayed_at": _when(letter.replayed_at),
-    }
+__all__ = ["list_dead_letters", "print_rows", "replay"]
 
 
 def missing_store(config: Config) -> bool:
@@ -46,28 +28,49 @@ def missing_store(config: Config) -> bool:
     return True
 
 
+async def print_rows(
+    store: Store,
+    read: Callable[[Store], Awaitable[Sequence[DeadLetter | VerdictFeedback]]],
+    *,
+    as_json: bool,
+    empty: str,
+    line: Callable[[dict[str, object]], str],
+) -> int:
+    """Print the rows `read` gets from `store`: JSON (`row_document` each), else a `line`
+    each, or `empty` when there are none."""
+    await store.open()
+    try:
+        rows = await read(store)
+    finally:
+        await store.close()
+    documents = [row_document(row) for row in rows]
+    if as_json:
+        print(json.dumps(documents, indent=2))
+    else:
+        print("\n".join(map(line, documents)) if documents else empty)
+    return 0
+
+
+def _letter_line(d: dict[str, object]) -> str:
+    state = f"replayed {d['replayed_at']}" if d["replayed_at"] else "open"
+    return (
+        f"{d['id']:>5}  {d['created_at']}  {d['notifier']}  route={d['route']}"
+        f"  attempts={d['attempts']}  [{state}]\n       group {d['group_key']}\n"
+        f"       {d['reason']}"
+    )
+
+
 async def list_dead_letters(config: Config, *, as_json: bool) -> int:
     if missing_store(config):
         return 1
-    store = Store.from_settings(config.store)
-    await store.open()
-    dead: DeadLetterStore = store.deliveries
-    try:
-        letters = await dead.dead_letters()
-    finally:
-        await store.close()
-    if as_json:
-        print(json.dumps([_as_dict(x) for x in letters], indent=2))
-        return 0
-    if not letters:
-        print("no dead letters")
-    for x in letters:
-        state = f"replayed {_when(x.replayed_at)}" if x.replayed_at else "open"
-        print(
-            f"{x.id:>5}  {_when(x.created_at)}  {x.notifier}  route={x.route}"
-            f"  attempts={x.attempts}  [{state}]\n       group {x.group_key}\n       {x.reason}"
-        )
-    return 0
+
+    return await print_rows(
+        Store.from_settings(config.store),
+        lambda store: store.deliveries.dead_letters(),
+        as_json=as_json,
+        empty="no dead letters",
+        line=_letter_line,
+    )
 
 
 async def replay(config: Config, dead_id: int) -> int:
@@ -104,7 +107,8 @@ async def replay(config: Config, dead_id: int) -> int:
         letter = letters[0]
         if letter.replayed_at is not None:
             print(
-                f"replay: dead letter {dead_id} was already replayed at {_when(letter.replayed_at)}"
+                f"replay: dead letter {dead_id} was already replayed at"
+                f" {row_document(letter)['replayed_at']}"
             )
             return 1
         try:

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, TextIO
+from datetime import datetime
+from typing import Any
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.clients.alertmanager import AlertmanagerClient, FiringAlert
 from enrichers.errors import BackendError
 from enrichers.flamegraph import TopFunctions, ranked_in_unit
@@ -31,9 +30,9 @@ from enrichers.promql import label_selector
 from enrichers.result import PROFILE_KINDS, ProfileKind, ServiceAnalysis
 from enrichers.targets import resolve_service
 from enrichers.times import epoch_ms
-from receiver.commands.terminal import DelayedStatus, wants_colour
-from receiver.commands.triage import exit_code, run_triage
-from receiver.commands.triage_report import Triage, failure_line, render_triage, triage_document
+from receiver.commands.terminal import Terminal, querying, wants_colour
+from receiver.commands.triage import exit_code, run_triage, write_failures
+from receiver.commands.triage_report import Triage, render_triage, triage_document
 from receiver.config import Config
 
 __all__ = ["Diagnosis", "diagnosis_document", "print_diagnose", "run_diagnose"]
@@ -186,26 +185,21 @@ async def print_diagnose(
     *,
     service: str | None,
     as_json: bool,
-    out: TextIO,
-    err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    term: Terminal,
 ) -> int:
-    enricher = build_enricher(config)
+    out, err, clock = term
     am = AlertmanagerClient(config.alertmanager) if config.alertmanager is not None else None
     url = config.alertmanager.url if config.alertmanager is not None else None
+    status = "diagnose: querying Prometheus, Pyroscope, Alertmanager..."
     try:
-        async with DelayedStatus(err, "diagnose: querying Prometheus, Pyroscope, Alertmanager..."):
+        async with querying(config, err, status) as enricher:
             diagnosis = await run_diagnose(
                 enricher, am, service=service, now=clock(), alertmanager_url=url
             )
     finally:
-        await enricher.aclose()
         if am is not None:
             await am.aclose()
-    urls = {"prometheus": config.prometheus.url, "pyroscope": config.pyroscope.url}
-    urls["alertmanager"] = url or ""
-    for source, reason in diagnosis.triage.failures.items():
-        err.write(failure_line("diagnose", source, urls.get(source, ""), reason) + "\n")
+    write_failures("diagnose", config, diagnosis.triage.failures, err, alertmanager=url or "")
     triage = diagnosis.triage
     if triage.unknown is not None:
         err.write(f"diagnose: unknown service {triage.unknown!r}\n")

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.detection import preset_from_profiles
 from enrichers.errors import BackendError
 from enrichers.flamegraph import FlameGraph, top_functions
@@ -39,7 +38,7 @@ from enrichers.promql import label_selector
 from enrichers.result import Window
 from enrichers.targets import Target, service_target
 from enrichers.times import TIME_FORMS, epoch_ms, parse_time, window_line
-from receiver.commands.terminal import DelayedStatus
+from receiver.commands.terminal import Terminal, querying
 from receiver.commands.top import KINDS
 from receiver.config import Config
 
@@ -157,19 +156,16 @@ async def pyroscope_picture(
     if args.type not in KINDS and ":" not in args.type:
         raise FlamegraphError(EXIT_USAGE, f"--type {args.type!r}: not {', '.join(KINDS)}")
     incident, baseline = windows(config, args, now)
-    enricher = build_enricher(config)
     target = service_target(args.service, config.enrichment)
     name = target.pyroscope_service
     try:
-        async with DelayedStatus(err, "flamegraph: querying Pyroscope..."):
+        async with querying(config, err, "flamegraph: querying Pyroscope...") as enricher:
             preset, ptype, graph, before = await _graphs(
                 enricher, target, args.type, incident, baseline if args.diff else None
             )
     except BackendError as exc:
         reason = f"pyroscope ({config.pyroscope.url}) failed: {exc.reason}"
         raise FlamegraphError(EXIT_BACKEND, reason) from None
-    finally:
-        await enricher.aclose()
     data = flamegraph_data(
         KINDS.get(args.type, "cpu"), ptype, graph, before,
         frames=preset.frames, app_prefixes=config.enrichment.app_prefixes,
@@ -240,11 +236,10 @@ async def print_flamegraph(
     config: Config,
     args: argparse.Namespace,
     *,
-    out: TextIO,
-    err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    term: Terminal,
 ) -> int:
     """Draw the picture the arguments ask for into `--out`; the exit code."""
+    out, err, clock = term
     try:
         if args.out.suffix.lower() not in SUFFIXES:
             raise FlamegraphError(EXIT_USAGE, f"--out {args.out}: must end in .png or .svg")

@@ -11,9 +11,9 @@ file is read before any query, so a bad file costs nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +21,7 @@ from enrichers.analysis import GroupEnricher, build_enricher
 from enrichers.errors import BackendError
 from enrichers.regression import GateRule
 from receiver.commands.baseline import Baseline, BaselineError, read_baseline
+from receiver.commands.cli_help import UsageError
 from receiver.commands.gate_artifacts import Artifacts, artifact_name, write_artifacts
 from receiver.commands.gate_judge import judge
 from receiver.commands.gate_notify import send_regressions
@@ -28,13 +29,12 @@ from receiver.commands.gate_pictures import case_graphs, gate_pictures
 from receiver.commands.gate_report import gate_document, render_junit, render_markdown, render_text
 from receiver.commands.measure import measure_services
 from receiver.commands.snapshot import (
-    EXIT_USAGE,
     Span,
     parse_span,
     report_failures,
     report_unknown,
 )
-from receiver.commands.terminal import DelayedStatus
+from receiver.commands.terminal import DelayedStatus, Terminal
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.config import Config
 
@@ -155,20 +155,15 @@ async def print_gate(
     config: Config,
     options: GateOptions,
     *,
-    out: TextIO,
-    err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    term: Terminal,
 ) -> int:
-    """Read the baseline, measure, judge, write every asked output; the exit code."""
+    """Read the baseline, measure, judge, write every asked output; the exit code
+    (UsageError for a bad option)."""
+    out, err, clock = term
     now = clock()
-    try:
-        span = parse_span(options.window, options.at, options.windows, options.labels, now)
-    except ValueError as exc:
-        err.write(f"gate: {exc}\n")
-        return EXIT_USAGE
+    span = parse_span(options.window, options.at, options.windows, options.labels, now)
     if (problem := _usage(config, options)) is not None:
-        err.write(f"gate: {problem}\n")
-        return EXIT_USAGE
+        raise UsageError(problem)
     try:
         baseline = read_baseline(options.baseline)
     except BaselineError as exc:

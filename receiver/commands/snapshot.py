@@ -10,30 +10,28 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.errors import BackendError
 from enrichers.regression import MIN_WINDOWS
 from enrichers.result import Window
 from enrichers.settings import parse_duration
 from enrichers.times import epoch_ms, parse_time
 from receiver.commands.baseline import baseline_document
+from receiver.commands.cli_help import EXIT_USAGE, usage_errors
 from receiver.commands.measure import Measured, measure_services, parse_labels
-from receiver.commands.terminal import DelayedStatus
-from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
+from receiver.commands.terminal import Terminal, querying
+from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN, write_failures
 from receiver.commands.triage_report import failure_line
 from receiver.config import Config
 from receiver.notifiers.summary import window_line
 
 __all__ = ["EXIT_USAGE", "Span", "parse_span", "print_snapshot", "report_failures", "services_of"]
-
-EXIT_USAGE = 64
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,7 @@ class Span:
     labels: dict[str, str]
 
 
+@usage_errors
 def parse_span(window: str, at: str, windows: int, labels: Sequence[str], now: datetime) -> Span:
     """The options shared by snapshot and gate; ValueError with the option's name."""
     try:
@@ -74,14 +73,11 @@ def report_failures(
     command: str, config: Config, measured: Sequence[Measured], err: TextIO
 ) -> bool:
     """One line per failed backend on `err`; True when any failed."""
-    urls = {"prometheus": config.prometheus.url, "pyroscope": config.pyroscope.url}
     seen: dict[str, str] = {}
     for m in measured:
         for source, reason in m.failures.items():
             seen.setdefault(source, reason)
-    for source, reason in sorted(seen.items()):
-        err.write(failure_line(command, source, urls.get(source, ""), reason) + "\n")
-    return bool(seen)
+    return write_failures(command, config, dict(sorted(seen.items())), err)
 
 
 def report_unknown(command: str, measured: Sequence[Measured], err: TextIO) -> bool:
@@ -120,26 +116,17 @@ async def print_snapshot(
     windows: int,
     labels: Sequence[str],
     out_path: Path,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = lambda: datetime.now(UTC),
+    term: Terminal,
 ) -> int:
-    """Measure and write the baseline file; the exit code."""
+    """Measure and write the baseline file; the exit code (UsageError for a bad option)."""
+    out, err, clock = term
     now = clock()
-    try:
-        span = parse_span(window, at, windows, labels, now)
-    except ValueError as exc:
-        err.write(f"snapshot: {exc}\n")
-        return EXIT_USAGE
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "snapshot: querying Pyroscope and Prometheus..."):
-            names, listing_error = await services_of(enricher, services, span.window)
-            measured = await measure_services(
-                enricher, names, span.window, windows=span.windows, labels=span.labels
-            )
-    finally:
-        await enricher.aclose()
+    span = parse_span(window, at, windows, labels, now)
+    async with querying(config, err, "snapshot: querying Pyroscope and Prometheus...") as enricher:
+        names, listing_error = await services_of(enricher, services, span.window)
+        measured = await measure_services(
+            enricher, names, span.window, windows=span.windows, labels=span.labels
+        )
     if listing_error:
         err.write(failure_line("snapshot", "pyroscope", config.pyroscope.url, listing_error) + "\n")
         return EXIT_BACKEND

@@ -15,12 +15,10 @@ neither shows on stderr nor changes the exit code (`triage` reports it).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TextIO
+from datetime import datetime
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.clients.pyroscope import ServiceProfiles
 from enrichers.detection import Detected, detect_from_profiles, fallback, pinned
 from enrichers.errors import BackendError
@@ -30,7 +28,7 @@ from enrichers.result import ProfileKind, Window
 from enrichers.targets import Target, recent_windows, service_target
 from enrichers.times import epoch_ms, window_line
 from enrichers.units import format_value
-from receiver.commands.terminal import DelayedStatus
+from receiver.commands.terminal import Terminal, querying
 from receiver.commands.triage import EXIT_BACKEND, EXIT_OK, EXIT_UNKNOWN
 from receiver.commands.triage_report import duration_text, failure_line
 from receiver.config import Config
@@ -133,17 +131,12 @@ async def print_top(
     service: str,
     n: int,
     as_json: bool,
-    out: TextIO,
-    err: TextIO,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    term: Terminal,
 ) -> int:
     """Run `top` with `config`'s Pyroscope, print the table or the JSON list; the exit code."""
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "top: querying Pyroscope..."):
-            result = await run_top(enricher, KINDS[kind], service, n=n, now=clock())
-    finally:
-        await enricher.aclose()
+    out, err, clock = term
+    async with querying(config, err, "top: querying Pyroscope...") as enricher:
+        result = await run_top(enricher, KINDS[kind], service, n=n, now=clock())
     code, problem = _problem(config, result)
     if problem is not None:
         err.write(problem + "\n")

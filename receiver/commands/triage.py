@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import TextIO
 
-from enrichers.analysis import GroupEnricher, build_enricher
+from enrichers.analysis import GroupEnricher
 from enrichers.errors import BackendError
 from enrichers.result import ServiceAnalysis, Window
 from enrichers.targets import recent_windows, service_target
 from enrichers.times import epoch_ms
-from receiver.commands.terminal import DelayedStatus, wants_colour
+from receiver.commands.terminal import Terminal, querying, wants_colour
 from receiver.commands.triage_report import (
     Triage,
     duration_text,
@@ -32,11 +32,18 @@ from receiver.commands.triage_report import (
 )
 from receiver.config import Config
 
-__all__ = ["EXIT_BACKEND", "EXIT_OK", "EXIT_UNKNOWN", "exit_code", "print_triage", "run_triage"]
+__all__ = [
+    "EXIT_BACKEND",
+    "EXIT_OK",
+    "EXIT_UNKNOWN",
+    "exit_code",
+    "print_triage",
+    "run_triage",
+    "write_failures",
+]
 
 EXIT_OK, EXIT_BACKEND, EXIT_UNKNOWN = 0, 2, 3
 PROBE_QUERY = "vector(1)"
-Clock = Callable[[], datetime]
 
 
 def _has_metrics(analysis: ServiceAnalysis) -> bool:
@@ -104,6 +111,25 @@ def exit_code(triage: Triage) -> int:
     return EXIT_UNKNOWN if triage.unknown is not None else EXIT_OK
 
 
+def write_failures(
+    command: str,
+    config: Config,
+    failures: Mapping[str, str],
+    err: TextIO,
+    *,
+    alertmanager: str = "",
+) -> bool:
+    """One line per failed backend (`failure_line`, with its URL) on `err`; True when any."""
+    urls = {
+        "prometheus": config.prometheus.url,
+        "pyroscope": config.pyroscope.url,
+        "alertmanager": alertmanager,
+    }
+    for source, reason in failures.items():
+        err.write(failure_line(command, source, urls.get(source, ""), reason) + "\n")
+    return bool(failures)
+
+
 def _unknown_line(config: Config, name: str) -> str:
     target = service_target(name, config.enrichment)
     window = duration_text(config.enrichment.window)
@@ -119,20 +145,13 @@ async def print_triage(
     *,
     service: str | None,
     as_json: bool,
-    out: TextIO,
-    err: TextIO,
-    clock: Clock = lambda: datetime.now(UTC),
+    term: Terminal,
 ) -> int:
     """Run triage with `config`'s backends, print the report on `out`; the exit code."""
-    enricher = build_enricher(config)
-    try:
-        async with DelayedStatus(err, "triage: querying Prometheus and Pyroscope..."):
-            triage = await run_triage(enricher, service=service, now=clock())
-    finally:
-        await enricher.aclose()
-    urls = {"prometheus": config.prometheus.url, "pyroscope": config.pyroscope.url}
-    for source, reason in triage.failures.items():
-        err.write(failure_line("triage", source, urls.get(source, ""), reason) + "\n")
+    out, err, clock = term
+    async with querying(config, err, "triage: querying Prometheus and Pyroscope...") as enricher:
+        triage = await run_triage(enricher, service=service, now=clock())
+    write_failures("triage", config, triage.failures, err)
     if triage.unknown is not None:
         err.write(_unknown_line(config, triage.unknown) + "\n")
     if as_json:

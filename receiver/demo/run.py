@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from enrichers.pictures.picture import picture_of
 from enrichers.pictures.png import render_png
 from enrichers.pictures.svg import render_svg
+from receiver.commands.terminal import Terminal
 from receiver.commands.triage import print_triage
 from receiver.config import Config
 from receiver.demo.fleet import DEFAULT_SCENARIO
@@ -138,9 +139,8 @@ async def _demo(scenario: Scenario, out: Path, stream: TextIO) -> int:
                 stream.write("\n".join(await _fire_alerts(scenario, receiver, out)) + "\n")
             stream.write(f"\n{len(scenario.alerts) + 1}. flamebot triage (the whole fleet)\n\n")
             stream.flush()
-            triaged = await print_triage(
-                config, service=None, as_json=False, out=stream, err=sys.stderr, clock=lambda: now
-            )
+            term = Terminal(stream, sys.stderr, lambda: now)
+            triaged = await print_triage(config, service=None, as_json=False, term=term)
             stream.write(f"\n{simulation.report()}\n")
             stream.flush()
     return 0 if triaged == 0 else 1

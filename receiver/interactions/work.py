@@ -15,7 +15,6 @@ logged; they never reach the HTTP answer, which went out before the work started
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ import structlog
 from enrichers.clients.alertmanager import AlertmanagerClient
 from enrichers.errors import BackendError
 from enrichers.result import EnrichmentResult
+from receiver.background import Background
 from receiver.errors import NotifyError
 from receiver.interactions.clicks import Click
 from receiver.interactions.silence import confirmation, silence_body, silence_link
@@ -66,19 +66,16 @@ class Interactions:
         self._alertmanager = alertmanager
         self._metrics = metrics
         self._clock = clock
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._clicks = Background()
 
     def submit(self, clicks: list[Click]) -> None:
         """Start the work of each click; returns at once."""
         for click in clicks:
-            task = asyncio.create_task(self._run(click))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._clicks.start(self._run(click))
 
     async def idle(self) -> None:
         """Wait until every click submitted so far is done."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._clicks.idle()
 
     async def aclose(self) -> None:
         """Finish the clicks in progress, then close the Alertmanager client."""

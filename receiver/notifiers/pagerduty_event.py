@@ -9,7 +9,6 @@ first, then the top-function lists shrink, then the per-service detail goes.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -58,23 +57,12 @@ def pd_severity(labels: Mapping[str, str], default: str) -> str:
     return "critical" if value == "page" else default
 
 
-# The detail keys when no service could be analysed: same shape, no values.
-_NOT_ANALYSED: dict[str, Any] = {
-    "verdict": None,
-    "severity": None,
-    "hotspot": None,
-    "action": None,
-    "evidence": [],
-    "metrics": {},
-    "top_functions": {},
-    "notes": [],
-}
-
-
 def _details(analysis: ServiceAnalysis | None) -> dict[str, Any]:
-    if analysis is None:
-        return copy.deepcopy(_NOT_ANALYSED)
-    return analysis_document(analysis, top_key="top_functions")
+    if analysis is not None:
+        return analysis_document(analysis, top_key="top_functions")
+    # No service could be analysed: the same keys, no values.
+    empty: dict[str, Any] = {"evidence": [], "metrics": {}, "top_functions": {}, "notes": []}
+    return dict.fromkeys(("verdict", "severity", "hotspot", "action")) | empty
 
 
 def _custom_details(payload: WebhookPayload, enrichment: EnrichmentResult) -> dict[str, Any]:

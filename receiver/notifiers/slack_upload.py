@@ -23,6 +23,7 @@ import structlog
 from enrichers.pictures.picture import Picture, picture_of
 from enrichers.result import EnrichmentResult, ServiceAnalysis
 from enrichers.times import window_line
+from receiver.background import Background
 from receiver.errors import NotifyError
 from receiver.notifiers.summary import primary_analysis
 
@@ -79,25 +80,18 @@ class Uploads:
         self._session = session
         self._count = count
         self._slots = asyncio.Semaphore(CONCURRENT_UPLOADS)
-        self._running: set[asyncio.Task[None]] = set()
+        self._running = Background()
 
     def start(self, enrichment: EnrichmentResult, channel: str, ts: str) -> None:
         """Upload the alert's picture into the thread of message `ts`, in the background."""
-        task = asyncio.create_task(self._upload(enrichment, channel, ts))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self._running.start(self._upload(enrichment, channel, ts))
 
     async def idle(self) -> None:
         """Wait for the uploads started so far (tests, shutdown)."""
-        while self._running:
-            await asyncio.gather(*list(self._running), return_exceptions=True)
+        await self._running.idle()
 
     async def aclose(self) -> None:
-        if self._running:
-            _, late = await asyncio.wait(list(self._running), timeout=CLOSE_GRACE_SECONDS)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await self._running.cancel(grace=CLOSE_GRACE_SECONDS)
 
     async def _upload(self, enrichment: EnrichmentResult, channel: str, ts: str) -> None:
         lead = primary_analysis(enrichment)

@@ -27,6 +27,7 @@ from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import field_validator
 
+from enrichers.document import analysis_document
 from enrichers.result import EnrichmentResult, Hotspot, ServiceAnalysis, ServiceLinks, Window
 from enrichers.settings import StrictModel
 from receiver import payloads
@@ -110,28 +111,22 @@ class TemplateSettings(StrictModel):
         return source
 
 
+# What a template sees of an analysis (README, Templates): these keys of its JSON document.
+_ANALYSIS_KEYS = ("service", "pyroscope_service", "verdict", "severity", "hotspot", "action")
+_HOTSPOT_KEYS = ("function", "self_pct", "baseline_pct", "culprit")
+_LINK_KEYS = ("flame_graph", "diff", "dashboards")
+
+
+def _pick(document: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    return None if document is None else {key: document[key] for key in keys}
+
+
 def _analysis(analysis: ServiceAnalysis) -> dict[str, Any]:
-    spot = analysis.hotspot
-    links = analysis.links
+    document = analysis_document(analysis)
     return {
-        "service": analysis.service,
-        "pyroscope_service": analysis.pyroscope_service,
-        "verdict": analysis.verdict,
-        "severity": analysis.severity,
-        "hotspot": None
-        if spot is None
-        else {
-            "function": spot.function,
-            "self_pct": spot.self_pct,
-            "baseline_pct": spot.baseline_pct,
-            "culprit": spot.culprit,
-        },
-        "action": analysis.action,
-        "links": {
-            "flame_graph": links.flame_graph,
-            "diff": links.diff,
-            "dashboards": [{"title": d.title, "url": d.url} for d in links.dashboards],
-        },
+        **{key: document[key] for key in _ANALYSIS_KEYS},
+        "hotspot": _pick(document["hotspot"], _HOTSPOT_KEYS),
+        "links": _pick(document["links"], _LINK_KEYS),
     }
 
 

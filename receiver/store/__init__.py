@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from receiver.errors import StoreTooNewError, StoreUnavailableError
+from receiver.store import records
 from receiver.store.conversations import Conversations, NotifierConversations
 from receiver.store.db import DB_ERRORS, Db, PostgresDb
 from receiver.store.deliveries import DeliveryLog
@@ -42,15 +43,7 @@ from receiver.store.protocols import (
     IntakeStore,
     ScheduleStore,
 )
-from receiver.store.records import (
-    AcceptResult,
-    DeadLetter,
-    Delivery,
-    Incoming,
-    ScheduledJob,
-    StoredNotification,
-    VerdictFeedback,
-)
+from receiver.store.records import *  # noqa: F403 -- every row, and their JSON form
 from receiver.store.schedules import DEFAULT_LEASE_SECONDS, Schedules
 from receiver.store.schema import SCHEMA_VERSION, migrate
 from receiver.store.sqlite import Lane, connect_sqlite
@@ -62,21 +55,15 @@ __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "IDENTITY_TTL_SECONDS",
     "SCHEMA_VERSION",
-    "AcceptResult",
     "ConversationStore",
-    "DeadLetter",
     "DeadLetterStore",
-    "Delivery",
     "DeliveryStore",
     "FeedbackStore",
-    "Incoming",
     "IntakeStore",
     "NotifierConversations",
     "ScheduleStore",
-    "ScheduledJob",
     "Store",
-    "StoredNotification",
-    "VerdictFeedback",
+    *records.__all__,
 ]
 
 

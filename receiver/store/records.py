@@ -3,7 +3,8 @@ tables are in `receiver.store.schema`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 __all__ = [
     "AcceptResult",
@@ -13,6 +14,7 @@ __all__ = [
     "ScheduledJob",
     "StoredNotification",
     "VerdictFeedback",
+    "row_document",
 ]
 
 
@@ -93,3 +95,15 @@ class ScheduledJob:
     due_at: float
     payload: str
     attempts: int
+
+
+def row_document(row: DeadLetter | VerdictFeedback) -> dict[str, object]:
+    """A row as `--json` prints it (`dead-letters`, `feedback`): its fields in order, the
+    times (`*_at`, epoch seconds) as RFC 3339 in UTC to the second, null where unset."""
+    return {
+        key: _iso(value) if key.endswith("_at") else value for key, value in asdict(row).items()
+    }
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

@@ -26,7 +26,7 @@ from enrichers.flamegraph import (
     self_percentages,
     top_functions,
 )
-from enrichers.flamegraph_parse import _int, _side
+from enrichers.flamegraph_parse import _int, _side, exact_level
 from enrichers.frames import FrameRules
 from enrichers.presets import JVM
 from enrichers.result import FunctionStat
@@ -45,25 +45,15 @@ DIFF = "render_diff_double_go_cpu.json"
 
 
 class Reference:
-    """The earlier, value-by-value implementation (the oracle)."""
+    """The earlier, value-by-value implementation (the oracle); its level check is the exact
+    path the fast parse falls back to (`exact_level`)."""
 
     @staticmethod
     def levels(raw: list[Any], names: list[str], width: int, where: str) -> list[list[int]]:
-        levels = []
-        for depth, level in enumerate(raw):
-            at = f"{where}.levels[{depth}]"
-            if not isinstance(level, list):
-                raise FlameGraphError(f"{at}: expected a list, got {type(level).__name__}")
-            if len(level) % width:
-                raise FlameGraphError(f"{at}: {len(level)} values is not a multiple of {width}")
-            values = [_int(value, f"{at}[{i}]") for i, value in enumerate(level)]
-            for i in range(width - 1, len(values), width):
-                if values[i] >= len(names):
-                    raise FlameGraphError(
-                        f"{at}[{i}]: name index {values[i]} out of range ({len(names)} names)"
-                    )
-            levels.append(values)
-        return levels
+        return [
+            exact_level(level, names, width, f"{where}.levels[{depth}]")
+            for depth, level in enumerate(raw)
+        ]
 
     @staticmethod
     def parents(graph: FlameGraph) -> list[list[int]]:

@@ -21,6 +21,7 @@ import pytest
 from enrichers.analysis import build_enricher
 from enrichers.result import EnrichmentResult
 from enrichers.targets import recent_windows
+from receiver.commands.terminal import Terminal
 from receiver.commands.triage import print_triage
 from receiver.config import Config
 from receiver.models import WebhookPayload
@@ -258,9 +259,7 @@ async def test_triage_says_it_in_text_and_json(blind: Seen, tmp_path: Path) -> N
             blind.config,
             service=case.service,
             as_json=as_json,
-            out=out,
-            err=err,
-            clock=lambda: blind.now,
+            term=Terminal(out, err, lambda: blind.now),
         )
         outputs.append((code, out.getvalue(), err.getvalue()))
     (code, text, errors), (json_code, document, _) = outputs
