@@ -24,6 +24,14 @@ fi
 bin="$root/.tools/bin"
 share="$root/.tools/share/alertmanager"
 want=(prometheus promtool alertmanager amtool)
+# Alertmanager and amtool are Debian trixie's 0.28.1, the first Debian build that takes UTF-8
+# label names (`service.name`; bookworm's 0.25 refuses them in alerts and silences). Taken
+# from the Debian archive's pool by its exact file name and checked against the SHA256 that
+# trixie's Packages index lists; it needs only libc6 >= 2.34 (bookworm has 2.36).
+am_version=0.28.1+ds-1
+am_deb="prometheus-alertmanager_${am_version}_amd64.deb"
+am_url="http://deb.debian.org/debian/pool/main/p/prometheus-alertmanager/$am_deb"
+am_sha256=76ee08c2bf686fa32ca243d099b6bfc6cb00074e9337c18ef73154b60c5830a9
 # Debian's Alertmanager reads its notification templates from this absolute directory
 # (upstream embeds them), which `dpkg-deb -x` does not create. The installed binary has that
 # one string constant replaced by a relative path of the same length, so it runs from
@@ -36,6 +44,11 @@ for b in "${want[@]}"; do [ -x "$bin/$b" ] || have=0; done
 [ -f "$share/default.tmpl" ] || have=0
 # An Alertmanager installed before its template directory was made relative: do it again.
 [ -x "$bin/alertmanager" ] && ! grep -qa "$relative_share" "$bin/alertmanager" && have=0
+# An Alertmanager of another version (0.25 before): replace it.
+if [ -x "$bin/alertmanager" ]; then
+    installed=$("$bin/alertmanager" --version 2>&1 || true)
+    [[ "$installed" == *"revision: $am_version)"* ]] || have=0
+fi
 [ "$have" = 1 ] && exit 0
 
 work=$(mktemp -d)
@@ -43,11 +56,21 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 # apt-get download runs as _apt when it can; a world-writable folder keeps it sandboxed.
 chmod 0777 "$work"
-if ! apt-get download prometheus prometheus-alertmanager >/dev/null 2>&1; then
+if ! apt-get download prometheus >/dev/null 2>&1; then
     echo "install-tools: refreshing the package lists" >&2
     if [ "$(id -u)" = 0 ]; then apt-get update >/dev/null; else sudo -n apt-get update >/dev/null; fi
-    apt-get download prometheus prometheus-alertmanager
+    apt-get download prometheus
 fi
+python3 - "$am_url" "$am_deb" "$am_sha256" <<'PY'
+import hashlib, sys, urllib.request
+url, target, expected = sys.argv[1:]
+with urllib.request.urlopen(url, timeout=300) as response:
+    data = response.read()
+found = hashlib.sha256(data).hexdigest()
+if found != expected:
+    sys.exit(f"install-tools: {url} has SHA256 {found}, expected {expected}")
+open(target, "wb").write(data)
+PY
 for deb in ./*.deb; do dpkg-deb -x "$deb" extracted; done
 mkdir -p "$bin"
 install -m 0755 extracted/usr/bin/prometheus "$bin/prometheus"
