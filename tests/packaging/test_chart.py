@@ -521,7 +521,7 @@ def test_notes_print_basic_auth_for_basic_webhook_auth() -> None:
 def test_notes_snippet_passes_amtool_check_config(
     values: dict[str, Any] | None, tmp_path: Path
 ) -> None:
-    """The printed snippet, under a root route, is a valid Alertmanager 0.25 configuration."""
+    """The printed snippet, under a root route, is a valid Alertmanager 0.28 configuration."""
     amtool = ROOT / ".tools" / "bin" / "amtool"
     assert amtool.exists(), f"{amtool} is missing: run ./scripts/install-tools.sh"
     snippet = notes_snippet(values)

@@ -1,4 +1,4 @@
-"""A real Alertmanager 0.25 in front of the flamebot process: fire, repeat, resolve, HA, retry.
+"""A real Alertmanager 0.28 in front of the flamebot process: fire, repeat, resolve, HA, retry.
 
 Alertmanager runs with group_wait and group_interval of 1 s, so a group's first webhook
 comes about a second after the alert is posted; waits poll for the outcome, never sleep.

@@ -1,4 +1,4 @@
-"""A real Alertmanager (the Debian 0.25 binary in .tools/bin) routed to flamebot, for tests.
+"""A real Alertmanager (the Debian 0.28 binary in .tools/bin) routed to flamebot, for tests.
 
     config = webhook_config(flamebot.url + "/webhook/payments", token="t0ken")
     with running_alertmanager(tmp_path, config) as am:
