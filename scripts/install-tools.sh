@@ -61,16 +61,8 @@ if ! apt-get download prometheus >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then apt-get update >/dev/null; else sudo -n apt-get update >/dev/null; fi
     apt-get download prometheus
 fi
-python3 - "$am_url" "$am_deb" "$am_sha256" <<'PY'
-import hashlib, sys, urllib.request
-url, target, expected = sys.argv[1:]
-with urllib.request.urlopen(url, timeout=300) as response:
-    data = response.read()
-found = hashlib.sha256(data).hexdigest()
-if found != expected:
-    sys.exit(f"install-tools: {url} has SHA256 {found}, expected {expected}")
-open(target, "wb").write(data)
-PY
+# apt's own downloader (with its proxy settings); it checks the SHA256 and fails otherwise.
+/usr/lib/apt/apt-helper download-file "$am_url" "$am_deb" "SHA256:$am_sha256"
 for deb in ./*.deb; do dpkg-deb -x "$deb" extracted; done
 mkdir -p "$bin"
 install -m 0755 extracted/usr/bin/prometheus "$bin/prometheus"
