@@ -21,8 +21,9 @@ __all__ = ["list_dead_letters", "print_rows", "replay"]
 
 
 def missing_store(config: Config) -> bool:
-    """True (and said on stderr) when store.path holds no store: never create one here."""
-    if config.store.path.is_file():
+    """True (and said on stderr) when store.path holds no store: never create one here.
+    A PostgreSQL `store.url` is always there to ask (its schema is made by `serve`)."""
+    if config.store.url is not None or config.store.path.is_file():
         return False
     print(f"flamebot: no store at {config.store.path} (see store.path)", file=sys.stderr)
     return True

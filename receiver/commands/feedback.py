@@ -26,7 +26,10 @@ async def list_feedback(config: Config, *, as_json: bool) -> int:
     if missing_store(config):
         return 1
 
-    store = Store(config.store.path)
     return await print_rows(
-        store, _entries, as_json=as_json, empty="no verdict feedback", line=_line
+        Store.from_settings(config.store),
+        _entries,
+        as_json=as_json,
+        empty="no verdict feedback",
+        line=_line,
     )

@@ -120,6 +120,8 @@ def _evidence(e: Evidence, unit: str | None) -> str:
     if e.metric in METRIC_TITLES:
         value = format_metric(e.metric, e.value, unit)
         threshold = format_metric(e.metric, e.threshold, unit)
+    elif e.metric == "mutex_pct":  # the top function's share of the mutex profile
+        value, threshold = share(e.value), share(e.threshold)
     else:
         value, threshold = f"{e.value:g}", f"{e.threshold:g}"
     text = f"{e.metric} {value} {e.op} {threshold}"

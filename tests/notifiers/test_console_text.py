@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+from enrichers.result import Evidence
 from receiver.models import WebhookPayload
+from receiver.notifiers.summary import evidence_line
 from receiver.notifiers.text import render_text
 from tests.notifiers.samples import (
     fleet_enrichment,
     fleet_payload,
     load_payload,
+    reference_analysis,
     reference_enrichment,
 )
 
@@ -91,3 +94,12 @@ def test_the_resolve_is_short_and_says_when_and_how_long() -> None:
         "  Alerts: 1 resolved",
         "  Window: 2026-11-25 17:10:32 to 17:26:32 UTC, enriched in 1.2 s",
     ]
+
+
+def test_the_mutex_evidence_is_a_share_of_the_profile() -> None:
+    """The mutex leader's share and its threshold print as percentages of the profile."""
+    crossed = Evidence(
+        metric="mutex_pct", key="mutex_pct", value=31.3, threshold=5.0, op=">", crossed=True
+    )
+    analysis = reference_analysis().model_copy(update={"evidence": [crossed]})
+    assert evidence_line(analysis) == "mutex_pct 31.3% > 5.0%"

@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from receiver.commands.deadletters import list_dead_letters
+from receiver.commands.feedback import list_feedback
+from receiver.config import Config
 from receiver.store import Store, VerdictFeedback
-from tests.support.stores import StoreMaker
+from tests.support.stores import BACKENDS, StoreMaker
 
 
 async def test_answers_are_recorded_and_listed_oldest_first(store: Store) -> None:
@@ -42,3 +50,38 @@ async def test_strings_are_kept_exactly(store: Store) -> None:
     await store.feedback.record(4, key, "zahlungs-dienst", "I/O-BOUND", "CPU-BOUND", "zoë", at=1.0)
     [entry] = await store.feedback.entries()
     assert (entry.group_key, entry.service, entry.user) == (key, "zahlungs-dienst", "zoë")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_feedback_and_dead_letters_commands_read_the_configured_store(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    backend: str,
+) -> None:
+    """`feedback` and `dead-letters` read `store.url` when one is set, `store.path` else."""
+    if backend == "sqlite":
+        section: dict[str, str] = {"path": str(tmp_path / "s.db")}
+    else:
+        section = {"url": request.getfixturevalue("pg_url")}
+    config = Config.model_validate({"store": section})
+    store = Store.from_settings(config.store)
+    await store.open()
+    await store.feedback.record(7, "{}:{a}", "checkout", "CPU-BOUND", "GC-BOUND", "dana", at=0.0)
+    await store.close()
+
+    assert await list_feedback(config, as_json=True) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "id": 1,
+            "notification_id": 7,
+            "group_key": "{}:{a}",
+            "service": "checkout",
+            "verdict": "CPU-BOUND",
+            "actual": "GC-BOUND",
+            "user": "dana",
+            "created_at": "1970-01-01T00:00:00+00:00",
+        }
+    ]
+    assert await list_dead_letters(config, as_json=True) == 0
+    assert capsys.readouterr().out == "[]\n"
