@@ -3,8 +3,6 @@ by check-config, and never the reason an alert is lost."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,9 @@ from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
 from tests.notifiers.conftest import Far
 from tests.notifiers.samples import HOSTILE, load_payload, reference_enrichment
+from tests.support.process import check_config
 from tests.support.waiting import SETTLE_SECONDS
 
-FLAMEBOT = [sys.executable, "-m", "receiver"]
 HEADLINE = "{{ analyses[0].verdict }} on {{ analyses[0].service }}"
 SPOT = "com.example.PaymentVerticle.sha256"
 
@@ -119,12 +117,7 @@ def test_check_config_names_the_template_key_and_line(tmp_path: Path) -> None:
         "    {{ group.commonLabels.alertname }}\n"
         "    {{ analyses[0].hotspot.file }}\n"
     )
-    run = subprocess.run(
-        [*FLAMEBOT, "check-config", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = check_config(config)
     assert (run.returncode, run.stdout, run.stderr) == (
         1,
         "",
@@ -137,12 +130,7 @@ def test_check_config_passes_and_lists_the_templates(tmp_path: Path) -> None:
     """Templates that render against the sample group pass, and the summary names them."""
     config = tmp_path / "config.yaml"
     config.write_text(f'templates: {{slack_text: "{HEADLINE}"}}\n')
-    run = subprocess.run(
-        [*FLAMEBOT, "check-config", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = check_config(config)
     assert (run.returncode, run.stdout, run.stderr) == (
         0,
         "config ok: 1 notifier(s); routes: default -> console; templates: slack_text\n",

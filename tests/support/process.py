@@ -19,6 +19,17 @@ from tests.support.metrics import parse_metrics
 from tests.support.waiting import answers_200, running, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
+FLAMEBOT = [sys.executable, "-m", "receiver"]
+
+
+def check_config(path: Path) -> subprocess.CompletedProcess[str]:
+    """`flamebot check-config --config PATH` run to its end, its output kept as text."""
+    return subprocess.run(
+        [*FLAMEBOT, "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def free_port() -> int:
