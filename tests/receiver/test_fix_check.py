@@ -29,13 +29,12 @@ from tests.fakes.clock import SteppedTime
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.pyroscope import FakePyroscope
 from tests.fakes.slack import FakeSlack
+from tests.support.harness import BASELINE_CPU, HANDLER, INCIDENT_CPU, PAYMENT_LABELS, RUN
 from tests.support.prometheus import RealPrometheus
 from tests.support.waiting import SETTLE_SECONDS, wait_until_async
 
 SAMPLE_NS = 10_000_000
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
-RUN = ("java/lang/Thread.run", "io/vertx/core/impl/ContextImpl.run")
-HANDLER = (*RUN, "com/example/PaymentVerticle.handleTransfer")
 SHA = (*HANDLER, "com/example/PaymentVerticle.sha256")
 HEX = (*HANDLER, "com/example/PaymentVerticle.formatHex")
 DECIMAL = (*HANDLER, "java/math/BigDecimal.<init>")
@@ -46,18 +45,10 @@ def stacks(counts: Mapping[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
     return {stack: n * SAMPLE_NS for stack, n in counts.items()}
 
 
-BASELINE = stacks({SHA: 51, DECIMAL: 149, SELECT: 800})
-INCIDENT = stacks({SHA: 342, HEX: 200, DECIMAL: 300, SELECT: 158})
+BASELINE = stacks(BASELINE_CPU)
+INCIDENT = stacks(INCIDENT_CPU)
 FIXED = stacks({SHA: 31, HEX: 200, DECIMAL: 300, SELECT: 469})
 FUNCTION = "com.example.PaymentVerticle.sha256"
-LABELS = {
-    "alertname": "HighCpuUsage",
-    "instance": "payment-service:9404",
-    "job": "jvm",
-    "group": "vertx",
-    "verticle": "payment",
-    "severity": "warning",
-}
 STARTS = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
 RESOLVED = datetime.now(UTC).replace(microsecond=0)
 RESOLVED_MS = int(RESOLVED.timestamp() * 1000)
@@ -129,12 +120,14 @@ async def far(tmp_path: Path, aiohttp_server: Any, real_prometheus: RealPromethe
 
 
 def firing() -> WebhookPayload:
-    alert = payloads.alert(LABELS, STARTS, annotations={"summary": "High CPU"})
+    alert = payloads.alert(PAYMENT_LABELS, STARTS, annotations={"summary": "High CPU"})
     return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
 
 
 def resolved() -> WebhookPayload:
-    alert = payloads.alert(LABELS, STARTS, ends_at=RESOLVED, annotations={"summary": "High CPU"})
+    alert = payloads.alert(
+        PAYMENT_LABELS, STARTS, ends_at=RESOLVED, annotations={"summary": "High CPU"}
+    )
     return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
 
 
@@ -245,7 +238,7 @@ async def test_a_new_firing_of_the_group_cancels_the_check(
     await accept(service, firing(), resolved())
     key = fix_check_key("default", resolved().group_key)
     assert await service.store.schedules.get(key) is not None
-    refired = payloads.alert(LABELS, RESOLVED + timedelta(seconds=30))
+    refired = payloads.alert(PAYMENT_LABELS, RESOLVED + timedelta(seconds=30))
     again = WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
     await accept(service, again)
     await checked(service, key)  # cancelled
@@ -274,7 +267,7 @@ async def test_a_check_whose_group_was_notified_again_is_dropped_when_due(
     key = fix_check_key("default", resolved().group_key)
     job = await service.store.schedules.get(key)
     assert job is not None
-    refired = payloads.alert(LABELS, RESOLVED + timedelta(seconds=30))
+    refired = payloads.alert(PAYMENT_LABELS, RESOLVED + timedelta(seconds=30))
     await accept(
         service, WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
     )
