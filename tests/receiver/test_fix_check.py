@@ -131,6 +131,12 @@ def resolved() -> WebhookPayload:
     return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
 
 
+def refired() -> WebhookPayload:
+    """The group firing again 30 s after it was resolved."""
+    alert = payloads.alert(PAYMENT_LABELS, RESOLVED + timedelta(seconds=30))
+    return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
+
+
 @pytest.fixture
 async def services() -> AsyncIterator[list[Service]]:
     """Services a test started, stopped at the end whatever happened (stop is idempotent)."""
@@ -151,6 +157,13 @@ async def accept(service: Service, *bodies: WebhookPayload) -> None:
     for body in bodies:
         await service.accept("default", body)
         assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+
+
+async def fired_and_resolved(far: Far, services: list[Service]) -> tuple[Service, str]:
+    """A started service that took the firing and the resolved group; the fix check's key."""
+    service = await started(far, services)
+    await accept(service, firing(), resolved())
+    return service, fix_check_key("default", resolved().group_key)
 
 
 def shown(mrkdwn: str) -> str:
@@ -211,9 +224,7 @@ async def test_resolve_then_fixed_profile_posts_fixed_everywhere_after_verify_af
     far: Far, services: list[Service], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Fire, resolve, fixed profile after: thread reply, PD note and console say fixed."""
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
-    key = fix_check_key("default", resolved().group_key)
+    service, key = await fired_and_resolved(far, services)
     job = await service.store.schedules.get(key)
     assert job is not None
     assert job.due_at == RESOLVED.timestamp() + VERIFY_AFTER_S
@@ -234,13 +245,9 @@ async def test_a_new_firing_of_the_group_cancels_the_check(
     far: Far, services: list[Service]
 ) -> None:
     """Resolve, then the group fires again before verify_after: no check is ever made."""
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
-    key = fix_check_key("default", resolved().group_key)
+    service, key = await fired_and_resolved(far, services)
     assert await service.store.schedules.get(key) is not None
-    refired = payloads.alert(PAYMENT_LABELS, RESOLVED + timedelta(seconds=30))
-    again = WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
-    await accept(service, again)
+    await accept(service, refired())
     await checked(service, key)  # cancelled
     asked = len(far.profiles.asked)
     new_note = lambda: len(far.pagerduty.incidents) == 2 and far.pagerduty.incidents[1].notes  # noqa: E731
@@ -262,15 +269,10 @@ async def test_a_check_whose_group_was_notified_again_is_dropped_when_due(
     far: Far, services: list[Service]
 ) -> None:
     """A cancel lost (the check put back by hand): the later firing delivered drops it."""
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
-    key = fix_check_key("default", resolved().group_key)
+    service, key = await fired_and_resolved(far, services)
     job = await service.store.schedules.get(key)
     assert job is not None
-    refired = payloads.alert(PAYMENT_LABELS, RESOLVED + timedelta(seconds=30))
-    await accept(
-        service, WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
-    )
+    await accept(service, refired())
     await checked(service, key)
     await service.store.schedules.schedule(key, job.due_at, job.payload)
     asked = len(far.profiles.asked)
@@ -317,10 +319,9 @@ async def test_still_hot_and_not_enough_samples_are_said_with_both_shares(
 ) -> None:
     """The same hot profile after the resolve, 43 samples, none: both shares and the outcome."""
     far.profiles.after = after
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
+    service, key = await fired_and_resolved(far, services)
     await pass_due(far, service)
-    await checked(service, fix_check_key("default", resolved().group_key))
+    await checked(service, key)
     line = f"fix check: {FUNCTION} {ending}"
     assert fix_replies(far) == [line]
     assert fix_notes(far) == [line]
