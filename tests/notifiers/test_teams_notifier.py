@@ -15,10 +15,9 @@ from receiver.config import Config, load_config
 from receiver.errors import ConfigError
 from receiver.models import WebhookPayload
 from receiver.notifiers.teams import CARD_BUDGET, render_card
-from receiver.service import Service
 from tests.fakes.clock import FakeTime
-from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.teams import MESSAGE_LIMIT, FakeTeams, card_errors, envelope_errors
+from tests.notifiers.conftest import deliver
 from tests.notifiers.samples import (
     fleet_enrichment,
     fleet_payload,
@@ -27,7 +26,6 @@ from tests.notifiers.samples import (
     reference_enrichment,
     service_links,
 )
-from tests.support.waiting import SETTLE_SECONDS
 
 Make = Callable[[WebhookPayload], EnrichmentResult]
 
@@ -49,11 +47,7 @@ def _config(tmp_path: Path, **entry: Any) -> Config:
 
 async def _deliver(config: Config, payload: WebhookPayload, make: Make, time: FakeTime) -> str:
     """Accept one webhook, let it be delivered (or buried), stop; the metrics text."""
-    service = Service(config, enricher=FixedEnricher(make), clock=time.clock, sleep=time.sleep)
-    await service.start()
-    await service.accept("default", payload)
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
-    await service.stop()
+    service = await deliver(config, payload, fake_time=time, make=make)
     return service.metrics.render().decode()
 
 

@@ -19,15 +19,11 @@ from receiver.notifiers.templates import (
     sample_group,
     template_context,
 )
-from receiver.service import Service
-from tests.fakes.clock import FakeTime
-from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
-from tests.notifiers.conftest import Far
+from tests.notifiers.conftest import Far, deliver
 from tests.notifiers.samples import HOSTILE, load_payload, reference_enrichment
 from tests.support.process import check_config
-from tests.support.waiting import SETTLE_SECONDS
 
 HEADLINE = "{{ analyses[0].verdict }} on {{ analyses[0].service }}"
 SPOT = "com.example.PaymentVerticle.sha256"
@@ -41,13 +37,7 @@ def _config(store: Path, entries: list[dict[str, Any]], templates: dict[str, str
 
 async def _deliver(config: Config, payload: WebhookPayload) -> str:
     """Deliver one webhook of the reference analysis to every notifier; the metrics text."""
-    time = FakeTime()
-    enricher = FixedEnricher(reference_enrichment)
-    service = Service(config, enricher=enricher, clock=time.clock, sleep=time.sleep)
-    await service.start()
-    await service.accept("default", payload)
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
-    await service.stop()
+    service = await deliver(config, payload, make=reference_enrichment)
     return service.metrics.render().decode()
 
 
