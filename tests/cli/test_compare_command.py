@@ -4,7 +4,6 @@ fake Pyroscope whose CPU hotspot rose from 5.1% to 34.2% between them."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,15 +11,13 @@ import pytest
 
 from tests.cli.conftest import flamebot, write_config
 from tests.cli.test_triage_real_prometheus import (
-    ALLOC,
     BASELINE_CPU,
-    BIG_DECIMAL,
-    ENCODE,
     INCIDENT_CPU,
     RUN,
     SERVICE_MAP,
+    payment_profiles,
 )
-from tests.fakes.pyroscope import FakePyroscope, by_window
+from tests.fakes.pyroscope import FakePyroscope
 from tests.support.prometheus import RealPrometheus
 
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
@@ -33,16 +30,8 @@ AFTER_CPU = {**INCIDENT_CPU, FRESH: 100}
 @pytest.fixture
 async def pyroscope() -> AsyncIterator[FakePyroscope]:
     """CPU windows ending more than 10 minutes ago are the old build, later ones the new."""
-    switch = int((time.time() - 10 * 60) * 1000)
-    fake = FakePyroscope(
-        {
-            "bank-payment-service": {
-                CPU: by_window([(switch, BEFORE_CPU), (10**14, AFTER_CPU)]),
-                ALLOC: {BIG_DECIMAL: 121, ENCODE: 879},
-            }
-        },
-        legacy_render=True,
-    )
+    profiles = payment_profiles(10, BEFORE_CPU, AFTER_CPU)
+    fake = FakePyroscope({"bank-payment-service": profiles}, legacy_render=True)
     async with fake:
         yield fake
 

@@ -22,6 +22,7 @@ from tests.cli.conftest import FLAMEBOT, RUN_TIMEOUT_SECONDS, Run, child_env, fl
 from tests.cli.fleet_report import FLEET_BLOCKS
 from tests.conftest import load_payload
 from tests.notifiers.slack_checks import check_slack_message
+from tests.support.harness import PAYMENT_HOTSPOT
 
 NOW_MS = 1_795_627_590_000  # 2026-11-25T17:26:30Z, the scenario's clock
 PAYMENT_GROUP = '{}:{alertname="HighCpuUsage", instance="payment-service:9404"}'
@@ -210,13 +211,7 @@ def test_demo_writes_slack_and_pagerduty_payloads(demo: tuple[str, Path]) -> Non
     assert event["event_action"] == "trigger"
     assert event["payload"]["summary"] == PAYMENT_HEADLINE
     assert event["payload"]["class"] == "CPU-BOUND"
-    assert event["payload"]["custom_details"]["hotspot"] == {
-        "function": "com.example.PaymentVerticle.sha256",
-        "profile": "cpu",
-        "self_pct": 34.2,
-        "baseline_pct": 5.1,
-        "culprit": "com.example.PaymentVerticle.sha256",
-    }
+    assert event["payload"]["custom_details"]["hotspot"] == PAYMENT_HOTSPOT
     assert any(link["href"] == flame for link in event["links"])
     order = json.loads((out / "pagerduty-order-service.json").read_text())
     assert order["dedup_key"] == hashlib.sha256(ORDER_GROUP.encode()).hexdigest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,25 +108,42 @@ def opened(path: Path) -> Image.Image:
     return image
 
 
-async def gate(tmp_path: Path, config: Path, baseline: Path, artifacts: Path) -> Any:
-    return await flamebot(
-        "gate", "--baseline", baseline, "--at", str(NOW), "--artifacts", artifacts,
-        "--config", config, cwd=tmp_path,
-    )  # fmt: skip
+@dataclass(frozen=True)
+class Gating:
+    """The gate's config and the baseline snapshot taken with it, before the test acts."""
+
+    tmp_path: Path
+    config: Path
+    baseline: Path
+
+    @property
+    def artifacts(self) -> Path:
+        return self.tmp_path / "artifacts"
+
+    async def gate(self) -> Any:
+        """`flamebot gate --artifacts` against the baseline, at NOW."""
+        return await flamebot(
+            "gate", "--baseline", self.baseline, "--at", str(NOW), "--artifacts", self.artifacts,
+            "--config", self.config, cwd=self.tmp_path,
+        )  # fmt: skip
+
+
+@pytest.fixture
+async def gating(
+    tmp_path: Path, real_prometheus: RealPrometheus, pyroscope: FakePyroscope
+) -> Gating:
+    """A baseline snapshot of the fleet, ready to gate against."""
+    config = config_for(tmp_path, real_prometheus.url, pyroscope.url)
+    return Gating(tmp_path, config, await snapshot(tmp_path, config))
 
 
 async def test_gate_artifacts_hold_a_diff_picture_per_profile_red_where_it_grew(
-    tmp_path: Path,
-    real_prometheus: RealPrometheus,
-    pyroscope: FakePyroscope,
-    retention: Retention,
+    gating: Gating, pyroscope: FakePyroscope, retention: Retention
 ) -> None:
     """One PNG per service and profile type, decodable, sized by depth; the riser is red."""
-    config = config_for(tmp_path, real_prometheus.url, pyroscope.url)
-    baseline = await snapshot(tmp_path, config)
     before = len(pyroscope.requests)
-    artifacts = tmp_path / "artifacts"
-    run = await gate(tmp_path, config, baseline, artifacts)
+    run = await gating.gate()
+    artifacts = gating.artifacts
     assert (run.code, run.error_lines) == (1, [])
     pictures = sorted(p.name for p in artifacts.glob("*.png"))
     assert pictures == ["diff-order-service-cpu.png", "diff-order-service-mutex.png"]
@@ -162,17 +180,12 @@ async def test_gate_artifacts_hold_a_diff_picture_per_profile_red_where_it_grew(
 
 
 async def test_gate_pictures_are_plain_and_say_so_when_the_baseline_window_is_gone(
-    tmp_path: Path,
-    real_prometheus: RealPrometheus,
-    pyroscope: FakePyroscope,
-    retention: Retention,
+    gating: Gating, retention: Retention
 ) -> None:
     """No CPU samples in the baseline window now: a plain CPU picture, said on stderr."""
-    config = config_for(tmp_path, real_prometheus.url, pyroscope.url)
-    baseline = await snapshot(tmp_path, config)
     retention.expire()
-    artifacts = tmp_path / "artifacts"
-    run = await gate(tmp_path, config, baseline, artifacts)
+    run = await gating.gate()
+    artifacts = gating.artifacts
     start = datetime.fromtimestamp(BASELINE_AT - 600, UTC)
     window = f"{start:%Y-%m-%d %H:%M:%S} to {start + timedelta(minutes=10):%H:%M:%S} UTC"
     assert (run.code, run.error_lines) == (

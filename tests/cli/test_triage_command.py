@@ -36,15 +36,19 @@ SERVICE_KEYS = [
     "changes",
     "links",
 ]
+# The fleet's (service, verdict, severity), worst first, then the healthy ones by name.
+HEALTHY = [
+    "account-service",
+    "api-gateway",
+    "fraud-service",
+    "loan-service",
+    "notification-service",
+    "stream-service",
+]
 FLEET_ORDER = [
     ("payment-service", "CPU-BOUND", "critical"),
     ("order-service", "LOCK-BOUND", "warning"),
-    ("account-service", "HEALTHY", "ok"),
-    ("api-gateway", "HEALTHY", "ok"),
-    ("fraud-service", "HEALTHY", "ok"),
-    ("loan-service", "HEALTHY", "ok"),
-    ("notification-service", "HEALTHY", "ok"),
-    ("stream-service", "HEALTHY", "ok"),
+    *((service, "HEALTHY", "ok") for service in HEALTHY),
 ]
 PAYMENT_CPU_TOP = [
     ("com.example.PaymentVerticle.sha256", 34.2, 52.0, 252.396, "seconds", "app"),

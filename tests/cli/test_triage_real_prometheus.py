@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from tests.fakes.pyroscope import FakePyroscope, by_window
 from tests.support.harness import HANDLER, RUN
 from tests.support.prometheus import RealPrometheus
 
+Stack = tuple[str, ...]
 CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
 ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
 MUTEX = "mutex:contentions:count:mutex:count"
@@ -53,15 +55,25 @@ ORDER_METRICS = {
 }
 
 
+def payment_profiles(
+    minutes_ago: int, before: Mapping[Stack, int], after: Mapping[Stack, int]
+) -> dict[str, Any]:
+    """payment-service's CPU, `before` in windows that ended over `minutes_ago` minutes ago
+    and `after` in later ones, and its allocations."""
+    switch = int((time.time() - minutes_ago * 60) * 1000)
+    return {
+        CPU: by_window([(switch, before), (10**14, after)]),
+        ALLOC: {BIG_DECIMAL: 121, ENCODE: 879},
+    }
+
+
 @pytest.fixture
 async def pyroscope() -> AsyncIterator[FakePyroscope]:
     """Profiles of both services; windows ending over 30 minutes ago are the baseline."""
-    baseline_until = int((time.time() - 30 * 60) * 1000)
     fake = FakePyroscope(
         {
             "bank-payment-service": {
-                CPU: by_window([(baseline_until, BASELINE_CPU), (10**14, INCIDENT_CPU)]),
-                ALLOC: {BIG_DECIMAL: 121, ENCODE: 879},
+                **payment_profiles(30, BASELINE_CPU, INCIDENT_CPU),
                 WALL: {(*RUN, "io/netty/channel/nio/NioEventLoop.select"): 1000},
             },
             "bank-order-service": {

@@ -38,8 +38,9 @@ def ev(metric: str, key: str, value: float, threshold: float, op: str, crossed: 
     )  # type: ignore[arg-type]
 
 
-def calm_evidence(**changes: Any) -> list[Evidence]:
-    """The evidence of CALM with PROFILES, with some entries replaced by key."""
+def calm_evidence(**changes: tuple[float, bool] | None) -> list[Evidence]:
+    """The evidence of CALM with PROFILES; an entry named is there with another (value,
+    crossed), or not at all for None."""
     base = {
         "cpu": ev("cpu", "cpu", 0.1, 0.3, ">=", False),
         "gc": ev("gc", "gc", 0.005, 0.03, ">=", False),
@@ -52,120 +53,68 @@ def calm_evidence(**changes: Any) -> list[Evidence]:
         "critical_heap_ratio": ev("heap_ratio", "critical_heap_ratio", 0.4, 0.85, ">=", False),
         "critical_gc": ev("gc", "critical_gc", 0.005, 0.1, ">=", False),
     }
-    base.update(changes)
-    return [e for e in base.values() if e is not None]
+    found = []
+    for key, entry in base.items():
+        if key not in changes:
+            found.append(entry)
+        elif (change := changes[key]) is not None:
+            value, crossed = change
+            found.append(ev(entry.metric, key, value, entry.threshold, entry.op, crossed))
+    return found
 
 
 def with_top(**tops: list[FunctionStat]) -> ProfileFindings:
     return ProfileFindings(top={**PROFILES.top, **tops})
 
 
+A_CPU = Hotspot(function="com.example.A.cpu", profile="cpu", self_pct=30.0)
+A_ALLOC = Hotspot(function="com.example.A.alloc", profile="alloc", self_pct=10.0)
+NO_PROFILES = ProfileFindings(top={"cpu": [], "alloc": [], "mutex": [], "wall": []})
+ORDERS = "com.example.OrderVerticle.processOrders"
+READ = "java.net.SocketInputStream.read"
+
+
+def case(
+    name: str,
+    changes: dict[str, float],
+    verdict: str,
+    severity: str,
+    hotspot: Hotspot | None,
+    notes: list[str] | None = None,
+    profiles: ProfileFindings = PROFILES,
+    **evidence: tuple[float, bool] | None,
+) -> Any:
+    """A row: CALM with `changes`, the expected outcome, and the evidence entries that differ
+    from calm_evidence()."""
+    metrics = CALM.model_copy(update=changes)
+    expected = calm_evidence(**evidence)
+    return pytest.param(
+        metrics, profiles, verdict, severity, hotspot, notes or [], expected, id=name
+    )
+
+
 CASES = [
-    pytest.param(
-        CALM.model_copy(update={"cpu": 0.82}),
-        PROFILES,
-        "CPU-BOUND",
-        "critical",
-        Hotspot(function="com.example.A.cpu", profile="cpu", self_pct=30.0),
-        [],
-        calm_evidence(
-            cpu=ev("cpu", "cpu", 0.82, 0.3, ">=", True),
-            critical_cpu=ev("cpu", "critical_cpu", 0.82, 0.8, ">=", True),
-        ),
-        id="cpu-bound-critical",
-    ),
-    pytest.param(
-        CALM.model_copy(update={"cpu": 0.3}),
-        PROFILES,
-        "CPU-BOUND",
-        "warning",
-        Hotspot(function="com.example.A.cpu", profile="cpu", self_pct=30.0),
-        [],
-        calm_evidence(
-            cpu=ev("cpu", "cpu", 0.3, 0.3, ">=", True),
-            critical_cpu=ev("cpu", "critical_cpu", 0.3, 0.8, ">=", False),
-        ),
-        id="cpu-bound-at-threshold",
-    ),
-    pytest.param(
-        CALM.model_copy(update={"gc": 0.05}),
-        PROFILES,
-        "GC-BOUND",
-        "warning",
-        Hotspot(function="com.example.A.alloc", profile="alloc", self_pct=10.0),
-        [],
-        calm_evidence(
-            gc=ev("gc", "gc", 0.05, 0.03, ">=", True),
-            critical_gc=ev("gc", "critical_gc", 0.05, 0.1, ">=", False),
-        ),
-        id="gc-bound",
-    ),
-    pytest.param(
-        CALM.model_copy(update={"heap_ratio": 0.9}),
-        PROFILES,
-        "MEMORY-PRESSURE",
-        "critical",
-        Hotspot(function="com.example.A.alloc", profile="alloc", self_pct=10.0),
-        [],
-        calm_evidence(
-            heap_ratio=ev("heap_ratio", "heap_ratio", 0.9, 0.75, ">=", True),
-            critical_heap_ratio=ev("heap_ratio", "critical_heap_ratio", 0.9, 0.85, ">=", True),
-        ),
-        id="memory-pressure",
-    ),
-    pytest.param(
-        CALM.model_copy(update={"latency_ms": 900}),
-        ProfileFindings(top={"cpu": [], "alloc": [], "mutex": [], "wall": []}),
-        "NO-PROFILE-DATA",
-        "ok",
-        None,
-        [],
-        calm_evidence(
-            mutex_pct=None, latency_ms=ev("latency_ms", "latency_ms", 900, 500, ">", True)
-        ),
-        id="no-profile-data-beats-latency",
-    ),
-    pytest.param(
-        CALM.model_copy(update={"latency_ms": 800, "threads": 80}),
-        with_top(mutex=[fn("com.example.OrderVerticle.processOrders", 62.0)]),
-        "LOCK-BOUND",
-        "warning",
-        Hotspot(function="com.example.OrderVerticle.processOrders", profile="mutex", self_pct=62.0),
-        [],
-        calm_evidence(
-            mutex_pct=ev("mutex_pct", "mutex_pct", 62.0, 5.0, ">", True),
-            latency_ms=ev("latency_ms", "latency_ms", 800, 500, ">", True),
-            threads=ev("threads", "threads", 80, 60, ">", True),
-        ),
-        id="lock-bound",
-    ),
-    pytest.param(
-        CALM.model_copy(update={"latency_ms": 1200, "error_ratio": 0.05}),
-        PROFILES,
-        "I/O-BOUND",
-        "warning",
-        Hotspot(function="java.net.SocketInputStream.read", profile="wall", self_pct=60.0),
-        ["off-CPU: see the wall-clock profile"],
-        calm_evidence(
-            latency_ms=ev("latency_ms", "latency_ms", 1200, 500, ">", True),
-            error_ratio=ev("error_ratio", "error_ratio", 0.05, 0.02, ">", True),
-        ),
-        id="io-bound",
-    ),
-    pytest.param(
-        CALM.model_copy(update={"threads": 200, "error_ratio": 0.5}),
-        PROFILES,
-        "HEALTHY",
-        "ok",
-        None,
-        [],
-        calm_evidence(
-            threads=ev("threads", "threads", 200, 60, ">", True),
-            error_ratio=ev("error_ratio", "error_ratio", 0.5, 0.02, ">", True),
-        ),
-        id="healthy-threads-and-errors-never-decide",
-    ),
-]
+    case("cpu-bound-critical", {"cpu": 0.82}, "CPU-BOUND", "critical", A_CPU,
+         cpu=(0.82, True), critical_cpu=(0.82, True)),
+    case("cpu-bound-at-threshold", {"cpu": 0.3}, "CPU-BOUND", "warning", A_CPU,
+         cpu=(0.3, True), critical_cpu=(0.3, False)),
+    case("gc-bound", {"gc": 0.05}, "GC-BOUND", "warning", A_ALLOC,
+         gc=(0.05, True), critical_gc=(0.05, False)),
+    case("memory-pressure", {"heap_ratio": 0.9}, "MEMORY-PRESSURE", "critical", A_ALLOC,
+         heap_ratio=(0.9, True), critical_heap_ratio=(0.9, True)),
+    case("no-profile-data-beats-latency", {"latency_ms": 900}, "NO-PROFILE-DATA", "ok", None,
+         profiles=NO_PROFILES, mutex_pct=None, latency_ms=(900, True)),
+    case("lock-bound", {"latency_ms": 800, "threads": 80}, "LOCK-BOUND", "warning",
+         Hotspot(function=ORDERS, profile="mutex", self_pct=62.0),
+         profiles=with_top(mutex=[fn(ORDERS, 62.0)]),
+         mutex_pct=(62.0, True), latency_ms=(800, True), threads=(80, True)),
+    case("io-bound", {"latency_ms": 1200, "error_ratio": 0.05}, "I/O-BOUND", "warning",
+         Hotspot(function=READ, profile="wall", self_pct=60.0),
+         notes=["off-CPU: see the wall-clock profile"],
+         latency_ms=(1200, True), error_ratio=(0.05, True)),
+    case("healthy-threads-and-errors-never-decide", {"threads": 200, "error_ratio": 0.5},
+         "HEALTHY", "ok", None, threads=(200, True), error_ratio=(0.5, True)),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -46,36 +46,22 @@ def series_bodies(fake: FakePyroscope) -> list[object]:
     return [r.body for r in fake.requests if r.path == SERIES]
 
 
+def label_set(*labels: tuple[str, str]) -> dict[str, object]:
+    """One entry of a Series answer: its labels as name/value objects, in the order given."""
+    return {"labels": [{"name": name, "value": value} for name, value in labels]}
+
+
 def test_parse_service_profile_types() -> None:
     """A Series answer becomes each service's set of profile types."""
     doc = {
         "labelsSet": [
-            {
-                "labels": [
-                    {"name": "__profile_type__", "value": CPU},
-                    {"name": "service_name", "value": "a"},
-                ]
-            },
-            {
-                "labels": [
-                    {"name": "__profile_type__", "value": ALLOC},
-                    {"name": "service_name", "value": "a"},
-                ]
-            },
-            {
-                "labels": [
-                    {"name": "__profile_type__", "value": CPU},
-                    {"name": "service_name", "value": "b"},
-                ]
-            },
-            {
-                "labels": [
-                    {"name": "__profile_type__", "value": CPU},
-                    {"name": "pyroscope_spy", "value": "javaspy"},
-                    {"name": "service_name", "value": "b"},
-                ]
-            },
-            {"labels": [{"name": "__profile_type__", "value": CPU}]},
+            label_set(("__profile_type__", CPU), ("service_name", "a")),
+            label_set(("__profile_type__", ALLOC), ("service_name", "a")),
+            label_set(("__profile_type__", CPU), ("service_name", "b")),
+            label_set(
+                ("__profile_type__", CPU), ("pyroscope_spy", "javaspy"), ("service_name", "b")
+            ),
+            label_set(("__profile_type__", CPU)),
         ]
     }
     assert parse_service_profile_types(doc) == {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,7 @@ from receiver.models import WebhookPayload
 from tests.conftest import load_payload
 from tests.fakes.pyroscope import FakePyroscope, by_window
 from tests.support.harness import BASELINE_CPU, HANDLER, PAYMENT_HOTSPOT, RUN
+from tests.support.harness import INCIDENT_CPU as REFERENCE_INCIDENT_CPU
 from tests.support.prometheus import HOSTILE_HOST, RealPrometheus
 
 REL = 1e-9
@@ -36,17 +38,13 @@ ALLOC = "memory:alloc_in_new_tlab_bytes:bytes:space:bytes"
 MUTEX = "mutex:contentions:count:mutex:count"
 WALL = "wall:wall:nanoseconds:wall:nanoseconds"
 
-# JFR frame names, as the Pyroscope Java agent stores them (`/` separators).
+# JFR frame names, as the Pyroscope Java agent stores them (`/` separators): the reference
+# incident, with fewer BigDecimal samples and sha256 calling MessageDigest.getInstance.
+SHA256 = (*HANDLER, "com/example/PaymentVerticle.sha256")
 INCIDENT_CPU = {
-    (*HANDLER, "com/example/PaymentVerticle.sha256"): 342,
-    (
-        *HANDLER,
-        "com/example/PaymentVerticle.sha256",
-        "java/security/MessageDigest.getInstance",
-    ): 180,
-    (*HANDLER, "com/example/PaymentVerticle.formatHex"): 200,
+    **REFERENCE_INCIDENT_CPU,
     (*HANDLER, "java/math/BigDecimal.<init>"): 120,
-    (*RUN, "io/netty/channel/nio/NioEventLoop.select"): 158,
+    (*SHA256, "java/security/MessageDigest.getInstance"): 180,
 }
 # BigDecimal leads the allocations at 12.1%, as in the reference triage output.
 ALLOC_STACKS = {
@@ -136,17 +134,31 @@ async def make_enricher(
     )
 
 
+@asynccontextmanager
+async def enricher_against(
+    real_prometheus: RealPrometheus,
+    observed: list[tuple[str, str]],
+    prometheus_url: str | None = None,
+) -> AsyncIterator[tuple[GroupEnricher, FakePyroscope, datetime]]:
+    """An enricher at the real Prometheus' evaluation time, on it (or on `prometheus_url`)
+    and the payment fleet's fake Pyroscope; closed on exit."""
+    now = real_prometheus.evaluated_at
+    async with pyroscope_fake(ms(now)) as fake:
+        enricher = await make_enricher(
+            prometheus_url or real_prometheus.url, fake.url, now, observed
+        )
+        try:
+            yield enricher, fake, now
+        finally:
+            await enricher.aclose()
+
+
 @pytest.fixture
 async def enriched(
     real_prometheus: RealPrometheus, observed: list[tuple[str, str]]
 ) -> AsyncIterator[tuple[Any, FakePyroscope, datetime]]:
-    now = real_prometheus.evaluated_at
-    fake = pyroscope_fake(ms(now))
-    async with fake:
-        enricher = await make_enricher(real_prometheus.url, fake.url, now, observed)
-        result = await enricher.enrich(reference_alert(now - timedelta(minutes=2)))
-        yield result, fake, now
-        await enricher.aclose()
+    async with enricher_against(real_prometheus, observed) as (enricher, fake, now):
+        yield await enricher.enrich(reference_alert(now - timedelta(minutes=2))), fake, now
 
 
 async def test_reference_alert_is_cpu_bound_with_the_sha256_hotspot(enriched: Any) -> None:
@@ -294,14 +306,11 @@ async def test_a_second_alert_is_served_from_the_cache(
     real_prometheus: RealPrometheus, observed: list[tuple[str, str]]
 ) -> None:
     """Another alert about the same service in the same 30 s costs no backend request."""
-    now = real_prometheus.evaluated_at
-    async with pyroscope_fake(ms(now)) as fake:
-        enricher = await make_enricher(real_prometheus.url, fake.url, now, observed)
+    async with enricher_against(real_prometheus, observed) as (enricher, fake, now):
         first = await enricher.enrich(reference_alert(now - timedelta(minutes=2)))
         asked = len(fake.requests)
         observed.clear()
         second = await enricher.enrich(reference_alert(now - timedelta(minutes=2)))
-        await enricher.aclose()
     assert len(fake.requests) == asked
     assert sorted(set(observed)) == [("prometheus", "cached"), ("pyroscope", "cached")]
     assert second.services[0].hotspot == first.services[0].hotspot
@@ -311,13 +320,9 @@ async def test_hostile_instance_reads_only_its_own_series(
     real_prometheus: RealPrometheus, observed: list[tuple[str, str]]
 ) -> None:
     """An instance built to break PromQL gets its own numbers and a literal Pyroscope selector."""
-    now = real_prometheus.evaluated_at
-    async with pyroscope_fake(ms(now)) as fake:
-        enricher = await make_enricher(real_prometheus.url, fake.url, now, observed)
-        result = await enricher.enrich(
-            reference_alert(now - timedelta(minutes=2), f"{HOSTILE_HOST}:9404")
-        )
-        await enricher.aclose()
+    async with enricher_against(real_prometheus, observed) as (enricher, fake, now):
+        hostile = reference_alert(now - timedelta(minutes=2), f"{HOSTILE_HOST}:9404")
+        result = await enricher.enrich(hostile)
     [analysis] = result.services
     expected = real_prometheus.expected(HOSTILE_HOST)
     got = analysis.metrics.model_dump()
@@ -332,11 +337,9 @@ async def test_prometheus_down_is_unknown_never_healthy(
     real_prometheus: RealPrometheus, observed: list[tuple[str, str]]
 ) -> None:
     """Prometheus down, profiles in, no row holding: UNKNOWN with the reason, never HEALTHY."""
-    now = real_prometheus.evaluated_at
-    async with pyroscope_fake(ms(now)) as fake:
-        enricher = await make_enricher("http://127.0.0.1:9", fake.url, now, observed)
+    down = "http://127.0.0.1:9"  # nothing listens there
+    async with enricher_against(real_prometheus, observed, down) as (enricher, _, now):
         result = await enricher.enrich(reference_alert(now - timedelta(minutes=2)))
-        await enricher.aclose()
     [analysis] = result.services
     assert [(e.source, e.reason) for e in analysis.errors] == [("prometheus", "connection refused")]
     assert (analysis.verdict, analysis.severity) == ("UNKNOWN", "unknown")

@@ -315,71 +315,108 @@ def test_normalize_jfr(name: str, expected: str) -> None:
     assert normalize_jfr(name) == expected
 
 
+# runtime -> app prefixes -> {frame name as its agent writes it: the frame's class}
+FRAME_CLASSES: dict[str, dict[tuple[str, ...], dict[str, str]]] = {
+    "jvm": {
+        ("com.example.",): {
+            "com.example.bank.Payment.charge": "app",
+            "com/example/bank/Payment.charge": "app",
+            "io.vertx.core.Context.run": "library",
+        },
+        (): {
+            "io.vertx.core.Context.run": "app",
+            "java.util.HashMap.get": "runtime",
+            "jdk/internal/misc/Unsafe.park": "runtime",
+            "sun.nio.ch.EPoll.wait": "runtime",
+            "com.sun.crypto.provider.AESCrypt.encrypt": "runtime",
+            "kotlin.collections.CollectionsKt.map": "runtime",
+            "scala.collection.immutable.List.map": "runtime",
+            "libc.so.6.__GI___futex_abstimed_wait_cancelable64": "runtime",
+            "libjvm.so.JavaThread::run": "runtime",
+            "[unknown]": "runtime",
+            "AGCT": "runtime",
+            "JVM": "runtime",
+            "G1ParScanThreadState::trim_queue": "runtime",
+        },
+    },
+    # A Go main module without a dot in its path is application code, not the runtime.
+    "go": {
+        (): {
+            "runtime.mallocgc": "runtime",
+            "syscall.Syscall": "runtime",
+            "internal/poll.(*FD).Read": "runtime",
+            "net/http.(*conn).serve": "runtime",
+            "compress/flate.NewWriter": "runtime",
+            "github.com/acme/bank/payment.Charge": "app",
+            "rideshare/utility.mutexLock": "app",
+        },
+        ("github.com/acme/",): {
+            "sync.(*Mutex).Unlock": "runtime",
+            "github.com/prometheus/client_golang/prometheus.(*Registry).Gather": "library",
+            "github.com/acme/bank/payment.Charge": "app",
+            "main.main": "app",
+            "rideshare/utility.mutexLock": "app",
+        },
+    },
+    "python": {
+        ("handler.",): {
+            "handler.Serve": "app",
+            "requests.get": "library",
+        },
+        (): {
+            "lib/utility/utility.py:-1": "app",
+            "asyncio/selector_events.py:120 - _read_from_self": "runtime",
+            "threading.py:1016 - _bootstrap_inner": "runtime",
+            "<frozen importlib._bootstrap>:241 - _call_with_frames_removed": "runtime",
+        },
+        ("services/",): {
+            "/usr/lib/python3/dist-packages/requests/api.py:59 - request": "library",
+            "services/driver/redis.py:13 - get_driver": "app",
+        },
+    },
+    "ruby": {
+        (): {
+            "/usr/local/lib/ruby/3.2.0/net/http.rb:1588 - request": "runtime",
+            "/app/bundle/gems/rack-2.2.3/lib/rack/builder.rb:244 - call": "library",
+            "lib/utility/utility.rb:16 - mutex_lock": "app",
+        },
+    },
+    "dotnet": {
+        (): {
+            "System.Console!System.ConsolePal.Write(int32)": "runtime",
+            "System.Private.CoreLib!System.Threading.Monitor.Enter(object)": "runtime",
+        },
+        ("Example.",): {
+            "Example!Example.BikeService.Order(int32)": "app",
+            "Npgsql!Npgsql.NpgsqlConnector.Open()": "library",
+        },
+    },
+    "nodejs": {
+        (): {
+            "(idle)": "runtime",
+            "(garbage collector)": "runtime",
+            "node:internal/streams/readable:540:10": "runtime",
+            "/app/node_modules/express/lib/router/index.js:284:7": "library",
+            "./index.js:(anonymous):19": "app",
+            "(anonymous)": "app",
+        },
+    },
+    "ebpf": {
+        (): {
+            "libunwind.rs:93 - backtrace::backtrace::libunwind::trace": "app",
+            "[unknown]": "runtime",
+        },
+    },
+}
+
+
 @pytest.mark.parametrize(
     ("name", "runtime", "prefixes", "expected"),
     [
-        ("com.example.bank.Payment.charge", "jvm", ["com.example."], "app"),
-        ("com/example/bank/Payment.charge", "jvm", ["com.example."], "app"),
-        ("io.vertx.core.Context.run", "jvm", ["com.example."], "library"),
-        ("io.vertx.core.Context.run", "jvm", [], "app"),
-        ("java.util.HashMap.get", "jvm", [], "runtime"),
-        ("jdk/internal/misc/Unsafe.park", "jvm", [], "runtime"),
-        ("sun.nio.ch.EPoll.wait", "jvm", [], "runtime"),
-        ("com.sun.crypto.provider.AESCrypt.encrypt", "jvm", [], "runtime"),
-        ("kotlin.collections.CollectionsKt.map", "jvm", [], "runtime"),
-        ("scala.collection.immutable.List.map", "jvm", [], "runtime"),
-        ("libc.so.6.__GI___futex_abstimed_wait_cancelable64", "jvm", [], "runtime"),
-        ("libjvm.so.JavaThread::run", "jvm", [], "runtime"),
-        ("[unknown]", "jvm", [], "runtime"),
-        ("AGCT", "jvm", [], "runtime"),
-        ("JVM", "jvm", [], "runtime"),
-        ("G1ParScanThreadState::trim_queue", "jvm", [], "runtime"),
-        ("runtime.mallocgc", "go", [], "runtime"),
-        ("syscall.Syscall", "go", [], "runtime"),
-        ("internal/poll.(*FD).Read", "go", [], "runtime"),
-        ("sync.(*Mutex).Unlock", "go", ["github.com/acme/"], "runtime"),
-        ("net/http.(*conn).serve", "go", [], "runtime"),
-        ("compress/flate.NewWriter", "go", [], "runtime"),
-        (
-            "github.com/prometheus/client_golang/prometheus.(*Registry).Gather",
-            "go",
-            ["github.com/acme/"],
-            "library",
-        ),
-        ("github.com/acme/bank/payment.Charge", "go", ["github.com/acme/"], "app"),
-        ("github.com/acme/bank/payment.Charge", "go", [], "app"),
-        ("main.main", "go", ["github.com/acme/"], "app"),
-        # A Go main module without a dot in its path is application code, not the runtime.
-        ("rideshare/utility.mutexLock", "go", ["github.com/acme/"], "app"),
-        ("rideshare/utility.mutexLock", "go", [], "app"),
-        ("handler.Serve", "python", ["handler."], "app"),
-        ("requests.get", "python", ["handler."], "library"),
-        ("lib/utility/utility.py:-1", "python", [], "app"),
-        ("asyncio/selector_events.py:120 - _read_from_self", "python", [], "runtime"),
-        ("threading.py:1016 - _bootstrap_inner", "python", [], "runtime"),
-        ("<frozen importlib._bootstrap>:241 - _call_with_frames_removed", "python", [], "runtime"),
-        (
-            "/usr/lib/python3/dist-packages/requests/api.py:59 - request",
-            "python",
-            ["services/"],
-            "library",
-        ),
-        ("services/driver/redis.py:13 - get_driver", "python", ["services/"], "app"),
-        ("/usr/local/lib/ruby/3.2.0/net/http.rb:1588 - request", "ruby", [], "runtime"),
-        ("/app/bundle/gems/rack-2.2.3/lib/rack/builder.rb:244 - call", "ruby", [], "library"),
-        ("lib/utility/utility.rb:16 - mutex_lock", "ruby", [], "app"),
-        ("System.Console!System.ConsolePal.Write(int32)", "dotnet", [], "runtime"),
-        ("System.Private.CoreLib!System.Threading.Monitor.Enter(object)", "dotnet", [], "runtime"),
-        ("Example!Example.BikeService.Order(int32)", "dotnet", ["Example."], "app"),
-        ("Npgsql!Npgsql.NpgsqlConnector.Open()", "dotnet", ["Example."], "library"),
-        ("(idle)", "nodejs", [], "runtime"),
-        ("(garbage collector)", "nodejs", [], "runtime"),
-        ("node:internal/streams/readable:540:10", "nodejs", [], "runtime"),
-        ("/app/node_modules/express/lib/router/index.js:284:7", "nodejs", [], "library"),
-        ("./index.js:(anonymous):19", "nodejs", [], "app"),
-        ("(anonymous)", "nodejs", [], "app"),
-        ("libunwind.rs:93 - backtrace::backtrace::libunwind::trace", "ebpf", [], "app"),
-        ("[unknown]", "ebpf", [], "runtime"),
+        (name, runtime, list(prefixes), expected)
+        for runtime, by_prefixes in FRAME_CLASSES.items()
+        for prefixes, frames in by_prefixes.items()
+        for name, expected in frames.items()
     ],
 )
 def test_frame_class(name: str, runtime: str, prefixes: list[str], expected: str) -> None:

@@ -305,42 +305,20 @@ def connect(values: list[list[Any]], names: int = 3) -> dict[str, Any]:
 
 
 ROOT = ["0", "4", "0", "0"]
+# Strings Python's int() reads (spaces, signs, underscores, other digits) or that are no
+# int64 at all: the wire's int64 strings are plain ASCII digits.
+NOT_INT64 = [" 1", "+1", "1_0", "١", "", "1,2", "1.0", "1" * 21]
 
 
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        (
-            connect([ROOT, ["0", " 1", "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
-        ),
-        (
-            connect([ROOT, ["0", "+1", "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
-        ),
-        (
-            connect([ROOT, ["0", "1_0", "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
-        ),
-        (
-            connect([ROOT, ["0", "١", "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
-        ),
-        (
-            connect([ROOT, ["0", "", "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
-        ),
-        (
-            connect([ROOT, ["0", "1,2", "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
-        ),
-        (
-            connect([ROOT, ["0", "1.0", "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
-        ),
-        (
-            connect([ROOT, ["0", "1" * 21, "1", "1"]]),
-            "flamegraph.levels[1][1]: expected an integer, got str",
+        *(
+            (
+                connect([ROOT, ["0", text, "1", "1"]]),
+                "flamegraph.levels[1][1]: expected an integer, got str",
+            )
+            for text in NOT_INT64
         ),
         (connect([ROOT, ["0", "1", "-1", "1"]]), "flamegraph.levels[1][2]: negative value -1"),
         (

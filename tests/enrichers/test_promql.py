@@ -51,40 +51,40 @@ def go_unquote(literal: str) -> str:
     return "".join(out)
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("", '""'),
-        ("payment-service", '"payment-service"'),
-        ('say "hi"', r'"say \"hi\""'),
-        ("C:\\dir\\", r'"C:\\dir\\"'),
-        ("a\nb\rc\td", r'"a\nb\rc\td"'),
-        ("\a\b\f\v", r'"\a\b\f\v"'),
-        ("\x00\x1b\x7f", r'"\x00\x1b\x7f"'),
-        ("zahlungsdienst-ü-支付-😀", '"zahlungsdienst-ü-支付-😀"'),
-        ("nbsp\u00a0ls\u2028", r'"nbsp\u00a0ls\u2028"'),
-        ("\ufffd", r'"\ufffd"'),
-        ("lone\ud800", r'"lone\ufffd"'),
-        ("tag\U000e0001", r'"tag\U000e0001"'),
-        ("it's {selector}", '"it\'s {selector}"'),
-        (HOSTILE, r'"evil\"} or vector(1) #(.*)\\"'),
-    ],
-)
+# (value, its literal as Go's strconv.Quote writes it)
+GO_QUOTED = [
+    ("", '""'),
+    ("payment-service", '"payment-service"'),
+    ('say "hi"', r'"say \"hi\""'),
+    ("C:\\dir\\", r'"C:\\dir\\"'),
+    ("a\nb\rc\td", r'"a\nb\rc\td"'),
+    ("\a\b\f\v", r'"\a\b\f\v"'),
+    ("\x00\x1b\x7f", r'"\x00\x1b\x7f"'),
+    ("zahlungsdienst-ü-支付-😀", '"zahlungsdienst-ü-支付-😀"'),
+    ("nbsp\u00a0ls\u2028", r'"nbsp\u00a0ls\u2028"'),
+    ("\ufffd", r'"\ufffd"'),
+    ("lone\ud800", r'"lone\ufffd"'),
+    ("tag\U000e0001", r'"tag\U000e0001"'),
+    ("it's {selector}", '"it\'s {selector}"'),
+    (HOSTILE, r'"evil\"} or vector(1) #(.*)\\"'),
+]
+# (value, its RE2 literal as Go's regexp.QuoteMeta writes it)
+QUOTE_META = [
+    ("payment-service", "payment-service"),
+    ("payment.service", r"payment\.service"),
+    (".+*?()|[]{}^$\\", r"\.\+\*\?\(\)\|\[\]\{\}\^\$\\"),
+    ("a-b_c:9404 #/=,'\"", "a-b_c:9404 #/=,'\""),
+    (HOSTILE, r'evil"\} or vector\(1\) #\(\.\*\)\\'),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), GO_QUOTED)
 def test_quote_escapes_as_go_strconv_quote(value: str, expected: str) -> None:
     """quote() escapes quotes, backslashes and control or non-printable characters like Go."""
     assert quote(value) == expected
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("payment-service", "payment-service"),
-        ("payment.service", r"payment\.service"),
-        (".+*?()|[]{}^$\\", r"\.\+\*\?\(\)\|\[\]\{\}\^\$\\"),
-        ("a-b_c:9404 #/=,'\"", "a-b_c:9404 #/=,'\""),
-        (HOSTILE, r'evil"\} or vector\(1\) #\(\.\*\)\\'),
-    ],
-)
+@pytest.mark.parametrize(("value", "expected"), QUOTE_META)
 def test_regex_escape_escapes_re2_metacharacters(value: str, expected: str) -> None:
     """regex_escape() backslashes exactly the RE2 metacharacters, like Go's QuoteMeta."""
     assert regex_escape(value) == expected

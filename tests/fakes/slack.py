@@ -132,6 +132,18 @@ def permalink(channel: str, ts: str) -> str:
     return f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
+def _window(body: dict[str, Any], most: int) -> tuple[int, int] | str:
+    """(limit, start) of a cursor-paged call, or the error Slack names for bad ones."""
+    try:
+        limit = int(body.get("limit") or 100)
+        start = int(str(body.get("cursor") or "0").removeprefix("next:"))
+    except ValueError:
+        return "invalid_arguments"
+    if not 1 <= limit <= most:
+        return "invalid_limit"
+    return limit, start
+
+
 class FakeSlack:
     """Channels by name -> ID; messages by (channel ID, ts); scripted failures."""
 
@@ -189,26 +201,23 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "not_authed"})
         if auth != f"Bearer {self.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        if method == "chat.postMessage":
-            return web.json_response(self._post(body))
-        if method == "chat.update":
-            return web.json_response(self._update(body))
-        if method == "chat.getPermalink":
-            return web.json_response(self._permalink(body))
-        if method == "conversations.list":
-            return web.json_response(self._list(body))
-        if method == "conversations.history":
-            return web.json_response(self._history(body))
-        if method == "conversations.replies":
-            return web.json_response(self._replies(body))
+        answer = {
+            "chat.postMessage": self._post,
+            "chat.update": self._update,
+            "chat.getPermalink": self._permalink,
+            "conversations.list": self._list,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
+            "files.completeUploadExternal": self._complete,
+        }.get(method)
+        if answer is not None:
+            return web.json_response(answer(body))
         if method == "files.getUploadURLExternal":
             if self.hold_uploads is not None:
                 await self.hold_uploads.wait()
             if self.fail_upload_url is not None:
                 return web.json_response({"ok": False, "error": self.fail_upload_url})
             return web.json_response(self._upload_url(body, str(request.url.origin())))
-        if method == "files.completeUploadExternal":
-            return web.json_response(self._complete(body))
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
 
     def _upload_url(self, body: dict[str, Any], origin: str) -> dict[str, Any]:
@@ -309,13 +318,10 @@ class FakeSlack:
         oldest = float(body.get("oldest") or 0)
         inclusive = _truthy(body.get("inclusive", False))
         found = [m for m in found if float(m.ts) > oldest or (inclusive and float(m.ts) == oldest)]
-        try:
-            limit = int(body.get("limit") or 100)
-            start = int(str(body.get("cursor") or "0").removeprefix("next:"))
-        except ValueError:
-            return {"ok": False, "error": "invalid_arguments"}
-        if not 1 <= limit <= 999:
-            return {"ok": False, "error": "invalid_limit"}
+        window = _window(body, most=999)
+        if isinstance(window, str):
+            return {"ok": False, "error": window}
+        limit, start = window
         page = found[start : start + limit]
         more = start + limit < len(found)
         with_metadata = _truthy(body.get("include_all_metadata", False))
@@ -328,13 +334,10 @@ class FakeSlack:
 
     def _list(self, body: dict[str, Any]) -> dict[str, Any]:
         """conversations.list: the channels ({id, name} without the `#`), cursor-paged."""
-        try:
-            limit = int(body.get("limit") or 100)
-            start = int(str(body.get("cursor") or "0").removeprefix("next:"))
-        except ValueError:
-            return {"ok": False, "error": "invalid_arguments"}
-        if not 1 <= limit <= 1000:
-            return {"ok": False, "error": "invalid_limit"}
+        window = _window(body, most=1000)
+        if isinstance(window, str):
+            return {"ok": False, "error": window}
+        limit, start = window
         everything = sorted(self.channels.items())
         page = everything[start : start + limit]
         more = start + limit < len(everything)

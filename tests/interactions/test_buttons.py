@@ -19,25 +19,17 @@ from tests.fakes.slack import permalink
 from tests.fakes.slack_interactions import click_payload
 from tests.interactions.conftest import World, fresh_enrichment
 from tests.notifiers.slack_checks import check_slack_message
+from tests.support.harness import PAYMENT_LABELS
 from tests.support.metrics import parse_metrics
 from tests.support.process import free_port
 from tests.support.waiting import wait_until_async
-
-LABELS = {
-    "alertname": "HighCpuUsage",
-    "group": "vertx",
-    "instance": "payment-service:9404",
-    "job": "jvm",
-    "severity": "warning",
-    "verticle": "payment",
-}
 
 
 async def test_silence_click_creates_the_silence_and_says_so_in_the_thread(world: World) -> None:
     """A signed Silence 1h click makes a 1 h silence of the common labels; the thread links it."""
     message = await world.alert_message()
     check_slack_message({"text": message.text, "blocks": message.blocks})  # within the limits
-    assert world.payload.common_labels == LABELS
+    assert world.payload.common_labels == PAYMENT_LABELS
     before = world.silences()
     response = await world.send(click_payload(message, SILENCE))
     assert (response.status, await response.text()) == (200, "")
@@ -46,7 +38,7 @@ async def test_silence_click_creates_the_silence_and_says_so_in_the_thread(world
     [silence] = [s for s in world.silences() if s not in before]
     assert silence["matchers"] == [
         {"name": name, "value": value, "isRegex": False, "isEqual": True}
-        for name, value in sorted(LABELS.items())
+        for name, value in sorted(PAYMENT_LABELS.items())
     ]
     assert silence["createdBy"] == "alice"
     assert silence["comment"] == (

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 import pytest
 
+from enrichers.result import EnrichmentResult
 from receiver.config import Config
 from receiver.models import WebhookPayload
 from receiver.service import Service
@@ -72,16 +73,18 @@ async def _no_jobs(service: Service) -> bool:
 
 async def deliver(
     config: Config,
-    *bodies: str | dict[str, Any],
+    *bodies: str | dict[str, Any] | WebhookPayload,
     fake_time: FakeTime | None = None,
     prepare: Callable[[Service], None] | None = None,
+    make: Callable[[WebhookPayload], EnrichmentResult] | None = None,
 ) -> Service:
-    """Start a service on `config` (time driven by `fake_time`), accept each webhook (a
-    captured payload's name, or a body) in order, each delivered before the next, and its
-    follow-up work (an incident note) done or dropped before the next; stop."""
+    """Start a service on `config` (time driven by `fake_time`, analyses made by `make`),
+    accept each webhook (a captured payload's name, a body, or a payload) in order, each
+    delivered before the next, and its follow-up work (an incident note) done or dropped
+    before the next; stop."""
     fake_time = fake_time or FakeTime()
     service = Service(
-        config, enricher=FixedEnricher(), clock=fake_time.clock, sleep=fake_time.sleep
+        config, enricher=FixedEnricher(make), clock=fake_time.clock, sleep=fake_time.sleep
     )
     if prepare is not None:
         prepare(service)

@@ -3,6 +3,8 @@ label are two named things (PRODUCT.md §7.6)."""
 
 from __future__ import annotations
 
+import pytest
+
 from enrichers.result import Evidence
 from receiver.notifiers.incident import alert_severity, severities_text
 from receiver.notifiers.summary import evidence_line
@@ -13,47 +15,35 @@ def _with(evidence: list[Evidence]) -> str:
     return evidence_line(reference_analysis().model_copy(update={"evidence": evidence}))
 
 
-def test_a_metric_past_both_thresholds_is_listed_once_with_the_critical_one() -> None:
-    """cpu 0.82 past 0.3 and 0.8: one item, the critical threshold; threads stays separate."""
-    assert (
-        _with(
-            [
-                Evidence(metric="cpu", key="cpu", value=0.82, threshold=0.3, op=">=", crossed=True),
-                Evidence(
-                    metric="cpu",
-                    key="critical_cpu",
-                    value=0.82,
-                    threshold=0.8,
-                    op=">=",
-                    crossed=True,
-                ),
-                Evidence(
-                    metric="threads", key="threads", value=80, threshold=60, op=">", crossed=True
-                ),
-            ]
-        )
-        == "cpu 0.82 cores >= 0.80 cores (critical), threads 80 > 60"
+def cpu(key: str, value: float, threshold: float, crossed: bool) -> Evidence:
+    return Evidence(
+        metric="cpu", key=key, value=value, threshold=threshold, op=">=", crossed=crossed
     )
 
 
-def test_a_metric_past_its_threshold_only_is_listed_with_that_threshold() -> None:
-    """cpu 0.5: past 0.3, not past 0.8: one item, no `(critical)`."""
-    assert (
-        _with(
-            [
-                Evidence(metric="cpu", key="cpu", value=0.5, threshold=0.3, op=">=", crossed=True),
-                Evidence(
-                    metric="cpu",
-                    key="critical_cpu",
-                    value=0.5,
-                    threshold=0.8,
-                    op=">=",
-                    crossed=False,
-                ),
-            ]
-        )
-        == "cpu 0.50 cores >= 0.30 cores"
-    )
+THREADS = Evidence(metric="threads", key="threads", value=80, threshold=60, op=">", crossed=True)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        pytest.param(
+            [cpu("cpu", 0.82, 0.3, True), cpu("critical_cpu", 0.82, 0.8, True), THREADS],
+            "cpu 0.82 cores >= 0.80 cores (critical), threads 80 > 60",
+            id="past-both-thresholds-once-with-the-critical-one",
+        ),
+        pytest.param(
+            [cpu("cpu", 0.5, 0.3, True), cpu("critical_cpu", 0.5, 0.8, False)],
+            "cpu 0.50 cores >= 0.30 cores",
+            id="past-its-threshold-only-without-critical",
+        ),
+    ],
+)
+def test_a_metric_is_listed_once_with_the_highest_threshold_it_crossed(
+    evidence: list[Evidence], expected: str
+) -> None:
+    """cpu past 0.3 and 0.8 is one item with `(critical)`; past 0.3 only, one item without."""
+    assert _with(evidence) == expected
 
 
 def test_the_two_severities_are_named_apart() -> None:

@@ -29,22 +29,19 @@ POINTED: dict[str, dict[str, Any]] = {
     "teams": {"url": "{far}/workflows/f/triggers/manual/paths/invoke?sig=s"},
 }
 
-STATUS_CODES: list[tuple[int, FailureCode | None]] = [
-    (200, None),
-    (202, None),
-    (400, FailureCode.REJECTED),
-    (401, FailureCode.REJECTED),
-    (403, FailureCode.REJECTED),
-    (404, FailureCode.REJECTED),
-    (410, FailureCode.GONE),
-    (413, FailureCode.TOO_LARGE),
-    (422, FailureCode.REJECTED),
-    (429, FailureCode.RATE_LIMITED),
-    (500, FailureCode.UNAVAILABLE),
-    (502, FailureCode.UNAVAILABLE),
-    (503, FailureCode.UNAVAILABLE),
-    (504, FailureCode.UNAVAILABLE),
-]
+# Each shared code and the HTTP statuses of the far end that mean it (None: delivered).
+STATUSES_OF: dict[FailureCode | None, tuple[int, ...]] = {
+    None: (200, 202),
+    FailureCode.REJECTED: (400, 401, 403, 404, 422),
+    FailureCode.GONE: (410,),
+    FailureCode.TOO_LARGE: (413,),
+    FailureCode.RATE_LIMITED: (429,),
+    FailureCode.UNAVAILABLE: (500, 502, 503, 504),
+}
+STATUS_CODES: list[tuple[int, FailureCode | None]] = sorted(
+    ((status, code) for code, statuses in STATUSES_OF.items() for status in statuses),
+    key=lambda case: case[0],
+)
 
 # A 200 answer naming an error (Slack's `ok: false`): the names of the shared table, and others.
 API_ERROR_CODES: list[tuple[str, FailureCode]] = [

@@ -24,6 +24,7 @@ from tests.notifiers.samples import (
     load_payload,
     reference_enrichment,
 )
+from tests.support.harness import PAYMENT_HOTSPOT, PAYMENT_LABELS
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
 REFERENCE = "reference-highcpuusage.json"
@@ -87,13 +88,7 @@ def test_reference_trigger_payload_fields() -> None:
         "class": "CPU-BOUND",
         "group": "jvm",
     }
-    assert event["payload"]["custom_details"]["hotspot"] == {
-        "function": "com.example.PaymentVerticle.sha256",
-        "profile": "cpu",
-        "self_pct": 34.2,
-        "baseline_pct": 5.1,
-        "culprit": "com.example.PaymentVerticle.sha256",
-    }
+    assert event["payload"]["custom_details"]["hotspot"] == PAYMENT_HOTSPOT
     assert [link["text"] for link in event["links"]] == [
         "Flame graph",
         "Diff vs baseline",
@@ -154,16 +149,7 @@ def test_failed_enrichment_keeps_the_details_shape() -> None:
         "notes": [],
         "firing": 1,
         "resolved": 0,
-        "alerts": [
-            {
-                "alertname": "HighCpuUsage",
-                "group": "vertx",
-                "instance": "payment-service:9404",
-                "job": "jvm",
-                "severity": "warning",
-                "verticle": "payment",
-            }
-        ],
+        "alerts": [PAYMENT_LABELS],
         "errors": [
             {"source": "prometheus", "reason": "connection refused"},
             {"source": "pyroscope", "reason": "deadline exceeded"},

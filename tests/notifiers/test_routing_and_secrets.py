@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from tests.conftest import load_payload
 from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
+from tests.support.process import check_config
 from tests.support.waiting import SETTLE_SECONDS, wait_until_async
 
 SLACK_TOKEN = "xoxb-SECRET-slack-token-4242"
@@ -140,12 +139,7 @@ def test_check_config_output_never_shows_secrets(tmp_path: Path) -> None:
     data["server"]["auth"]["basic"]["extra"] = PASSWORD
     path = tmp_path / "config.yaml"
     path.write_text(json.dumps(data))
-    done = subprocess.run(
-        [sys.executable, "-m", "receiver", "check-config", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = check_config(path)
     assert done.returncode == 1
     assert done.stderr == (
         "config error:\n"

@@ -15,10 +15,9 @@ from receiver.config import Config, load_config
 from receiver.errors import ConfigError
 from receiver.models import WebhookPayload
 from receiver.notifiers.teams import CARD_BUDGET, render_card
-from receiver.service import Service
 from tests.fakes.clock import FakeTime
-from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.teams import MESSAGE_LIMIT, FakeTeams, card_errors, envelope_errors
+from tests.notifiers.conftest import deliver
 from tests.notifiers.samples import (
     fleet_enrichment,
     fleet_payload,
@@ -27,7 +26,6 @@ from tests.notifiers.samples import (
     reference_enrichment,
     service_links,
 )
-from tests.support.waiting import SETTLE_SECONDS
 
 Make = Callable[[WebhookPayload], EnrichmentResult]
 
@@ -49,12 +47,17 @@ def _config(tmp_path: Path, **entry: Any) -> Config:
 
 async def _deliver(config: Config, payload: WebhookPayload, make: Make, time: FakeTime) -> str:
     """Accept one webhook, let it be delivered (or buried), stop; the metrics text."""
-    service = Service(config, enricher=FixedEnricher(make), clock=time.clock, sleep=time.sleep)
-    await service.start()
-    await service.accept("default", payload)
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
-    await service.stop()
+    service = await deliver(config, payload, fake_time=time, make=make)
     return service.metrics.render().decode()
+
+
+async def _reference_delivered(
+    teams: tuple[FakeTeams, str], tmp_path: Path, name: str
+) -> WebhookPayload:
+    """The reference analysis of the sample payload `name`, delivered to the fake; the payload."""
+    payload = load_payload(name)
+    await _deliver(_config(tmp_path, url=teams[1]), payload, reference_enrichment, FakeTime())
+    return payload
 
 
 def _action(title: str, url: str | None) -> dict[str, Any]:
@@ -65,9 +68,8 @@ async def test_one_adaptive_card_with_verdict_hotspot_action_and_links(
     teams: tuple[FakeTeams, str], tmp_path: Path
 ) -> None:
     """The reference alert becomes one 1.4 card: headline, the service's facts, link buttons."""
-    fake, url = teams
-    payload = load_payload("firing.json")
-    await _deliver(_config(tmp_path, url=url), payload, reference_enrichment, FakeTime())
+    fake = teams[0]
+    payload = await _reference_delivered(teams, tmp_path, "firing.json")
     links = service_links("bank-payment-service", reference_enrichment(payload).services[0].window)
     group = group_links(payload)
     spot = "com.example.PaymentVerticle.sha256"
@@ -148,10 +150,8 @@ async def test_a_resolved_group_is_a_good_colored_card(
     teams: tuple[FakeTeams, str], tmp_path: Path
 ) -> None:
     """A resolved group's headline says RESOLVED, in the `Good` colour."""
-    fake, url = teams
-    payload = load_payload("resolved.json")
-    await _deliver(_config(tmp_path, url=url), payload, reference_enrichment, FakeTime())
-    (card,) = fake.cards
+    await _reference_delivered(teams, tmp_path, "resolved.json")
+    (card,) = teams[0].cards
     head = card["body"][0]
     assert (head["text"].split(" ")[0], head["color"]) == ("[RESOLVED]", "Good")
 

@@ -3,8 +3,6 @@ by check-config, and never the reason an alert is lost."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +19,12 @@ from receiver.notifiers.templates import (
     sample_group,
     template_context,
 )
-from receiver.service import Service
-from tests.fakes.clock import FakeTime
-from tests.fakes.notifiers import FixedEnricher
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack import FakeSlack
-from tests.notifiers.conftest import Far
+from tests.notifiers.conftest import Far, deliver
 from tests.notifiers.samples import HOSTILE, load_payload, reference_enrichment
-from tests.support.waiting import SETTLE_SECONDS
+from tests.support.process import check_config
 
-FLAMEBOT = [sys.executable, "-m", "receiver"]
 HEADLINE = "{{ analyses[0].verdict }} on {{ analyses[0].service }}"
 SPOT = "com.example.PaymentVerticle.sha256"
 
@@ -43,13 +37,7 @@ def _config(store: Path, entries: list[dict[str, Any]], templates: dict[str, str
 
 async def _deliver(config: Config, payload: WebhookPayload) -> str:
     """Deliver one webhook of the reference analysis to every notifier; the metrics text."""
-    time = FakeTime()
-    enricher = FixedEnricher(reference_enrichment)
-    service = Service(config, enricher=enricher, clock=time.clock, sleep=time.sleep)
-    await service.start()
-    await service.accept("default", payload)
-    assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
-    await service.stop()
+    service = await deliver(config, payload, make=reference_enrichment)
     return service.metrics.render().decode()
 
 
@@ -119,12 +107,7 @@ def test_check_config_names_the_template_key_and_line(tmp_path: Path) -> None:
         "    {{ group.commonLabels.alertname }}\n"
         "    {{ analyses[0].hotspot.file }}\n"
     )
-    run = subprocess.run(
-        [*FLAMEBOT, "check-config", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = check_config(config)
     assert (run.returncode, run.stdout, run.stderr) == (
         1,
         "",
@@ -137,12 +120,7 @@ def test_check_config_passes_and_lists_the_templates(tmp_path: Path) -> None:
     """Templates that render against the sample group pass, and the summary names them."""
     config = tmp_path / "config.yaml"
     config.write_text(f'templates: {{slack_text: "{HEADLINE}"}}\n')
-    run = subprocess.run(
-        [*FLAMEBOT, "check-config", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = check_config(config)
     assert (run.returncode, run.stdout, run.stderr) == (
         0,
         "config ok: 1 notifier(s); routes: default -> console; templates: slack_text\n",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,8 +9,7 @@ import pytest
 
 from receiver.config import Config, load_config, secret_values
 from receiver.errors import ConfigError
-
-FLAMEBOT = [sys.executable, "-m", "receiver"]
+from tests.support.process import check_config
 
 
 def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
@@ -247,12 +244,7 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
 def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
     """`flamebot check-config` exits 0 with a summary, or 1 naming the key path and reason."""
     good = write(tmp_path, "routes: {default: [console]}\n", "good.yaml")
-    ok = subprocess.run(
-        [*FLAMEBOT, "check-config", "--config", str(good)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ok = check_config(good)
     assert (ok.returncode, ok.stdout, ok.stderr) == (
         0,
         "config ok: 1 notifier(s); routes: default -> console\n",
@@ -261,12 +253,7 @@ def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
     bad = write(
         tmp_path, "server: {port: 99999, auth: {bearer_token: s3cr3t-value, x: 1}}\n", "bad.yaml"
     )
-    failed = subprocess.run(
-        [*FLAMEBOT, "check-config", "--config", str(bad)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    failed = check_config(bad)
     assert (failed.returncode, failed.stdout) == (1, "")
     assert failed.stderr == (
         "config error:\n"

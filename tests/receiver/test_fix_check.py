@@ -29,13 +29,12 @@ from tests.fakes.clock import SteppedTime
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.pyroscope import FakePyroscope
 from tests.fakes.slack import FakeSlack
+from tests.support.harness import BASELINE_CPU, HANDLER, INCIDENT_CPU, PAYMENT_LABELS, RUN
 from tests.support.prometheus import RealPrometheus
 from tests.support.waiting import SETTLE_SECONDS, wait_until_async
 
 SAMPLE_NS = 10_000_000
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
-RUN = ("java/lang/Thread.run", "io/vertx/core/impl/ContextImpl.run")
-HANDLER = (*RUN, "com/example/PaymentVerticle.handleTransfer")
 SHA = (*HANDLER, "com/example/PaymentVerticle.sha256")
 HEX = (*HANDLER, "com/example/PaymentVerticle.formatHex")
 DECIMAL = (*HANDLER, "java/math/BigDecimal.<init>")
@@ -46,18 +45,10 @@ def stacks(counts: Mapping[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
     return {stack: n * SAMPLE_NS for stack, n in counts.items()}
 
 
-BASELINE = stacks({SHA: 51, DECIMAL: 149, SELECT: 800})
-INCIDENT = stacks({SHA: 342, HEX: 200, DECIMAL: 300, SELECT: 158})
+BASELINE = stacks(BASELINE_CPU)
+INCIDENT = stacks(INCIDENT_CPU)
 FIXED = stacks({SHA: 31, HEX: 200, DECIMAL: 300, SELECT: 469})
 FUNCTION = "com.example.PaymentVerticle.sha256"
-LABELS = {
-    "alertname": "HighCpuUsage",
-    "instance": "payment-service:9404",
-    "job": "jvm",
-    "group": "vertx",
-    "verticle": "payment",
-    "severity": "warning",
-}
 STARTS = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
 RESOLVED = datetime.now(UTC).replace(microsecond=0)
 RESOLVED_MS = int(RESOLVED.timestamp() * 1000)
@@ -129,12 +120,20 @@ async def far(tmp_path: Path, aiohttp_server: Any, real_prometheus: RealPromethe
 
 
 def firing() -> WebhookPayload:
-    alert = payloads.alert(LABELS, STARTS, annotations={"summary": "High CPU"})
+    alert = payloads.alert(PAYMENT_LABELS, STARTS, annotations={"summary": "High CPU"})
     return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
 
 
 def resolved() -> WebhookPayload:
-    alert = payloads.alert(LABELS, STARTS, ends_at=RESOLVED, annotations={"summary": "High CPU"})
+    alert = payloads.alert(
+        PAYMENT_LABELS, STARTS, ends_at=RESOLVED, annotations={"summary": "High CPU"}
+    )
+    return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
+
+
+def refired() -> WebhookPayload:
+    """The group firing again 30 s after it was resolved."""
+    alert = payloads.alert(PAYMENT_LABELS, RESOLVED + timedelta(seconds=30))
     return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
 
 
@@ -158,6 +157,13 @@ async def accept(service: Service, *bodies: WebhookPayload) -> None:
     for body in bodies:
         await service.accept("default", body)
         assert await service.dispatcher.wait_idle(SETTLE_SECONDS)
+
+
+async def fired_and_resolved(far: Far, services: list[Service]) -> tuple[Service, str]:
+    """A started service that took the firing and the resolved group; the fix check's key."""
+    service = await started(far, services)
+    await accept(service, firing(), resolved())
+    return service, fix_check_key("default", resolved().group_key)
 
 
 def shown(mrkdwn: str) -> str:
@@ -218,9 +224,7 @@ async def test_resolve_then_fixed_profile_posts_fixed_everywhere_after_verify_af
     far: Far, services: list[Service], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Fire, resolve, fixed profile after: thread reply, PD note and console say fixed."""
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
-    key = fix_check_key("default", resolved().group_key)
+    service, key = await fired_and_resolved(far, services)
     job = await service.store.schedules.get(key)
     assert job is not None
     assert job.due_at == RESOLVED.timestamp() + VERIFY_AFTER_S
@@ -241,13 +245,9 @@ async def test_a_new_firing_of_the_group_cancels_the_check(
     far: Far, services: list[Service]
 ) -> None:
     """Resolve, then the group fires again before verify_after: no check is ever made."""
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
-    key = fix_check_key("default", resolved().group_key)
+    service, key = await fired_and_resolved(far, services)
     assert await service.store.schedules.get(key) is not None
-    refired = payloads.alert(LABELS, RESOLVED + timedelta(seconds=30))
-    again = WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
-    await accept(service, again)
+    await accept(service, refired())
     await checked(service, key)  # cancelled
     asked = len(far.profiles.asked)
     new_note = lambda: len(far.pagerduty.incidents) == 2 and far.pagerduty.incidents[1].notes  # noqa: E731
@@ -269,15 +269,10 @@ async def test_a_check_whose_group_was_notified_again_is_dropped_when_due(
     far: Far, services: list[Service]
 ) -> None:
     """A cancel lost (the check put back by hand): the later firing delivered drops it."""
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
-    key = fix_check_key("default", resolved().group_key)
+    service, key = await fired_and_resolved(far, services)
     job = await service.store.schedules.get(key)
     assert job is not None
-    refired = payloads.alert(LABELS, RESOLVED + timedelta(seconds=30))
-    await accept(
-        service, WebhookPayload.model_validate(payloads.group([refired], ("alertname", "instance")))
-    )
+    await accept(service, refired())
     await checked(service, key)
     await service.store.schedules.schedule(key, job.due_at, job.payload)
     asked = len(far.profiles.asked)
@@ -324,10 +319,9 @@ async def test_still_hot_and_not_enough_samples_are_said_with_both_shares(
 ) -> None:
     """The same hot profile after the resolve, 43 samples, none: both shares and the outcome."""
     far.profiles.after = after
-    service = await started(far, services)
-    await accept(service, firing(), resolved())
+    service, key = await fired_and_resolved(far, services)
     await pass_due(far, service)
-    await checked(service, fix_check_key("default", resolved().group_key))
+    await checked(service, key)
     line = f"fix check: {FUNCTION} {ending}"
     assert fix_replies(far) == [line]
     assert fix_notes(far) == [line]

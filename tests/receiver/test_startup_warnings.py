@@ -4,6 +4,7 @@ being off on a non-loopback address (PRODUCT.md §7.6), as structured events."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from receiver.config import Config
 from receiver.service import serve
 from receiver.startup_checks import auth_is_open, check_backends, startup_warnings
 from tests.conftest import make_config
@@ -22,6 +24,24 @@ def warnings(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The warnings, sorted by backend (the checks run concurrently)."""
     found = [entry for entry in logs if entry["log_level"] == "warning"]
     return sorted(found, key=lambda entry: str(entry.get("backend", "")))
+
+
+async def warned(check: Callable[[Config], Awaitable[object]], config: Config) -> list[Any]:
+    """The warnings `check(config)` logs, sorted by backend."""
+    with capture_logs() as logs:
+        await check(config)
+    return warnings(logs)
+
+
+def unreachable(backend: str, url: str) -> dict[str, str]:
+    """The warning about a backend that refused the connection."""
+    return {
+        "event": "backend_unreachable",
+        "log_level": "warning",
+        "backend": backend,
+        "url": url,
+        "reason": "connection refused",
+    }
 
 
 async def answering(aiohttp_server: Any) -> str:
@@ -41,23 +61,9 @@ async def test_each_unreachable_backend_is_warned_about_once_with_its_url(
         pyroscope={"url": f"http://127.0.0.1:{closed}"},
         alertmanager={"url": f"http://127.0.0.1:{also_closed}/am"},
     )
-    with capture_logs() as logs:
-        await check_backends(config)
-    assert warnings(logs) == [
-        {
-            "event": "backend_unreachable",
-            "log_level": "warning",
-            "backend": "alertmanager",
-            "url": f"http://127.0.0.1:{also_closed}/am",
-            "reason": "connection refused",
-        },
-        {
-            "event": "backend_unreachable",
-            "log_level": "warning",
-            "backend": "pyroscope",
-            "url": f"http://127.0.0.1:{closed}",
-            "reason": "connection refused",
-        },
+    assert await warned(check_backends, config) == [
+        unreachable("alertmanager", f"http://127.0.0.1:{also_closed}/am"),
+        unreachable("pyroscope", f"http://127.0.0.1:{closed}"),
     ]
 
 
@@ -116,9 +122,7 @@ async def test_auth_off_on_a_non_loopback_address_is_one_warning(
     config = make_config(
         tmp_path, server={"host": "0.0.0.0"}, prometheus={"url": url}, pyroscope={"url": url}
     )
-    with capture_logs() as logs:
-        await startup_warnings(config)
-    assert warnings(logs) == [
+    assert await warned(startup_warnings, config) == [
         {
             "event": "auth_disabled",
             "log_level": "warning",

@@ -205,69 +205,40 @@ def broken(serve: LoopThread, what: str) -> dict[str, Any]:
     }[what]
 
 
+def blind(what: str, reason: str, outcome: str, slow: bool) -> Any:
+    """A broken Prometheus: UNKNOWN, said first; its 7 requests end with `outcome`."""
+    seen = f"prometheus {reason}"
+    requests = {backend("prometheus", outcome): 7.0, PYROSCOPE_OK: 3.0, UNKNOWN: 1.0}
+    section = (not_seen(seen), *UNKNOWN_END)
+    return pytest.param(what, f"UNKNOWN ({seen})", section, requests, slow, id=what)
+
+
 # A broken Pyroscope fails twice: the start-up listing of profile types, then the alert's
 # own `Series` (a listing that failed names no service); the runtime then comes from the
 # metric names Prometheus has for the service (one request more).
+def partial(what: str, reason: str, outcome: str, slow: bool) -> Any:
+    """A broken Pyroscope: the CPU verdict from partial data; its 2 requests end with `outcome`."""
+    requests = {PROMETHEUS_OK: 8.0, backend("pyroscope", outcome): 2.0, CPU_BOUND: 1.0}
+    section = (not_seen(f"pyroscope {reason}", partial=True), *PARTIAL_END)
+    summary = "CPU-BOUND (verdict from partial data: pyroscope failed)"
+    return pytest.param(what, summary, section, requests, slow, id=what)
+
+
+NO_ANSWER = "unreachable (no answer within the 1 s deadline)"
+NOT_JSON = "failed (invalid response: Series: Expecting value: line 1 column 1 (char 0))"
 BROKEN_BACKENDS = [
-    (
-        "prometheus down",
-        "UNKNOWN (prometheus unreachable (connection refused))",
-        (not_seen("prometheus unreachable (connection refused)"), *UNKNOWN_END),
-        {backend("prometheus", "error"): 7.0, PYROSCOPE_OK: 3.0, UNKNOWN: 1.0},
-        False,
-    ),
-    (
-        "prometheus hangs",
-        "UNKNOWN (prometheus unreachable (no answer within the 1 s deadline))",
-        (not_seen("prometheus unreachable (no answer within the 1 s deadline)"), *UNKNOWN_END),
-        {backend("prometheus", "timeout"): 7.0, PYROSCOPE_OK: 3.0, UNKNOWN: 1.0},
-        True,
-    ),
-    (
-        "prometheus garbage",
-        "UNKNOWN (prometheus failed (invalid response: JSONDecodeError))",
-        (not_seen("prometheus failed (invalid response: JSONDecodeError)"), *UNKNOWN_END),
-        {backend("prometheus", "error"): 7.0, PYROSCOPE_OK: 3.0, UNKNOWN: 1.0},
-        False,
-    ),
-    (
-        "pyroscope down",
-        "CPU-BOUND (verdict from partial data: pyroscope failed)",
-        (not_seen("pyroscope unreachable (connection refused)", partial=True), *PARTIAL_END),
-        {PROMETHEUS_OK: 8.0, backend("pyroscope", "error"): 2.0, CPU_BOUND: 1.0},
-        False,
-    ),
-    (
-        "pyroscope hangs",
-        "CPU-BOUND (verdict from partial data: pyroscope failed)",
-        (
-            not_seen("pyroscope unreachable (no answer within the 1 s deadline)", partial=True),
-            *PARTIAL_END,
-        ),
-        {PROMETHEUS_OK: 8.0, backend("pyroscope", "timeout"): 2.0, CPU_BOUND: 1.0},
-        True,
-    ),
-    (
-        "pyroscope garbage",
-        "CPU-BOUND (verdict from partial data: pyroscope failed)",
-        (
-            not_seen(
-                "pyroscope failed (invalid response: Series: Expecting value: line 1 column 1"
-                " (char 0))",
-                partial=True,
-            ),
-            *PARTIAL_END,
-        ),
-        {PROMETHEUS_OK: 8.0, backend("pyroscope", "error"): 2.0, CPU_BOUND: 1.0},
-        False,
-    ),
+    blind("prometheus down", "unreachable (connection refused)", "error", slow=False),
+    blind("prometheus hangs", NO_ANSWER, "timeout", slow=True),
+    blind("prometheus garbage", "failed (invalid response: JSONDecodeError)", "error", slow=False),
+    partial("pyroscope down", "unreachable (connection refused)", "error", slow=False),
+    partial("pyroscope hangs", NO_ANSWER, "timeout", slow=True),
+    partial("pyroscope garbage", NOT_JSON, "error", slow=False),
 ]
 
 
 @pytest.mark.parametrize(
     ("what", "summary", "section", "requests", "slow"),
     BROKEN_BACKENDS,
-    ids=[case[0] for case in BROKEN_BACKENDS],
 )
 def test_broken_backend_still_delivers_in_time_and_names_itself(
     backends: Backends,

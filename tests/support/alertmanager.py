@@ -29,7 +29,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.process import spawn_listening, stop
+from tests.support.process import TOOLS, spawn_listening, stop
 from tests.support.waiting import answers_200
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "webhook_config",
 ]
 
-TOOLS = Path(__file__).resolve().parents[2] / ".tools" / "bin"
 START_TIMEOUT_SECONDS = 30.0
 
 

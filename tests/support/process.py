@@ -13,12 +13,33 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from tests.support.metrics import parse_metrics
 from tests.support.waiting import answers_200, running, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / ".tools" / "bin"  # what ./scripts/install-tools.sh unpacks
+FLAMEBOT = [sys.executable, "-m", "receiver"]
+
+
+def check_config(path: Path) -> subprocess.CompletedProcess[str]:
+    """`flamebot check-config --config PATH` run to its end, its output kept as text."""
+    return subprocess.run(
+        [*FLAMEBOT, "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def tool(name: str) -> Path:
+    """An installed binary of .tools/bin; the test fails (never skips) without it."""
+    path = TOOLS / name
+    if not path.is_file():
+        pytest.fail(f"{path.name} is missing from .tools/bin: run ./scripts/install-tools.sh")
+    return path
 
 
 def free_port() -> int:

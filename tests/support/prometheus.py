@@ -30,7 +30,7 @@ from typing import Protocol
 import httpx
 import pytest
 
-from tests.support.process import spawn_listening, stop
+from tests.support.process import spawn_listening, stop, tool
 from tests.support.waiting import answers_200
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "real_prometheus",
 ]
 
-TOOLS = Path(__file__).resolve().parents[2] / ".tools" / "bin"
 STEP_SECONDS = 15
 # The last minutes are written at the live scrape interval: `rate()` at any later "now"
 # then finds its first sample within a second of its window's start, so Prometheus'
@@ -206,13 +205,6 @@ class RealPrometheus:
         return service.expected()
 
 
-def _tool(name: str) -> Path:
-    path = TOOLS / name
-    if not path.is_file():
-        pytest.fail(f"{path.name} is missing from .tools/bin: run ./scripts/install-tools.sh")
-    return path
-
-
 @contextmanager
 def _exporter(fleet: Sequence[Exporting], start: float) -> Iterator[str]:
     """An HTTP exporter on loopback serving the fleet's current values; yields host:port."""
@@ -243,7 +235,7 @@ def _exporter(fleet: Sequence[Exporting], start: float) -> Iterator[str]:
 def _backfill(workdir: Path, fleet: Sequence[Exporting], end: int) -> Path:
     source, data = workdir / "history.om.txt", workdir / "data"
     source.write_text(openmetrics_history(fleet, end), encoding="utf-8")
-    command = [str(_tool("promtool")), "tsdb", "create-blocks-from", "openmetrics"]
+    command = [str(tool("promtool")), "tsdb", "create-blocks-from", "openmetrics"]
     command += [str(source), str(data)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
@@ -265,7 +257,7 @@ def _prometheus(workdir: Path, data: Path, target: str) -> Iterator[str]:
     config.write_text(json.dumps({"scrape_configs": [scrape]}), encoding="utf-8")
     process, address = spawn_listening(
         lambda address: [
-            _tool("prometheus"),
+            tool("prometheus"),
             f"--config.file={config}",
             f"--storage.tsdb.path={data}",
             "--storage.tsdb.retention.time=3650d",
