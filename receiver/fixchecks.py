@@ -72,7 +72,8 @@ class FixChecks:
         self._notifiers = notifiers
         self._routes = routes
         self._after = verify_after_seconds
-        self._cancels: set[asyncio.Task[None]] = set()
+        self._calls_off: dict[str, tuple[str, str]] = {}  # key -> (route, groupKey)
+        self._caller_off: asyncio.Task[None] | None = None
         runner.handle(FIX_CHECK, self)
 
     @property
@@ -82,19 +83,24 @@ class FixChecks:
 
     async def stop(self) -> None:
         """Let the cancellations in flight finish."""
-        await asyncio.gather(*self._cancels, return_exceptions=True)
+        if self._caller_off is not None:
+            await asyncio.gather(self._caller_off, return_exceptions=True)
 
     async def accepted(self, nid: int, route: str, payload: WebhookPayload, at: float) -> None:
         """A new notification of a group: a resolve schedules its check (in the store before
-        the webhook is answered), a firing cancels it, in the background (the intake does
-        not wait on the pipeline's store lane for every firing; the check itself also
-        looks for a newer notification of the group before it posts)."""
+        the webhook is answered), a firing calls it off in the background: the firings of a
+        burst are looked up together, in one read (the intake does not wait on the
+        pipeline's store lane for every firing; the check itself also looks for a newer
+        notification of the group before it posts)."""
         key = fix_check_key(route, payload.group_key)
         if payload.status == "firing":
-            task = asyncio.create_task(self._cancel(key, route, payload.group_key))
-            self._cancels.add(task)
-            task.add_done_callback(self._cancels.discard)
+            self._calls_off[key] = (route, payload.group_key)
+            if self._caller_off is None or self._caller_off.done():
+                self._caller_off = asyncio.create_task(
+                    self._call_off(), name="flamebot-fix-check-call-off"
+                )
             return
+        self._calls_off.pop(key, None)  # the check this resolve schedules is the newer one
         resolved = resolved_at(payload, at)
         due = resolved + self._after
         job = {"notification_id": nid, "route": route, "resolved_at": resolved, "due": due}
@@ -102,12 +108,18 @@ class FixChecks:
         log.info("fix_check_scheduled", group_key=payload.group_key, route=route, due_at=due)
         self._runner.wake()
 
-    async def _cancel(self, key: str, route: str, group_key: str) -> None:
-        try:
-            if await self._schedules.get(key) is not None and await self._schedules.cancel(key):
-                log.info("fix_check_cancelled", group_key=group_key, route=route)
-        except Exception:
-            log.exception("fix_check_cancel_failed", group_key=group_key, route=route)
+    async def _call_off(self) -> None:
+        """Remove the checks of the groups that fired again, by job id: a check that a
+        resolve scheduled meanwhile has a new id and stays."""
+        while self._calls_off:
+            groups, self._calls_off = self._calls_off, {}
+            try:
+                for key, job_id in (await self._schedules.scheduled(groups)).items():
+                    if await self._schedules.done(job_id):
+                        route, group_key = groups[key]
+                        log.info("fix_check_cancelled", group_key=group_key, route=route)
+            except Exception:
+                log.exception("fix_check_cancel_failed", groups=len(groups))
 
     async def _fired_again(self, nid: int, route: str) -> bool:
         """Has a later notification of the group reached any notifier of the route?"""

@@ -11,7 +11,7 @@ process that dies holding it has it taken over later. `done(id)` removes the job
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from receiver.store.db import Db
 from receiver.store.records import ScheduledJob
@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_LEASE_SECONDS", "Schedules"]
 DEFAULT_LEASE_SECONDS = 30.0  # `store.lease_seconds`
 
 _COLUMNS = "id, key, due_at, payload, attempts"
+KEYS_PER_READ = 500  # keys per statement of `scheduled`: far below SQLite's 32,766 variables
 
 
 class Schedules:
@@ -80,13 +81,13 @@ class Schedules:
 
         return await self._lane.write(claim)
 
-    async def done(self, job_id: int) -> None:
-        """The job ran: remove it (a no-op when it was replaced or cancelled meanwhile)."""
+    async def done(self, job_id: int) -> bool:
+        """The job ran: remove it. False when it was replaced or cancelled meanwhile."""
 
-        def remove(db: Db) -> None:
-            db.execute("DELETE FROM schedules WHERE id = ?", (job_id,))
+        def remove(db: Db) -> bool:
+            return db.execute("DELETE FROM schedules WHERE id = ?", (job_id,)).rowcount > 0
 
-        await patiently(lambda: self._lane.write(remove), is_open=self._is_open)
+        return await patiently(lambda: self._lane.write(remove), is_open=self._is_open)
 
     async def postpone(self, job_id: int, due_at: float) -> None:
         """Give a claimed job back, due again at `due_at` (a try that failed)."""
@@ -110,6 +111,22 @@ class Schedules:
             return None if row is None else ScheduledJob(int(row[0]), *row[1:])
 
         return await self._lane.run(read)
+
+    async def scheduled(self, keys: Collection[str]) -> dict[str, int]:
+        """Which of `keys` have a job: key -> its job id, in one read per 500 keys."""
+        wanted = list(keys)
+
+        def read(db: Db) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for at in range(0, len(wanted), KEYS_PER_READ):
+                chunk = wanted[at : at + KEYS_PER_READ]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT key, id FROM schedules WHERE key IN ({marks})"  # noqa: S608
+                rows = db.execute(sql, chunk).fetchall()
+                found.update((key, int(job_id)) for key, job_id in rows)
+            return found
+
+        return await self._lane.run(read) if wanted else {}
 
     async def next_due(self) -> float | None:
         """When the soonest job is due (claimed ones included), or None with none scheduled."""

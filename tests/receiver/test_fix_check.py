@@ -137,6 +137,13 @@ def refired() -> WebhookPayload:
     return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
 
 
+def resolved_again() -> WebhookPayload:
+    """The refired group resolved 60 s later."""
+    again = RESOLVED + timedelta(seconds=30)
+    alert = payloads.alert(PAYMENT_LABELS, again, ends_at=again + timedelta(seconds=60))
+    return WebhookPayload.model_validate(payloads.group([alert], ("alertname", "instance")))
+
+
 @pytest.fixture
 async def services() -> AsyncIterator[list[Service]]:
     """Services a test started, stopped at the end whatever happened (stop is idempotent)."""
@@ -263,6 +270,25 @@ async def test_a_new_firing_of_the_group_cancels_the_check(
     notes = [n["content"] for i in far.pagerduty.incidents for n in i.notes]
     assert [n for n in notes if n.startswith("fix check")] == []
     assert len(far.profiles.asked) == asked
+
+
+async def test_a_resolve_right_after_a_refiring_keeps_its_new_check(
+    far: Far, services: list[Service]
+) -> None:
+    """Refired and resolved again at once: the refiring calls off only the older check."""
+    service, key = await fired_and_resolved(far, services)
+    first = await service.store.schedules.get(key)
+    checks = service.fix_checks
+    assert first is not None
+    assert checks is not None
+    now = far.time.clock()
+    await checks.accepted(3, "default", refired(), now)  # notification 3: a call-off queued
+    await checks.accepted(4, "default", resolved_again(), now)
+    await checks.stop()  # the call-offs under way are finished
+    job = await service.store.schedules.get(key)
+    assert job is not None
+    assert job.id != first.id
+    assert job.due_at == RESOLVED.timestamp() + 90 + VERIFY_AFTER_S
 
 
 async def test_a_check_whose_group_was_notified_again_is_dropped_when_due(

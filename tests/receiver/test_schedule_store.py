@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from receiver.store import ScheduledJob, Store
+import pytest
+
+from receiver.store import ScheduledJob, Store, schedules
 from tests.support.stores import StoreMaker
 
 T0 = 1_000_000.0  # the tests' clock: every `now` is passed in, nothing reads the wall clock
@@ -29,7 +31,7 @@ async def test_scheduling_a_key_again_replaces_its_job(store: Store) -> None:
     assert await store.schedules.due(T0 + 900) == [
         ScheduledJob(second, "fix:g1", T0 + 900, "new", 1)
     ]
-    await store.schedules.done(first)  # the replaced job's id is gone: a no-op
+    assert await store.schedules.done(first) is False  # the replaced job's id is gone
     assert await store.schedules.get("fix:g1") == ScheduledJob(second, "fix:g1", T0 + 900, "new", 1)
 
 
@@ -41,6 +43,17 @@ async def test_cancel_removes_the_job_of_a_key(store: Store) -> None:
     assert await store.schedules.due(T0 + 3600) == []
     assert await store.schedules.get("fix:g1") is None
     assert await store.schedules.next_due() is None
+
+
+async def test_scheduled_says_which_keys_have_a_job(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scheduled() maps each asked key that has a job to its id, over several reads."""
+    monkeypatch.setattr(schedules, "KEYS_PER_READ", 2)
+    ids = {key: await store.schedules.schedule(key, T0, "p") for key in ("a", "b", "c")}
+    assert await store.schedules.scheduled(["a", "c", "x", "b", "y"]) == ids
+    assert await store.schedules.scheduled(["x"]) == {}
+    assert await store.schedules.scheduled([]) == {}
 
 
 async def test_a_claimed_job_is_not_handed_out_again_until_its_lease_ends(store: Store) -> None:
@@ -55,7 +68,7 @@ async def test_done_removes_the_job(store: Store) -> None:
     """A job reported done is gone for good, even after its lease would have ended."""
     job_id = await store.schedules.schedule("fix:g1", T0, "p")
     await store.schedules.due(T0)
-    await store.schedules.done(job_id)
+    assert await store.schedules.done(job_id) is True
     assert await store.schedules.due(T0 + 3600) == []
     assert await store.schedules.get("fix:g1") is None
 
