@@ -67,9 +67,6 @@ __all__ = [
 ]
 
 
-POSTGRESQL_INTAKE_LANES = 2  # commits on their way together (`receiver.store.intake`)
-
-
 def describe_url(url: str) -> str:
     """A PostgreSQL URL without its password, for logs and errors."""
     try:
@@ -99,15 +96,13 @@ class Store:
         self.url = url
         self.where = str(path) if url is None else describe_url(url)
         self._max_page_count = max_page_count
-        lanes = POSTGRESQL_INTAKE_LANES if url is not None else 1  # SQLite: one writer
-        self.intake_lanes = [Lane(f"intake-{n}", "FULL") for n in range(1, lanes + 1)]
-        self.intake_lane = self.intake_lanes[0]  # the readiness probe's
+        self.intake_lane = Lane("intake", "FULL")
         self.work_lane = Lane("work", "NORMAL")
         self._open = False
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds
         pending = PendingCount()
-        self._intake = IntakeLog(self.intake_lanes, self.work_lane, pending, clock)
+        self._intake = IntakeLog(self.intake_lane, self.work_lane, pending, clock)
         self.intake: IntakeStore = self._intake  # what the service's intake may do
         self.deliveries = DeliveryLog(
             self.work_lane,
@@ -169,8 +164,7 @@ class Store:
     async def open(self) -> None:
         try:
             await self.work_lane.open(self._connector("NORMAL", sized=False), self._migrate)
-            for lane in self.intake_lanes:
-                await lane.open(self._connector("FULL"))
+            await self.intake_lane.open(self._connector("FULL"))
             if not self.shared:
                 await self.deliveries.release_all()  # one process per file: leases are stale
             await self._intake.count_pending()
@@ -193,8 +187,7 @@ class Store:
             await self._listener.stop()
             self._listener = None
         await self.work_lane.close()
-        for lane in self.intake_lanes:
-            await lane.close()
+        await self.intake_lane.close()
 
     async def check_writable(self) -> bool:
         """The intake lane takes a write (the readiness probe's question)."""

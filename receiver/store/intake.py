@@ -7,10 +7,7 @@ one commit is on its way to the disk, the next webhooks queue, and go in the nex
 together, in a few statements whatever their number (a thread switch per statement is
 what a busy event loop makes slow); if the database fails the group, each webhook is tried
 again alone, so one failure fails only its webhook. A 200 is given only once the commit
-that holds the webhook returned. On PostgreSQL the intake has two lanes (connections), and a
-second commit may start while the first is on its way, taking the webhooks whose groups
-have none in the commit under way (a group's notifications keep their order), and only
-far from `max_pending` (so the bound is exact); SQLite has one writer, and one lane. Identities
+that holds the webhook returned. Identities
 (`receiver.models.notification_identity`) find redeliveries with `INSERT ... ON CONFLICT`
 (also across replicas); they are kept 7 days after the notification finished.
 """
@@ -20,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -109,21 +106,17 @@ class IntakeLog:
 
     def __init__(
         self,
-        intake: Sequence[Lane],
+        intake: Lane,
         work: Lane,
         pending: PendingCount,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._idle = list(reversed(intake))  # pop() takes the first lane first
+        self._lane = intake
         self._work = work
         self._pending = pending
         self._clock = clock
         self._queue: list[_Waiting] = []
-        self._committing: set[str] = set()  # group keys in a commit under way
-        self._in_flight = 0  # webhooks in commits under way
-        self._start_planned = False
-        self._flushes: set[asyncio.Task[None]] = set()
-        self._commits = threading.Lock()
+        self._flusher: asyncio.Task[None] | None = None
         self.commits = 0  # durable commits made (each may hold several webhooks)
 
     @property
@@ -147,8 +140,7 @@ class IntakeLog:
             if len(group) == 1:
                 return [StoreUnavailableError(str(exc))]
             return [outcome for new in group for outcome in self._commit(db, [new])]
-        with self._commits:
-            self.commits += 1
+        self.commits += 1
         self._pending.change(added)  # only once committed: a failed COMMIT counts nothing
         return outcomes
 
@@ -208,64 +200,32 @@ class IntakeLog:
             failed: Outcome = StoreUnavailableError(str(exc))
             return [failed] * len(group)
 
-    def _take(self) -> list[_Waiting]:
-        """The webhooks the next commit takes: all that wait, with no commit under way;
-        else those of groups with none in a commit, and only if none of them could be
-        refused (the commits under way have not counted theirs yet)."""
-        if not self._committing:
+    async def _flush(self) -> None:
+        """Commit what queued, again and again, until nothing waits."""
+        while self._queue:
             group, self._queue = self._queue, []
-            return group
-        group = [new for new in self._queue if new.incoming.group_key not in self._committing]
-        bound = min((new.max_pending for new in group), default=0)
-        if self._pending.value + self._in_flight + len(group) >= bound:
-            return []
-        self._queue = [new for new in self._queue if new.incoming.group_key in self._committing]
-        return group
-
-    def _start(self) -> None:
-        """Start a commit on each idle lane while webhooks it may take wait."""
-        self._start_planned = False
-        while self._idle and self._queue:
-            group = self._take()
-            if not group:
-                return
-            keys = {new.incoming.group_key for new in group}
-            self._committing |= keys
-            self._in_flight += len(group)
-            task = asyncio.create_task(self._flush(self._idle.pop(), group, keys))
-            self._flushes.add(task)
-            task.add_done_callback(self._flushes.discard)
-
-    async def _flush(self, lane: Lane, group: list[_Waiting], keys: set[str]) -> None:
-        """Commit `group` (of the groups `keys`) on `lane`, start what queued meanwhile,
-        answer the group's webhooks."""
-        try:
-            outcomes = await lane.run(partial(self._safe_commit, group=group))
-        except Exception as exc:  # the store is closed, or a bug: fail the group
-            outcomes = [exc] * len(group)
-        finally:
-            self._committing -= keys
-            self._in_flight -= len(group)
-            self._idle.append(lane)
-        self._start()
-        for new, outcome in zip(group, outcomes, strict=True):
-            if new.future.done():
-                continue  # its caller is gone (the client hung up)
-            if isinstance(outcome, Exception):
-                new.future.set_exception(outcome)
-            else:
-                new.future.set_result(outcome)
+            try:
+                outcomes = await self._lane.run(partial(self._safe_commit, group=group))
+            except Exception as exc:  # the store is closed, or a bug: fail the group
+                outcomes = [exc] * len(group)
+            for new, outcome in zip(group, outcomes, strict=True):
+                if new.future.done():
+                    continue  # its caller is gone (the client hung up)
+                if isinstance(outcome, Exception):
+                    new.future.set_exception(outcome)
+                else:
+                    new.future.set_result(outcome)
 
     async def accept(
         self, incoming: Incoming, notifiers: list[str], max_pending: int
     ) -> AcceptResult:
         """Record a notification durably (in the next group commit), or find its original."""
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(incoming, notifiers, max_pending, loop.create_future())
+        waiting = _Waiting(
+            incoming, notifiers, max_pending, asyncio.get_running_loop().create_future()
+        )
         self._queue.append(waiting)
-        if self._idle and not self._start_planned:
-            self._start_planned = True  # once the webhooks arriving with this one queued
-            loop.call_soon(self._start)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="flamebot-intake-commit")
         return await waiting.future
 
     async def count_pending(self) -> int:
