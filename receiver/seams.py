@@ -6,7 +6,9 @@ protocols (plus their lifecycle), after Alertmanager's `notify.Notifier`. A noti
 can add to a group's conversation later (the fix check after a resolve) also implements
 `FollowUpNotifier`. A notifier whose delivery leaves a second step for later (PagerDuty's
 note on the incident its event opened) hands it to a `NoteQueue` and implements
-`NoteNotifier`: the service then makes one attempt at a time, and retries.
+`NoteNotifier`: the service then makes one attempt at a time, and retries. A notifier
+whose first delivery would pay a one-time cost (imports, a font) implements
+`WarmingNotifier`: the service pays it at start-up, before it listens.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "NoteQueue",
     "Notification",
     "Notifier",
+    "WarmingNotifier",
 ]
 
 
@@ -116,3 +119,12 @@ class NoteNotifier(Protocol):
     def note_dropped(self, note: Note, error: Exception | None) -> None:
         """Say that the note will not be added: `error` the last failure, None when the
         incident never became visible in the retry budget."""
+
+
+@runtime_checkable
+class WarmingNotifier(Protocol):
+    name: str
+
+    async def warm(self) -> None:
+        """Pay now, once, what the first delivery would pay; never raises (a failure here
+        is the first delivery's to report)."""

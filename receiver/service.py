@@ -29,7 +29,7 @@ from receiver.notifiers import build_notifiers
 from receiver.notifiers.templates import Templates
 from receiver.pipeline import Pipeline
 from receiver.priority import IntakeFirst
-from receiver.seams import Enricher, Notifier
+from receiver.seams import Enricher, Notifier, WarmingNotifier
 from receiver.startup_checks import startup_warnings
 from receiver.store import SCHEMA_VERSION, AcceptResult, Delivery, Incoming, Store
 
@@ -178,6 +178,9 @@ class Service:
                 schema_to=SCHEMA_VERSION,
             )
         self.metrics.queue_depth.set_function(lambda: self.store.intake.pending)
+        for notifier in self.notifiers.values():
+            if isinstance(notifier, WarmingNotifier):
+                await notifier.warm()
         self.dispatcher.start()
         self.enricher.start()
         resumed = await self.feeder.feed_once()  # what the last run (or a lost replica) left

@@ -15,6 +15,7 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from enrichers.flamegraph_parse import FlameGraph
 from enrichers.pictures.colours import (
     BACKGROUND,
     CULPRIT,
@@ -33,7 +34,7 @@ from enrichers.pictures.layout import Frame, Geometry, Layout, LegendItem, layou
 from enrichers.pictures.picture import Picture
 from enrichers.pictures.texts import NO_SAMPLES
 
-__all__ = ["render_png"]
+__all__ = ["render_png", "warm"]
 
 Font = ImageFont.FreeTypeFont
 _MARKS: dict[str, RGB] = {"hotspot": HOTSPOT, "culprit": CULPRIT}
@@ -132,3 +133,10 @@ def render_png(picture: Picture, geometry: Geometry | None = None) -> bytes:
     out = io.BytesIO()
     palette.save(out, format="PNG", compress_level=COMPRESS_LEVEL)
     return out.getvalue()
+
+
+def warm() -> None:
+    """Draw and encode one small picture: loads what the first drawing would (Pillow's PNG
+    codec, the bundled font at both sizes, their advance widths)."""
+    graph = FlameGraph(["total", "main"], [[0, 1, 0, 0], [0, 1, 1, 1]], 1)
+    render_png(Picture(graph, "flamebot", "cpu", "samples"))

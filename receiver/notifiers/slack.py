@@ -296,6 +296,9 @@ class SlackNotifier:
         )
         return None if ts is None else {"channel": channel, "ts": ts, "found": True}
 
+    async def warm(self) -> None:
+        await self.uploads.warm()
+
     async def aclose(self) -> None:
         await self.uploads.aclose()
         if self._session is not None:

@@ -7,7 +7,9 @@ thread in the three steps of reference/protocols.md §2.6: `files.getUploadURLEx
 `files.completeUploadExternal` (files, channel_id, thread_ts). The upload runs beside the
 delivery, never in it: the alert message does not wait for it, it is tried once, and a
 failure is logged and counted (`flamebot_uploads_total{outcome}`), never retried or
-dead-lettered.
+dead-lettered. `warm()` draws one small picture at start-up: the first drawing imports
+Pillow's PNG codec and decodes the bundled font, about 0.1 s holding the GIL, which would
+otherwise fall on the first alert and on every alert in flight beside it.
 """
 
 from __future__ import annotations
@@ -72,6 +74,12 @@ def _render(picture: Picture) -> bytes:
     return render_png(picture)
 
 
+def _warm() -> None:
+    from enrichers.pictures.png import warm
+
+    warm()
+
+
 class Uploads:
     """The uploads of one Slack notifier: started after a post, awaited at close."""
 
@@ -85,6 +93,13 @@ class Uploads:
     def start(self, enrichment: EnrichmentResult, channel: str, ts: str) -> None:
         """Upload the alert's picture into the thread of message `ts`, in the background."""
         self._running.start(self._upload(enrichment, channel, ts))
+
+    async def warm(self) -> None:
+        """Draw one small picture off the loop, so the first upload costs what the others do."""
+        try:
+            await asyncio.to_thread(_warm)
+        except Exception as exc:  # the first upload will fail the same way, and say so
+            log.warning("flamegraph_warm_failed", error=f"{type(exc).__name__}: {exc}")
 
     async def idle(self) -> None:
         """Wait for the uploads started so far (tests, shutdown)."""

@@ -130,6 +130,29 @@ async def test_the_alert_does_not_wait_for_its_picture(
     assert len(fake.files) == 1
 
 
+async def test_the_service_warms_the_pictures_once_before_any_delivery(
+    tmp_path: Path, fake_slack: tuple[FakeSlack, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """start() draws one picture per Slack notifier, before a lane runs; a failure is a line."""
+    fake, url = fake_slack
+    seen: list[bool] = []
+    service = Service(slack_config(tmp_path, url), enricher=FixedEnricher(with_picture))
+
+    def failing() -> None:
+        seen.append(service.dispatcher.running)
+        raise RuntimeError("Pillow has no FreeType support: cannot draw flame-graph labels")
+
+    monkeypatch.setattr("receiver.notifiers.slack_upload._warm", failing)
+    with capture_logs() as logs:
+        await deliver(service, "reference-highcpuusage.json")
+        await service.stop()
+    assert seen == [False]
+    assert [e["error"] for e in logs if e["event"] == "flamegraph_warm_failed"] == [
+        "RuntimeError: Pillow has no FreeType support: cannot draw flame-graph labels"
+    ]
+    assert len(fake.top_level()) == 1
+
+
 @pytest.mark.parametrize(
     ("failure", "event"),
     [

@@ -17,7 +17,7 @@ from enrichers.flamegraph_tree import graph_from_stacks
 from enrichers.pictures.capture import flamegraph_data
 from enrichers.pictures.layout import Geometry, layout
 from enrichers.pictures.picture import Picture, picture_from_data
-from enrichers.pictures.png import _font, _measure, render_png
+from enrichers.pictures.png import _font, _measure, render_png, warm
 from enrichers.pictures.svg import render_svg
 from enrichers.pprof import flamegraph_from_pprof, parse_pprof
 from enrichers.presets import JVM
@@ -139,3 +139,16 @@ def test_units_come_from_the_profile_type() -> None:
     assert (payment_diff().unit, payment_diff().scale) == profile_unit(PROCESS_CPU)
     assert payment_diff().window == WINDOW
     assert payment_diff().baseline_window == BASELINE
+
+
+def test_warm_loads_the_fonts_so_the_first_picture_loads_none() -> None:
+    """After warm(), both font sizes and the label widths are loaded; drawing adds no load."""
+    _font.cache_clear()
+    _measure.cache_clear()
+    warm()
+    g = Geometry()
+    assert (_font.cache_info().currsize, _measure.cache_info().currsize) == (2, 1)
+    assert {g.font_size, g.title_size} == {12, 16}
+    loaded = (_font.cache_info().misses, _measure.cache_info().misses)
+    render_png(payment_diff())
+    assert (_font.cache_info().misses, _measure.cache_info().misses) == loaded
