@@ -297,7 +297,8 @@ class SlackNotifier:
         return None if ts is None else {"channel": channel, "ts": ts, "found": True}
 
     async def warm(self) -> None:
-        await self.uploads.warm()
+        if self._settings.flamegraph:  # no pictures to draw, nothing to warm
+            await self.uploads.warm()
 
     async def aclose(self) -> None:
         await self.uploads.aclose()

@@ -133,7 +133,7 @@ async def test_the_alert_does_not_wait_for_its_picture(
 async def test_the_service_warms_the_pictures_once_before_any_delivery(
     tmp_path: Path, fake_slack: tuple[FakeSlack, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """start() draws one picture per Slack notifier, before a lane runs; a failure is a line."""
+    """start() warms before a lane runs, not with `flamegraph: false`; a failure is a line."""
     fake, url = fake_slack
     seen: list[bool] = []
     service = Service(slack_config(tmp_path, url), enricher=FixedEnricher(with_picture))
@@ -151,6 +151,11 @@ async def test_the_service_warms_the_pictures_once_before_any_delivery(
         "RuntimeError: Pillow has no FreeType support: cannot draw flame-graph labels"
     ]
     assert len(fake.top_level()) == 1
+    (tmp_path / "off").mkdir()
+    off = Service(slack_config(tmp_path / "off", url, flamegraph=False), enricher=FixedEnricher())
+    await off.start()
+    await off.stop()
+    assert seen == [False]
 
 
 @pytest.mark.parametrize(
