@@ -1,19 +1,24 @@
 """structlog, configured once: JSON lines on stderr, secrets scrubbed from every event.
 
 Events are past-tense snake_case (`webhook_accepted`, `notify_failed`); context such as
-group_key, route and receiver is bound per request or per delivery.
+group_key, route and receiver is given with each event or bound per delivery. Lines are
+compact JSON written by orjson (every webhook logs one, and the standard encoder took a
+third of a line's cost); what orjson cannot encode (integers past 64 bits, strings that
+are not Unicode) is written by the standard encoder instead, so no event is lost.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
-__all__ = ["SecretScrubber", "configure_logging"]
+__all__ = ["SecretScrubber", "configure_logging", "render"]
 
 MASK = "[secret]"
 
@@ -49,6 +54,14 @@ class SecretScrubber:
         return {k: self._scrub(v) for k, v in event.items()}
 
 
+def render(event: Any, **_: Any) -> str:
+    """One event as a JSON line's text: orjson, the standard encoder where orjson refuses."""
+    try:
+        return orjson.dumps(event, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError: a 65-bit integer, a lone surrogate
+        return json.dumps(event, default=repr)
+
+
 def configure_logging(
     secrets: Iterable[str] = (), *, level: str = "info", stream: TextIO | None = None
 ) -> None:
@@ -60,7 +73,7 @@ def configure_logging(
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             SecretScrubber(secrets),
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=render),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),

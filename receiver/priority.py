@@ -8,12 +8,15 @@ a burst (a webhook arrived while another was in flight), a delivery starts only 
 webhooks have been answered since the last one started: the pipeline keeps a steady part of
 the pace and never starves. Once no webhook has been in flight for `quiet_seconds`, every
 waiting delivery goes on. A lone webhook is no burst: its delivery starts at once.
+A lane that has not started yet waits as a callback (`on_turn`), not as a task: a burst of
+new groups costs a queue entry each, and a task only once its turn came.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 __all__ = ["DEFAULT_SHARE", "QUIET_SECONDS", "IntakeFirst"]
 
@@ -32,7 +35,7 @@ class IntakeFirst:
         self.in_flight = 0
         self.busy = False  # a burst: webhooks overlapped, and not yet quiet_seconds since
         self._answered = 0  # webhooks answered since a waiting delivery last went on
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._waiting: deque[Callable[[], bool]] = deque()  # each: took its turn?
         self._timer: asyncio.TimerHandle | None = None
 
     def arrived(self) -> None:
@@ -60,9 +63,7 @@ class IntakeFirst:
 
     def _release_one(self) -> bool:
         while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():  # a cancelled waiter gave up its place
-                waiter.set_result(None)
+            if self._waiting.popleft()():
                 return True
         return False
 
@@ -71,5 +72,24 @@ class IntakeFirst:
         if not self.busy:
             return
         waiter = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
+
+        def release() -> bool:
+            if waiter.done():  # a cancelled waiter gave up its place
+                return False
+            waiter.set_result(None)
+            return True
+
+        self._waiting.append(release)
         await waiter
+
+    def on_turn(self, go: Callable[[], None]) -> None:
+        """Call `go` at once when no burst is on; else when its share came."""
+        if not self.busy:
+            go()
+            return
+
+        def release() -> bool:
+            go()
+            return True
+
+        self._waiting.append(release)

@@ -97,7 +97,7 @@ class Service:
             self.pipeline.deliver,
             claim=self._claim if shared else None,
             finished=(lambda: self.feeder.wake()) if shared else (lambda: None),
-            turn=self.intake_first.turn,
+            turns=self.intake_first,
         )
         self.feeder = Feeder(
             self.store.deliveries,

@@ -23,7 +23,7 @@ from functools import partial
 from typing import TypeVar
 
 from receiver.errors import StoreFullError, StoreUnavailableError
-from receiver.store.db import DB_ERRORS, Db
+from receiver.store.db import DB_ERRORS, Db, SqliteDb
 from receiver.store.records import AcceptResult, Incoming
 from receiver.store.sqlite import Lane
 
@@ -90,15 +90,47 @@ def _insert(db: Db, fresh: list[_Waiting], now: float) -> dict[str, int]:
             done_at = None if new.notifiers else now  # nothing to deliver: finished on arrival
             values += (incoming.identity, incoming.route, incoming.group_key)
             values += (incoming.payload, now, done_at)
-        rows = db.execute(
+        sql = (
             "INSERT INTO notifications (identity, route, group_key, payload, received_at,"  # noqa: S608
             " done_at) VALUES "
             + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
-            + " ON CONFLICT (identity) DO NOTHING RETURNING id, identity",
-            values,
-        ).fetchall()
-        ids.update((identity, int(nid)) for nid, identity in rows)
+            + " ON CONFLICT (identity) DO NOTHING"
+        )
+        identities = [new.incoming.identity for new in chunk]
+        if isinstance(db, SqliteDb):
+            ids.update(_insert_sqlite(db, sql, values, identities))
+        else:
+            rows = db.execute(sql + " RETURNING id, identity", values).fetchall()
+            ids.update((identity, int(nid)) for nid, identity in rows)
     return ids
+
+
+def _insert_sqlite(
+    db: SqliteDb, sql: str, values: list[object], identities: list[str]
+) -> dict[str, int]:
+    """The insert without RETURNING: each row SQLite returns is one more step of the
+    statement, and each step gives the interpreter's lock up and waits to take it back
+    from the busy event loop (at 10 senders, a group commit took 2 ms of which 0.25 ms
+    was SQLite's). The ids are read off instead. An AUTOINCREMENT key gives each new row
+    an id above every id the table ever held, so the rows this statement inserted are
+    those of its identities with the highest ids; when it inserted every row, they are
+    consecutive, in the order of VALUES, and no statement is needed."""
+    before = db.total_changes
+    last = db.execute(sql, values).lastrowid
+    inserted = db.total_changes - before
+    if inserted == 0 or last is None:
+        return {}
+    if inserted == len(identities):  # no identity was stored before: the common case
+        return dict(zip(identities, range(last - inserted + 1, last + 1), strict=True))
+    marks = ", ".join("?" * len(identities))
+    return {
+        identity: int(nid)
+        for nid, identity in db.execute(
+            f"SELECT id, identity FROM notifications WHERE identity IN ({marks})"  # noqa: S608
+            " ORDER BY id DESC LIMIT ?",
+            [*identities, inserted],
+        ).fetchall()
+    }
 
 
 class IntakeLog:

@@ -427,3 +427,20 @@ async def test_lone_surrogates_are_refused_and_big_numbers_are_not(harness_facto
     payload["newTopLevel"]["deep"] = nested
     assert await h.post(payload) == (200, {"status": "accepted", "id": 1})
     assert h.service.store.intake.pending == 1
+
+
+async def test_bodies_only_pythons_parser_takes_are_still_webhooks(harness_factory: Any) -> None:
+    """A UTF-8 byte-order mark or a UTF-16 body is the webhook its plain UTF-8 twin is."""
+    h = await harness_factory()
+    text = json.dumps(load_payload(REFERENCE))
+    headers = {"Content-Type": "application/json"}
+    with_mark = await _post_raw(h, "/webhook", headers, b"\xef\xbb\xbf" + text.encode())
+    assert with_mark == (200, {"status": "accepted", "id": 1})
+    assert await _post_raw(h, "/webhook", headers, text.encode("utf-16")) == (
+        200,
+        {"status": "duplicate", "id": 1},
+    )
+    assert await _post_raw(h, "/webhook", headers, text.encode()) == (
+        200,
+        {"status": "duplicate", "id": 1},
+    )

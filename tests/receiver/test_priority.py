@@ -108,7 +108,7 @@ async def test_dispatcher_lanes_wait_their_turn_while_webhooks_are_answered() ->
     async def deliver(delivery: Delivery) -> None:
         delivered.append(delivery.notification_id)
 
-    dispatcher = Dispatcher(deliver, turn=gate.turn)
+    dispatcher = Dispatcher(deliver, turns=gate)
     for _ in range(4):
         gate.arrived()
     for nid in (1, 2):
@@ -123,3 +123,48 @@ async def test_dispatcher_lanes_wait_their_turn_while_webhooks_are_answered() ->
     gate.answered()
     assert await dispatcher.wait_idle(5) is True
     assert delivered == [1, 2]
+
+
+async def test_a_burst_of_new_groups_starts_no_task_until_their_turn() -> None:
+    """New lanes wait as callbacks: 50 groups in a burst add no task; each starts on its turn."""
+    gate = IntakeFirst(share=1, quiet_seconds=3600)
+    delivered: list[int] = []
+
+    async def deliver(delivery: Delivery) -> None:
+        delivered.append(delivery.notification_id)
+
+    dispatcher = Dispatcher(deliver, turns=gate)
+    gate.arrived()
+    gate.arrived()
+    tasks = len(asyncio.all_tasks())
+    for nid in range(1, 51):
+        dispatcher.submit(Delivery(nid, "console", "default", f"g{nid}", 0, False, 0.0))
+    assert (len(asyncio.all_tasks()), dispatcher.busy_lanes, dispatcher.queued) == (tasks, 50, 50)
+    gate.answered()  # share 1: one lane's turn
+    await settle()
+    assert delivered == [1]
+    gate.answered()
+    await settle()
+    assert delivered == [1, 2]
+
+
+async def test_stop_drops_the_lanes_still_waiting_for_their_first_turn() -> None:
+    """After stop, lanes that never started are gone, and their turn coming later runs nothing."""
+    gate = IntakeFirst(share=1, quiet_seconds=3600)
+    delivered: list[int] = []
+
+    async def deliver(delivery: Delivery) -> None:
+        delivered.append(delivery.notification_id)
+
+    dispatcher = Dispatcher(deliver, turns=gate)
+    dispatcher.start()
+    gate.arrived()
+    gate.arrived()
+    for nid in (1, 2):
+        dispatcher.submit(Delivery(nid, "console", "default", f"g{nid}", 0, False, 0.0))
+    await dispatcher.stop()
+    assert (dispatcher.busy_lanes, dispatcher.queued, await dispatcher.wait_idle(5)) == (0, 0, True)
+    gate.answered()
+    gate.answered()
+    await settle()
+    assert (delivered, dispatcher.busy_lanes) == ([], 0)

@@ -304,6 +304,34 @@ async def test_concurrent_webhooks_share_one_durable_commit(backend_store: Store
     await again.close()
 
 
+async def test_a_group_commit_of_new_and_stored_webhooks_gets_every_id_right(
+    store: Store,
+) -> None:
+    """New, stored and repeated identities in one commit: each new one gets the next id."""
+    assert (await accept(store, "old-1", group="g0")).id == 1
+    assert (await accept(store, "old-2", group="g9")).id == 2
+    commits = store._intake.commits
+    results = await asyncio.gather(
+        accept(store, "new-1", group="g1"),
+        accept(store, "old-2", group="g9"),
+        accept(store, "new-2", group="g2"),
+        accept(store, "new-1", group="g1"),
+        accept(store, "old-1", group="g0"),
+        accept(store, "new-3", group="g3"),
+    )
+    ids = [r.id for r in results]
+    assert [r.duplicate for r in results] == [False, True, False, True, True, False]
+    assert (ids[1], ids[3], ids[4]) == (2, ids[0], 1)
+    assert 2 < ids[0] < ids[2] < ids[5]  # PostgreSQL's sequence may skip, SQLite's too
+    assert (store._intake.commits, store.intake.pending) == (commits + 1, 5)
+    opened = await store.deliveries.open_deliveries()
+    assert sorted((d.notification_id, d.notifier, d.group_key) for d in opened) == [
+        (n, notifier, group)
+        for n, group in ((1, "g0"), (2, "g9"), (ids[0], "g1"), (ids[2], "g2"), (ids[5], "g3"))
+        for notifier in ("a", "b")
+    ]
+
+
 async def test_one_refused_webhook_fails_alone_in_its_group_commit(store: Store) -> None:
     """Within one commit, a webhook past max_pending fails; the others and duplicates pass."""
     incoming = [Incoming(f"id-{i}", "default", "g", "{}") for i in range(4)]

@@ -325,7 +325,7 @@ def test_store_locked_while_a_send_is_in_flight_delays_only_its_record(
     wait_until(lambda: far_end.held == 1)
     with write_lock(tmp_path / "flamebot.db"):
         far_end.holding = False
-        wait_until(lambda: '"event": "store_write_postponed"' in flamebot.stderr())
+        wait_until(lambda: flamebot.events("store_write_postponed"))
         assert flamebot.metrics()["flamebot_queue_depth"] == 1.0
     assert moved({}, settled(flamebot)) == {
         ACCEPTED: 1.0,
@@ -351,8 +351,8 @@ def test_store_locked_while_enriching_still_delivers(
     answer = flamebot.post(alert_group("payment-service"), headers=AUTH)
     with write_lock(tmp_path / "flamebot.db"):  # enrichment takes 1.5 s: Series, two graphs
         assert (answer.status_code, answer.json()) == (200, {"status": "accepted", "id": 1})
-        wait_until(lambda: '"event": "enrichment_not_saved"' in flamebot.stderr())
-        wait_until(lambda: '"event": "store_write_postponed"' in flamebot.stderr())
+        wait_until(lambda: flamebot.events("enrichment_not_saved"))
+        wait_until(lambda: flamebot.events("store_write_postponed"))
         assert backends.slack.calls == []
     assert moved({}, settled(flamebot)) == {
         ACCEPTED: 1.0,

@@ -91,7 +91,7 @@ def test_sigterm_finishes_in_flight_work_within_the_grace_period(
     assert flamebot.terminate(timeout=grace + EXIT_MARGIN) == 0
     assert time.monotonic() - signalled < grace + EXIT_MARGIN
     assert messages_per_host(backends) == dict.fromkeys(hosts(3), 1)
-    assert '"drained": true, "event": "service_stopped"' in flamebot.stderr()
+    assert [e["drained"] for e in flamebot.events("service_stopped")] == [True]
 
     flamebot.start()
     assert flamebot.metrics()["flamebot_queue_depth"] == 0.0
@@ -127,12 +127,12 @@ def test_sigterm_stops_accepting_and_persists_what_it_cannot_finish(
         assert flamebot.proc is not None
         signalled = time.monotonic()
         flamebot.proc.send_signal(signal.SIGTERM)
-        wait_until(lambda: '"event": "service_stopping"' in flamebot.stderr())
+        wait_until(lambda: flamebot.events("service_stopping"))
         wait_until(lambda: refused(flamebot))  # while the stuck sends are still draining
         assert flamebot.proc.poll() is None
         assert flamebot.proc.wait(timeout=grace + EXIT_MARGIN) == 0
         assert time.monotonic() - signalled < grace + EXIT_MARGIN
-    assert '"drained": false, "event": "service_stopped"' in flamebot.stderr()
+    assert [e["drained"] for e in flamebot.events("service_stopped")] == [False]
 
     slack.holding = False
     flamebot.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -181,8 +182,10 @@ class FlamebotProcess:
         """The log events called `name` of the current run, parsed from its JSON lines."""
         found = []
         for line in self.stderr().splitlines():
-            if f'"event": "{name}"' in line:
-                found.append(json.loads(line))
+            with contextlib.suppress(ValueError):  # a line of its own output, not an event
+                event = json.loads(line)
+                if isinstance(event, dict) and event.get("event") == name:
+                    found.append(event)
         return found
 
     def kill(self) -> None:
