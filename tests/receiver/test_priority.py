@@ -17,6 +17,16 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+def recording(gate: IntakeFirst) -> tuple[Dispatcher, list[int]]:
+    """A dispatcher behind `gate` whose deliveries only note their notification ids."""
+    delivered: list[int] = []
+
+    async def deliver(delivery: Delivery) -> None:
+        delivered.append(delivery.notification_id)
+
+    return Dispatcher(deliver, turns=gate), delivered
+
+
 async def test_no_burst_no_wait() -> None:
     """With no webhook in flight, or a lone one, a delivery goes on at once."""
     gate = IntakeFirst(share=3, quiet_seconds=3600)
@@ -103,12 +113,7 @@ def test_share_must_be_positive() -> None:
 async def test_dispatcher_lanes_wait_their_turn_while_webhooks_are_answered() -> None:
     """A lane delivers only once the gate lets it: deliveries queue while a burst is on."""
     gate = IntakeFirst(share=2, quiet_seconds=3600)
-    delivered: list[int] = []
-
-    async def deliver(delivery: Delivery) -> None:
-        delivered.append(delivery.notification_id)
-
-    dispatcher = Dispatcher(deliver, turns=gate)
+    dispatcher, delivered = recording(gate)
     for _ in range(4):
         gate.arrived()
     for nid in (1, 2):
@@ -128,12 +133,7 @@ async def test_dispatcher_lanes_wait_their_turn_while_webhooks_are_answered() ->
 async def test_a_burst_of_new_groups_starts_no_task_until_their_turn() -> None:
     """New lanes wait as callbacks: 50 groups in a burst add no task; each starts on its turn."""
     gate = IntakeFirst(share=1, quiet_seconds=3600)
-    delivered: list[int] = []
-
-    async def deliver(delivery: Delivery) -> None:
-        delivered.append(delivery.notification_id)
-
-    dispatcher = Dispatcher(deliver, turns=gate)
+    dispatcher, delivered = recording(gate)
     gate.arrived()
     gate.arrived()
     tasks = len(asyncio.all_tasks())
@@ -151,12 +151,7 @@ async def test_a_burst_of_new_groups_starts_no_task_until_their_turn() -> None:
 async def test_stop_drops_the_lanes_still_waiting_for_their_first_turn() -> None:
     """After stop, lanes that never started are gone, and their turn coming later runs nothing."""
     gate = IntakeFirst(share=1, quiet_seconds=3600)
-    delivered: list[int] = []
-
-    async def deliver(delivery: Delivery) -> None:
-        delivered.append(delivery.notification_id)
-
-    dispatcher = Dispatcher(deliver, turns=gate)
+    dispatcher, delivered = recording(gate)
     dispatcher.start()
     gate.arrived()
     gate.arrived()
